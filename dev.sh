@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The README's two commands, for a fresh Debian 12 machine (as root, or with the packages
+# already there):
+#   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
+#   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
+#                   with g++ and clang (warnings as errors) and with ASan+UBSan
+# Only Debian packages are installed; nothing is downloaded from anywhere else.
+set -euo pipefail
+cd "$(dirname "$0")"
+jobs=$(nproc)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+# Installs the named Debian packages that are not installed yet. "a|b" means either will do
+# (the first is installed when neither is).
+install_missing() {
+  local missing=() choice
+  for choice in "$@"; do
+    local found=""
+    for package in ${choice//|/ }; do
+      if installed "$package"; then found=1; break; fi
+    done
+    [ -n "$found" ] || missing+=("${choice%%|*}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "dev.sh: missing Debian packages: ${missing[*]}; run as root, or first:" >&2
+    echo "  sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "dev.sh: installing ${missing[*]}"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+base_packages=(g++ cmake ninja-build "libboost1.81-dev|libboost-dev")
+
+# configure DIR [cmake options...]: a fresh configuration in DIR (an old one is reused).
+configure() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_COMPILE_WARNING_AS_ERROR=ON "$@"
+}
+
+# run_suite NAME COMPILER [cmake options...]: builds everything and runs ctest.
+run_suite() {
+  local name=$1 compiler=$2; shift 2
+  echo "=== $name"
+  configure "build/$name" -DCMAKE_CXX_COMPILER="$compiler" "$@"
+  cmake --build "build/$name" -j "$jobs"
+  ctest --test-dir "build/$name" -j "$jobs" --output-on-failure
+}
+
+case "${1:-}" in
+  demo)
+    install_missing "${base_packages[@]}"
+    configure build/demo -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
+      -DSTATICGRAD_BUILD_BENCH=OFF
+    cmake --build build/demo -j "$jobs" --target quickstart
+    ./build/demo/examples/quickstart
+    ;;
+  test)
+    install_missing "${base_packages[@]}" clang doctest-dev libbenchmark-dev
+    run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
+    run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF
+    run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF \
+      "-DSTATICGRAD_SANITIZE=address;undefined"
+    echo "dev.sh: all test suites passed (g++, clang, ASan+UBSan)"
+    ;;
+  *)
+    echo "usage: ./dev.sh demo | ./dev.sh test" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,61 @@
+/// @file Fixed-size kernels over input-major ([In][Out]) weight matrices.
+///
+/// Input-major storage turns the forward pass and the weight gradient into axpy loops over
+/// contiguous outputs, which the compiler vectorizes without -ffast-math.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+namespace staticgrad::detail {
+
+/// Returns the fixed-extent slice [Offset, Offset + Count) of `s`.
+template <std::size_t Offset, std::size_t Count, class T, std::size_t N>
+constexpr std::span<T, Count> slice(std::span<T, N> s) {
+  static_assert(Offset + Count <= N, "staticgrad internal error: slice out of range");
+  return s.template subspan<Offset, Count>();
+}
+
+/// z = Wᵀx + b with W stored [In][Out].
+template <class T, std::size_t In, std::size_t Out>
+constexpr void affine(std::span<const T, In * Out> w, std::span<const T, Out> b,
+                      std::span<const T, In> x, std::span<T, Out> z) {
+  for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
+  for (std::size_t i = 0; i < In; ++i) {
+    const T xi = x[i];
+    const T* row = w.data() + i * Out;
+    for (std::size_t o = 0; o < Out; ++o) z[o] += xi * row[o];
+  }
+}
+
+/// dx = W dz with W stored [In][Out]: one dot product per input.
+template <class T, std::size_t In, std::size_t Out>
+constexpr void affine_input_grad(std::span<const T, In * Out> w, std::span<const T, Out> dz,
+                                 std::span<T, In> dx) {
+  for (std::size_t i = 0; i < In; ++i) {
+    const T* row = w.data() + i * Out;
+    T sum{};
+    for (std::size_t o = 0; o < Out; ++o) sum += row[o] * dz[o];
+    dx[i] = sum;
+  }
+}
+
+/// dW (+)= x ⊗ dz and db (+)= dz, with dW stored [In][Out].
+template <bool Accumulate, class T, std::size_t In, std::size_t Out>
+constexpr void affine_param_grad(std::span<const T, In> x, std::span<const T, Out> dz,
+                                 std::span<T, In * Out> dw, std::span<T, Out> db) {
+  for (std::size_t i = 0; i < In; ++i) {
+    const T xi = x[i];
+    T* row = dw.data() + i * Out;
+    for (std::size_t o = 0; o < Out; ++o) {
+      if constexpr (Accumulate) row[o] += xi * dz[o];
+      else row[o] = xi * dz[o];
+    }
+  }
+  for (std::size_t o = 0; o < Out; ++o) {
+    if constexpr (Accumulate) db[o] += dz[o];
+    else db[o] = dz[o];
+  }
+}
+
+}  // namespace staticgrad::detail

@@ -1,0 +1,71 @@
+/// @file Compile-time checks whose template arguments carry the numbers into the diagnostic.
+///
+/// Each check is a struct templated on the values that disagree, so that both g++ and
+/// clang print them in the "in instantiation of" line (for example
+/// `check_layer_link<2, 4, 5>`: layer 2 takes 5 inputs but layer 1 gives 4 outputs).
+///
+/// Validity is always computed from the sizes themselves; a check is instantiated only to
+/// report, as `static_assert(sizeof(Check) > 0)` right where the problem is found, and
+/// nothing reads a value from it. clang treats a class whose static_assert failed as
+/// invalid and would report again at every later use of it; a class template holding a
+/// failing static_assert of its own would turn invalid itself.
+#pragma once
+
+#include <cstddef>
+
+#include <staticgrad/core/concepts.hpp>
+
+namespace staticgrad::detail {
+
+template <std::size_t LayerIndex, class L>
+struct check_is_layer {
+  static_assert(Layer<L>,
+                "staticgrad: template argument is not a layer spec (a layer declares static "
+                "in_size, out_size, param_count and cache_size; see check_is_layer<layer index, "
+                "type>)");
+};
+
+template <std::size_t LayerIndex, std::size_t PreviousOut, std::size_t ThisIn>
+struct check_layer_link {
+  static_assert(PreviousOut == ThisIn,
+                "staticgrad::Sequential: a layer's in_size differs from the previous layer's "
+                "out_size (see check_layer_link<layer index, previous out_size, this in_size>)");
+};
+
+template <std::size_t BodyIn, std::size_t BodyOut>
+struct check_residual_shape {
+  static_assert(BodyIn == BodyOut,
+                "staticgrad::Residual: the body must map N inputs to N outputs so that x + f(x) "
+                "is defined (see check_residual_shape<body in_size, body out_size>)");
+};
+
+template <std::size_t NetworkIn, std::size_t GivenSize>
+struct check_input_size {
+  static_assert(NetworkIn == GivenSize,
+                "staticgrad: the input's size differs from the network's in_size "
+                "(see check_input_size<network in_size, input size>)");
+};
+
+template <std::size_t NetworkOut, std::size_t GivenSize>
+struct check_target_size {
+  static_assert(NetworkOut == GivenSize,
+                "staticgrad: the target's size differs from the network's out_size "
+                "(see check_target_size<network out_size, target size>)");
+};
+
+template <class Loss, bool Accepts>
+struct check_class_index_target {
+  static_assert(Accepts,
+                "staticgrad: this loss takes a target vector, not a class index; only "
+                "SoftmaxCrossEntropy accepts a std::size_t class index "
+                "(see check_class_index_target<loss, false>)");
+};
+
+template <class Given, class Scalar, bool Same>
+struct check_scalar_type {
+  static_assert(Same,
+                "staticgrad: the input's element type differs from the model's scalar type "
+                "(see check_scalar_type<given element type, model scalar type, false>)");
+};
+
+}  // namespace staticgrad::detail

@@ -1,0 +1,71 @@
+/// @file How inputs and targets of fixed size are recognised, checked and viewed as spans.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <ranges>
+#include <span>
+#include <type_traits>
+
+#include <staticgrad/detail/checks.hpp>
+
+namespace staticgrad::detail {
+
+/// The element type and size of a vector whose size is part of its type.
+template <class X>
+struct fixed_extent {};
+template <class U, std::size_t N>
+struct fixed_extent<std::array<U, N>> {
+  using element = U;
+  static constexpr std::size_t size = N;
+};
+template <class U, std::size_t N>
+struct fixed_extent<U[N]> {
+  using element = U;
+  static constexpr std::size_t size = N;
+};
+template <class U, std::size_t N>
+  requires(N != std::dynamic_extent)
+struct fixed_extent<std::span<U, N>> {
+  using element = std::remove_cv_t<U>;
+  static constexpr std::size_t size = N;
+};
+
+/// std::array<U, N>, U[N] or std::span<U, N> of arithmetic U.
+template <class X>
+concept FixedVector = requires { fixed_extent<std::remove_cvref_t<X>>::size; } &&
+                      std::is_arithmetic_v<typename fixed_extent<std::remove_cvref_t<X>>::element>;
+
+/// A contiguous range (std::vector, std::span, std::array, …) of fixed-size vectors.
+template <class R>
+concept FixedVectorRange =
+    std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+    FixedVector<std::ranges::range_value_t<R>>;
+
+/// A contiguous range of class indices.
+template <class R>
+concept IndexRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                     std::integral<std::ranges::range_value_t<R>>;
+
+/// Views x as std::span<const T, N>; a wrong element type or size is a compile error that
+/// names both (through SizeCheck<expected, given>).
+template <template <std::size_t, std::size_t> class SizeCheck, class T, std::size_t N, class X>
+constexpr std::span<const T, N> fixed_span(const X& x) {
+  static_assert(FixedVector<X>,
+                "staticgrad: inputs and targets must have their size in their type: "
+                "std::array<T, N>, T[N] or std::span<T, N>");
+  if constexpr (FixedVector<X>) {
+    using extent = fixed_extent<std::remove_cvref_t<X>>;
+    using element = typename extent::element;
+    if constexpr (!std::is_same_v<element, T>)
+      static_assert(sizeof(check_scalar_type<element, T, false>) > 0);
+    else if constexpr (extent::size != N)
+      static_assert(sizeof(SizeCheck<N, extent::size>) > 0);
+    else
+      return std::span<const T, N>(std::data(x), N);
+  }
+  return std::span<const T, N>(static_cast<const T*>(nullptr), N);  // only after an error
+}
+
+}  // namespace staticgrad::detail

@@ -1,0 +1,55 @@
+/// @file Defines staticgrad::Activation<Act, N>, an activation applied as a layer of its own.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// y = φ(x) element-wise, as a layer without parameters.
+/// @tparam Act the activation φ
+/// @tparam N   the number of inputs and outputs
+template <ActivationFunction Act, std::size_t N>
+struct Activation {
+  static_assert(N > 0, "staticgrad::Activation: N must be positive");
+
+  using activation = Act;
+  static constexpr std::size_t in_size = N;
+  static constexpr std::size_t out_size = N;
+  static constexpr std::size_t param_count = 0;
+  static constexpr std::size_t cache_size = 0;  // φ' comes from the kept input or output
+  static constexpr std::size_t flops = N;
+
+  template <class T>
+  static constexpr void infer(std::span<const T, 0>, std::span<const T, N> x, std::span<T, N> y) {
+    for (std::size_t i = 0; i < N; ++i) y[i] = x[i];
+    detail::apply_activation<Act>(y);
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, 0> params, std::span<T, 0>,
+                                std::span<const T, N> x, std::span<T, N> y) {
+    infer<T>(params, x, y);
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, 0>, std::span<const T, 0>,
+                                 std::span<const T, N> x, std::span<const T, N> y,
+                                 std::span<const T, N> dy, std::span<T, 0>, std::span<T, N> dx) {
+    if constexpr (Mode.input_grad) {
+      if constexpr (Act::derivative_from_output)
+        detail::activation_backward<Act, T, N>(y, dy, dx);
+      else
+        detail::activation_backward<Act, T, N>(x, dy, dx);
+    }
+  }
+
+  template <class T>
+  static void initialize(std::span<T, 0>, init::Rng&) {}
+};
+
+}  // namespace staticgrad

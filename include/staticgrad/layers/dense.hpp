@@ -1,0 +1,110 @@
+/// @file Defines staticgrad::Dense<In, Out, Act>, a fully connected layer y = φ(Wx + b).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// A fully connected layer y = φ(Wx + b).
+///
+/// Parameters, in the flat order: W stored input-major as [In][Out] (Keras' kernel layout,
+/// the transpose of nn.Linear.weight), then b. The forward pass keeps the pre-activation
+/// z only when φ's derivative cannot be computed from the output.
+/// @tparam In  number of inputs
+/// @tparam Out number of outputs
+/// @tparam Act the activation φ applied to Wx + b
+template <std::size_t In, std::size_t Out, ActivationFunction Act = Identity>
+struct Dense {
+  static_assert(In > 0 && Out > 0, "staticgrad::Dense: In and Out must be positive");
+
+  using activation = Act;
+  static constexpr std::size_t in_size = In;
+  static constexpr std::size_t out_size = Out;
+  static constexpr std::size_t weight_count = In * Out;
+  static constexpr std::size_t param_count = weight_count + Out;
+  static constexpr std::size_t cache_size = Act::derivative_from_output ? 0 : Out;
+  /// Forward FLOPs: a multiply and an add per weight, one operation per activation.
+  static constexpr std::size_t flops = 2 * In * Out + (std::is_same_v<Act, Identity> ? 0 : Out);
+
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params, std::span<const T, In> x,
+                              std::span<T, Out> y) {
+    detail::affine<T, In, Out>(weights(params), biases(params), x, y);
+    detail::apply_activation<Act>(y);
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params,
+                                std::span<T, cache_size> cache, std::span<const T, In> x,
+                                std::span<T, Out> y) {
+    detail::affine<T, In, Out>(weights(params), biases(params), x, y);
+    if constexpr (cache_size > 0) {
+      for (std::size_t o = 0; o < Out; ++o) cache[o] = y[o];
+    }
+    detail::apply_activation<Act>(y);
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params,
+                                 std::span<const T, cache_size> cache, std::span<const T, In> x,
+                                 std::span<const T, Out> y, std::span<const T, Out> dy,
+                                 std::span<T, param_count> dparams, std::span<T, In> dx) {
+    if constexpr (std::is_same_v<Act, Identity>) {
+      affine_backward<Mode, T>(params, x, dy, dparams, dx);
+    } else {
+      std::array<T, Out> dz;
+      if constexpr (Act::derivative_from_output)
+        detail::activation_backward<Act, T, Out>(y, dy, dz);
+      else
+        detail::activation_backward<Act, T, Out>(cache, dy, dz);
+      affine_backward<Mode, T>(params, x, dz, dparams, dx);
+    }
+  }
+
+  /// Weights from the activation's default scheme (fan_in = In, fan_out = Out), biases 0.
+  template <class T>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
+    for (auto& w : weights(params)) w = static_cast<T>(Act::default_init::sample(rng, In, Out));
+    for (auto& b : biases(params)) b = T{0};
+  }
+
+  /// Backward through z = Wᵀx + b, given dz = ∂L/∂z.
+  template <BackwardMode Mode, class T>
+  static constexpr void affine_backward(std::span<const T, param_count> params,
+                                        std::span<const T, In> x, std::span<const T, Out> dz,
+                                        std::span<T, param_count> dparams, std::span<T, In> dx) {
+    detail::affine_param_grad<Mode.accumulate, T, In, Out>(x, dz, weights(dparams),
+                                                           biases(dparams));
+    if constexpr (Mode.input_grad) detail::affine_input_grad<T, In, Out>(weights(params), dz, dx);
+  }
+
+  template <class U>
+  static constexpr std::span<U, weight_count> weights(std::span<U, param_count> params) {
+    return detail::slice<0, weight_count>(params);
+  }
+  template <class U>
+  static constexpr std::span<U, Out> biases(std::span<U, param_count> params) {
+    return detail::slice<weight_count, Out>(params);
+  }
+};
+
+/// Dense parameters by name: `weight(o, i)` is the weight from input i to output o, as
+/// nn.Linear.weight[o][i]; `bias(o)`.
+template <std::size_t In, std::size_t Out, class Act, class T>
+class LayerView<Dense<In, Out, Act>, T> : public detail::view_base<Dense<In, Out, Act>, T> {
+ public:
+  using detail::view_base<Dense<In, Out, Act>, T>::view_base;
+  constexpr T& weight(std::size_t o, std::size_t i) const { return this->params_[i * Out + o]; }
+  constexpr T& bias(std::size_t o) const { return this->params_[In * Out + o]; }
+};
+
+}  // namespace staticgrad

@@ -1,0 +1,185 @@
+/// @file Defines staticgrad::LayerNorm<N> and staticgrad::RMSNorm<N>.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+template <class T, std::size_t N>
+constexpr T mean(std::span<const T, N> v) {
+  T sum{};
+  for (std::size_t i = 0; i < N; ++i) sum += v[i];
+  return sum / static_cast<T>(N);
+}
+
+// Inference for a layer whose cache is small: its forward pass into a scratch cache.
+template <class T, std::size_t N, std::size_t CacheSize, class Params, class Forward>
+void infer_by_forward(Params params, std::span<const T, N> x, std::span<T, N> y,
+                      Forward forward) {
+  std::array<T, CacheSize> cache;
+  forward(params, cache, x, y);
+}
+}  // namespace detail
+
+/// y = (x − mean(x)) / sqrt(var(x) + ε) · gain + bias, over the N inputs
+/// (torch.nn.LayerNorm(N): biased variance, ε = 1e-5, gain 1 and bias 0 at init).
+/// Parameters, in the flat order: gain[N], then bias[N].
+/// @tparam N the number of inputs and outputs
+template <std::size_t N>
+struct LayerNorm {
+  static_assert(N > 0, "staticgrad::LayerNorm: N must be positive");
+
+  static constexpr double epsilon = 1e-5;
+  static constexpr std::size_t in_size = N;
+  static constexpr std::size_t out_size = N;
+  static constexpr std::size_t param_count = 2 * N;
+  static constexpr std::size_t cache_size = N + 1;  // x̂, then 1/σ
+  /// mean, centring, variance, scale, gain and bias: about 8 operations per element.
+  static constexpr std::size_t flops = 8 * N;
+
+  template <class T>
+  static void infer(std::span<const T, param_count> params, std::span<const T, N> x,
+                    std::span<T, N> y) {
+    detail::infer_by_forward<T, N, cache_size>(params, x, y, forward<T>);
+  }
+
+  template <class T>
+  static void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
+                      std::span<const T, N> x, std::span<T, N> y) {
+    const T mu = detail::mean<T, N>(x);
+    T var{};
+    for (std::size_t i = 0; i < N; ++i) var += (x[i] - mu) * (x[i] - mu);
+    const T inv_std = T{1} / std::sqrt(var / static_cast<T>(N) + static_cast<T>(epsilon));
+    const auto gain = detail::slice<0, N>(params);
+    const auto bias = detail::slice<N, N>(params);
+    for (std::size_t i = 0; i < N; ++i) {
+      cache[i] = (x[i] - mu) * inv_std;
+      y[i] = cache[i] * gain[i] + bias[i];
+    }
+    cache[N] = inv_std;
+  }
+
+  template <BackwardMode Mode, class T>
+  static void backward(std::span<const T, param_count> params,
+                       std::span<const T, cache_size> cache, std::span<const T, N>,
+                       std::span<const T, N>, std::span<const T, N> dy,
+                       std::span<T, param_count> dparams, std::span<T, N> dx) {
+    const auto x_hat = detail::slice<0, N>(cache);
+    const auto dgain = detail::slice<0, N>(dparams);
+    const auto dbias = detail::slice<N, N>(dparams);
+    for (std::size_t i = 0; i < N; ++i) {
+      if constexpr (Mode.accumulate) {
+        dgain[i] += dy[i] * x_hat[i];
+        dbias[i] += dy[i];
+      } else {
+        dgain[i] = dy[i] * x_hat[i];
+        dbias[i] = dy[i];
+      }
+    }
+    if constexpr (Mode.input_grad) {
+      // dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ gain.
+      const auto gain = detail::slice<0, N>(params);
+      T mean_g{}, mean_gx{};
+      for (std::size_t i = 0; i < N; ++i) {
+        mean_g += dy[i] * gain[i];
+        mean_gx += dy[i] * gain[i] * x_hat[i];
+      }
+      mean_g /= static_cast<T>(N);
+      mean_gx /= static_cast<T>(N);
+      for (std::size_t i = 0; i < N; ++i)
+        dx[i] = cache[N] * (dy[i] * gain[i] - mean_g - x_hat[i] * mean_gx);
+    }
+  }
+
+  template <class T>
+  static void initialize(std::span<T, param_count> params, init::Rng&) {
+    for (std::size_t i = 0; i < N; ++i) {
+      params[i] = T{1};
+      params[N + i] = T{0};
+    }
+  }
+};
+
+/// LayerNorm parameters by name: `gain(i)`, `bias(i)`.
+template <std::size_t N, class T>
+class LayerView<LayerNorm<N>, T> : public detail::view_base<LayerNorm<N>, T> {
+ public:
+  using detail::view_base<LayerNorm<N>, T>::view_base;
+  constexpr T& gain(std::size_t i) const { return this->params_[i]; }
+  constexpr T& bias(std::size_t i) const { return this->params_[N + i]; }
+};
+
+/// y = x / sqrt(mean(x²) + ε) · gain, over the N inputs (ε = 1e-6, gain 1 at init).
+/// Parameters, in the flat order: gain[N].
+/// @tparam N the number of inputs and outputs
+template <std::size_t N>
+struct RMSNorm {
+  static_assert(N > 0, "staticgrad::RMSNorm: N must be positive");
+
+  static constexpr double epsilon = 1e-6;
+  static constexpr std::size_t in_size = N;
+  static constexpr std::size_t out_size = N;
+  static constexpr std::size_t param_count = N;
+  static constexpr std::size_t cache_size = 1;  // 1/rms; x is kept by the caller
+  /// square-sum, scale and gain: about 5 operations per element.
+  static constexpr std::size_t flops = 5 * N;
+
+  template <class T>
+  static void infer(std::span<const T, param_count> params, std::span<const T, N> x,
+                    std::span<T, N> y) {
+    detail::infer_by_forward<T, N, cache_size>(params, x, y, forward<T>);
+  }
+
+  template <class T>
+  static void forward(std::span<const T, param_count> gain, std::span<T, cache_size> cache,
+                      std::span<const T, N> x, std::span<T, N> y) {
+    T sum_sq{};
+    for (std::size_t i = 0; i < N; ++i) sum_sq += x[i] * x[i];
+    const T inv_rms = T{1} / std::sqrt(sum_sq / static_cast<T>(N) + static_cast<T>(epsilon));
+    for (std::size_t i = 0; i < N; ++i) y[i] = x[i] * inv_rms * gain[i];
+    cache[0] = inv_rms;
+  }
+
+  template <BackwardMode Mode, class T>
+  static void backward(std::span<const T, param_count> gain, std::span<const T, cache_size> cache,
+                       std::span<const T, N> x, std::span<const T, N>, std::span<const T, N> dy,
+                       std::span<T, param_count> dgain, std::span<T, N> dx) {
+    const T inv_rms = cache[0];
+    for (std::size_t i = 0; i < N; ++i) {
+      if constexpr (Mode.accumulate) dgain[i] += dy[i] * x[i] * inv_rms;
+      else dgain[i] = dy[i] * x[i] * inv_rms;
+    }
+    if constexpr (Mode.input_grad) {
+      // dx = (1/rms)·(ĝ − x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ gain and x̂ = x/rms.
+      T mean_gx{};
+      for (std::size_t i = 0; i < N; ++i) mean_gx += dy[i] * gain[i] * x[i] * inv_rms;
+      mean_gx /= static_cast<T>(N);
+      for (std::size_t i = 0; i < N; ++i)
+        dx[i] = inv_rms * (dy[i] * gain[i] - x[i] * inv_rms * mean_gx);
+    }
+  }
+
+  template <class T>
+  static void initialize(std::span<T, param_count> params, init::Rng&) {
+    for (auto& g : params) g = T{1};
+  }
+};
+
+/// RMSNorm parameters by name: `gain(i)`.
+template <std::size_t N, class T>
+class LayerView<RMSNorm<N>, T> : public detail::view_base<RMSNorm<N>, T> {
+ public:
+  using detail::view_base<RMSNorm<N>, T>::view_base;
+  constexpr T& gain(std::size_t i) const { return this->params_[i]; }
+};
+
+}  // namespace staticgrad

@@ -1,0 +1,95 @@
+/// @file Defines staticgrad::Residual<Ls...>, the skip connection y = x + f(x).
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/init.hpp>
+#include <staticgrad/layers/sequential.hpp>
+
+namespace staticgrad {
+
+
+/// y = x + f(x), where f is the layers Ls applied in sequence and maps N inputs to N outputs
+/// (checked: the diagnostic names `check_residual_shape<body in_size, body out_size>`).
+/// Parameters: f's, in the flat order. The forward pass keeps f's cache and f(x).
+/// @tparam Ls the layers of the body f, input side first
+template <class... Ls>
+struct Residual {
+  using body = Sequential<Ls...>;
+  /// False when a shape check failed (the error names it); the members are then empty.
+  static constexpr bool valid = body::valid && body::in_size == body::out_size;
+  // Instantiating the check reports the problem; see detail/checks.hpp.
+  static_assert(sizeof(detail::check_residual_shape<body::in_size, body::out_size>) > 0);
+
+  static constexpr std::size_t in_size = valid ? body::in_size : 0;
+  static constexpr std::size_t out_size = in_size;
+  static constexpr std::size_t param_count = valid ? body::param_count : 0;
+  static constexpr std::size_t cache_size = valid ? body::cache_size + out_size : 0;
+  static constexpr std::size_t flops = valid ? body::flops + out_size : 0;
+
+ private:
+  static constexpr std::size_t N = in_size;
+
+  template <class U, std::size_t Size>
+  static constexpr auto body_cache(std::span<U, Size> cache) {
+    return detail::slice<0, body::cache_size>(cache);
+  }
+  template <class U, std::size_t Size>
+  static constexpr auto body_output(std::span<U, Size> cache) {
+    return detail::slice<body::cache_size, N>(cache);
+  }
+
+ public:
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params, std::span<const T, N> x,
+                              std::span<T, N> y) {
+    if constexpr (valid) {
+      body::template infer<T>(params, x, y);
+      for (std::size_t i = 0; i < N; ++i) y[i] += x[i];
+    }
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params,
+                                std::span<T, cache_size> cache, std::span<const T, N> x,
+                                std::span<T, N> y) {
+    if constexpr (valid) {
+      const auto fx = body_output(cache);
+      body::template forward<T>(params, body_cache(cache), x, fx);
+      for (std::size_t i = 0; i < N; ++i) y[i] = x[i] + fx[i];
+    }
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params,
+                                 std::span<const T, cache_size> cache, std::span<const T, N> x,
+                                 std::span<const T, N>, std::span<const T, N> dy,
+                                 std::span<T, param_count> dparams, std::span<T, N> dx) {
+    if constexpr (valid) {
+      body::template backward<Mode, T>(params, body_cache(cache), x, body_output(cache), dy,
+                                       dparams, dx);
+      if constexpr (Mode.input_grad) {
+        for (std::size_t i = 0; i < N; ++i) dx[i] += dy[i];  // the skip path
+      }
+    }
+  }
+
+  template <class T>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
+    body::template initialize<T>(params, rng);
+  }
+};
+
+/// The body's layers: `layer<I>()` is a view of layer I of f.
+template <class... Ls, class T>
+class LayerView<Residual<Ls...>, T> : public LayerView<Sequential<Ls...>, T> {
+ public:
+  using LayerView<Sequential<Ls...>, T>::LayerView;
+};
+
+}  // namespace staticgrad

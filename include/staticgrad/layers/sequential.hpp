@@ -1,0 +1,181 @@
+/// @file Defines staticgrad::Sequential<Ls...>, layers applied one after the other.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// Layers applied in order: y = L_{n−1}(… L_1(L_0(x))). Nestable.
+///
+/// Shapes are checked when the type is used: each layer's in_size must equal the previous
+/// layer's out_size, and the diagnostic names the layer index and both sizes
+/// (`check_layer_link<index, previous out_size, this in_size>`).
+/// Parameters, in the flat order: each layer's, depth first.
+/// @tparam Ls the layer specs, input side first
+template <class... Ls>
+struct Sequential {
+  static_assert(sizeof...(Ls) > 0, "staticgrad::Sequential: needs at least one layer");
+
+  /// False when a shape check failed (the error names it); the members are then empty.
+  static constexpr bool valid = detail::sequential_report<Ls...>::valid;
+
+ private:
+  // Instantiating the check reports the problem; see detail/checks.hpp.
+  static_assert(sizeof(typename detail::sequential_diagnostic<detail::sequential_report<Ls...>,
+                                                              boost::mp11::mp_list<Ls...>>::check) > 0);
+  using layout = detail::sequential_layout<valid, Ls...>;
+  using list = boost::mp11::mp_list<Ls...>;
+  static constexpr std::size_t count = sizeof...(Ls);
+
+  template <std::size_t I>
+  using at = boost::mp11::mp_at_c<list, I>;
+
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto params_of(std::span<U, N> params) {
+    return detail::slice<layout::param_offset[I], at<I>::param_count>(params);
+  }
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto cache_of(std::span<U, N> cache) {
+    return detail::slice<layout::cache_offset[I], at<I>::cache_size>(cache);
+  }
+  // Layer I's output, kept in the cache (I < count − 1).
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto output_of(std::span<U, N> cache) {
+    return detail::slice<layout::cache_offset[I] + at<I>::cache_size, at<I>::out_size>(cache);
+  }
+  // Views of the two ping-pong buffers that carry values between layers.
+  template <std::size_t Size, class Buffers>
+  static constexpr auto buffer(Buffers& buffers, std::size_t parity) {
+    return std::span<typename Buffers::value_type::value_type, Size>(buffers[parity].data(), Size);
+  }
+
+ public:
+  using layers = list;
+  static constexpr std::size_t in_size = layout::in_size;
+  static constexpr std::size_t out_size = layout::out_size;
+  static constexpr std::size_t param_count = layout::param_count;
+  static constexpr std::size_t cache_size = layout::cache_size;
+  static constexpr std::size_t flops = layout::flops;
+
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params,
+                              std::span<const T, in_size> x, std::span<T, out_size> y) {
+    if constexpr (valid) {
+      std::array<std::array<T, layout::buffer_width>, 2> buffers;
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return std::span<const T, L::in_size>(buffer<L::in_size>(buffers, (i - 1) % 2));
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return buffer<L::out_size>(buffers, i % 2);
+        }();
+        L::template infer<T>(params_of<i>(params), in, out);
+      });
+    }
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params,
+                                std::span<T, cache_size> cache, std::span<const T, in_size> x,
+                                std::span<T, out_size> y) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return std::span<const T, L::in_size>(output_of<i - 1>(cache));
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return output_of<i>(cache);
+        }();
+        L::template forward<T>(params_of<i>(params), cache_of<i>(cache), in, out);
+      });
+    }
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params,
+                                 std::span<const T, cache_size> cache,
+                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
+                                 std::span<const T, out_size> dy,
+                                 std::span<T, param_count> dparams, std::span<T, in_size> dx) {
+    if constexpr (valid) {
+      // The gradient with respect to layer i's output lives in buffer i % 2.
+      std::array<std::array<T, layout::buffer_width>, 2> grads;
+      using reversed = boost::mp11::mp_reverse<boost::mp11::mp_iota_c<count>>;
+      boost::mp11::mp_for_each<reversed>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return output_of<i - 1>(cache);
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return output_of<i>(cache);
+        }();
+        const auto d_out = [&] {
+          if constexpr (i + 1 == count) return dy;
+          else return std::span<const T, L::out_size>(buffer<L::out_size>(grads, i % 2));
+        }();
+        if constexpr (i == 0)
+          L::template backward<Mode, T>(params_of<i>(params), cache_of<i>(cache), in, out, d_out,
+                                        params_of<i>(dparams), dx);
+        else
+          L::template backward<BackwardMode{Mode.accumulate, true}, T>(
+              params_of<i>(params), cache_of<i>(cache), in, out, d_out, params_of<i>(dparams),
+              buffer<L::in_size>(grads, (i - 1) % 2));
+      });
+    }
+  }
+
+  template <class T>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        at<i>::template initialize<T>(params_of<i>(params), rng);
+      });
+    }
+  }
+
+  template <class Spec, class T>
+  friend class LayerView;
+};
+
+/// The layers of a Sequential: `layer<I>()` is a view of layer I.
+template <class... Ls, class T>
+class LayerView<Sequential<Ls...>, T> : public detail::view_base<Sequential<Ls...>, T> {
+  using spec = Sequential<Ls...>;
+
+ public:
+  using detail::view_base<spec, T>::view_base;
+
+  /// A view of layer I's parameters.
+  template <std::size_t I>
+  constexpr auto layer() const {
+    static_assert(I < sizeof...(Ls), "staticgrad: layer<I>(): I is past the last layer");
+    constexpr std::size_t index = I < sizeof...(Ls) ? I : 0;  // no follow-up errors
+    using L = typename spec::template at<index>;
+    return LayerView<L, T>(spec::template params_of<index>(this->params_));
+  }
+};
+
+}  // namespace staticgrad

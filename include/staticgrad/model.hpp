@@ -1,0 +1,261 @@
+/// @file Defines staticgrad::Model, staticgrad::Gradients, staticgrad::value_and_grad,
+/// staticgrad::param_count and staticgrad::flops.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/inputs.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// The number of parameters of network spec Net.
+template <Layer Net>
+inline constexpr std::size_t param_count = Net::param_count;
+
+/// The forward FLOPs of network spec Net (a multiply-add counts 2).
+template <Layer Net>
+inline constexpr std::size_t flops = Net::flops;
+
+namespace detail {
+
+/// Sizes of a network, or zeros for one whose checks failed (already reported).
+template <class Net>
+struct network_sizes {
+  static constexpr std::size_t in_size = 0, out_size = 0, param_count = 0, cache_size = 0;
+};
+template <ValidLayer Net>
+struct network_sizes<Net> {
+  static constexpr std::size_t in_size = Net::in_size, out_size = Net::out_size,
+                               param_count = Net::param_count, cache_size = Net::cache_size;
+};
+
+template <class Net, class T>
+struct check_model_arguments {
+  static_assert(std::is_floating_point_v<T>, "staticgrad::Model: T must be float or double");
+  static_assert(Layer<Net>, "staticgrad::Model: Net must be a layer spec such as Sequential<...>");
+};
+
+struct no_init_t {};
+
+/// One aligned flat array of a network's parameters (or of their gradients), in the flat
+/// order, with views of its layers.
+template <class Net, class T>
+class flat_params {
+ public:
+  using network = Net;
+  using value_type = T;
+  static constexpr std::size_t in_size = network_sizes<Net>::in_size;
+  static constexpr std::size_t out_size = network_sizes<Net>::out_size;
+  static constexpr std::size_t param_count = network_sizes<Net>::param_count;
+
+  /// All parameters in the flat order: layer by layer, depth first.
+  constexpr std::span<T, param_count> flat() { return values_; }
+  constexpr std::span<const T, param_count> flat() const { return values_; }
+
+  /// A view of the whole network's parameters.
+  constexpr LayerView<Net, T> view() { return LayerView<Net, T>(flat()); }
+  constexpr LayerView<Net, const T> view() const { return LayerView<Net, const T>(flat()); }
+
+  /// A view of layer I (for Sequential and Residual networks).
+  template <std::size_t I>
+  constexpr auto layer() {
+    return view().template layer<I>();
+  }
+  template <std::size_t I>
+  constexpr auto layer() const {
+    return view().template layer<I>();
+  }
+
+ protected:
+  constexpr flat_params() : values_{} {}
+  // Leaves the values unset, for a caller that writes every one of them next.
+  constexpr explicit flat_params(no_init_t) {}
+
+ private:
+  static_assert(sizeof(check_model_arguments<Net, T>) > 0);
+  alignas(64) std::array<T, param_count> values_;
+};
+
+struct gradients_access;
+
+}  // namespace detail
+
+/// The parameters of network Net with scalar type T, in one flat array, inline.
+///
+/// `Model{}` holds zeros (ready to be loaded or filled); `Model{seed}` initializes each
+/// layer with the default for its activation (He, Xavier or LeCun; biases 0, norm gains 1).
+/// @tparam Net the network spec, e.g. Sequential<Dense<3, 4, ReLU>, Dense<4, 2>>
+/// @tparam T   float or double
+template <class Net, class T>
+class Model : public detail::flat_params<Net, T> {
+  using base = detail::flat_params<Net, T>;
+
+ public:
+  using typename base::value_type;
+  using base::in_size;
+  using base::out_size;
+  using base::param_count;
+
+  /// All parameters zero.
+  constexpr Model() = default;
+
+  /// Parameters drawn from each layer's default initializer with this seed: the same seed
+  /// gives the same parameters on every compiler and standard library.
+  explicit Model(std::uint64_t seed) {
+    if constexpr (detail::ValidLayer<Net>) {
+      init::Rng rng(seed);
+      Net::template initialize<T>(this->flat(), rng);
+    }
+  }
+
+  /// Inference: the network's output for input x (a std::array<T, in_size>, T[in_size] or
+  /// std::span<T, in_size>). Allocates nothing and keeps nothing for a backward pass.
+  template <class X>
+  constexpr std::array<T, out_size> operator()(const X& x) const {
+    std::array<T, out_size> y;
+    if constexpr (detail::ValidLayer<Net>)
+      Net::template infer<T>(this->flat(), detail::fixed_span<detail::check_input_size, T, in_size>(x), y);
+    return y;
+  }
+};
+
+/// The gradient of a loss with respect to every parameter of a Model<Net, T>: the same
+/// flat order, `flat()` and `layer<I>()` views as the model. Zero when default-constructed.
+template <class Net, class T>
+class Gradients : public detail::flat_params<Net, T> {
+ public:
+  constexpr Gradients() = default;
+
+ private:
+  friend struct detail::gradients_access;
+  constexpr explicit Gradients(detail::no_init_t tag) : detail::flat_params<Net, T>(tag) {}
+};
+
+/// What value_and_grad returns: `auto [loss, grads] = value_and_grad(...)`.
+template <class Net, class T>
+struct LossAndGradients {
+  T loss;
+  Gradients<Net, T> grads;
+};
+
+namespace detail {
+
+struct gradients_access {
+  // Gradients whose every value the backward pass is about to overwrite.
+  template <class Net, class T>
+  static constexpr Gradients<Net, T> unset() {
+    return Gradients<Net, T>(no_init_t{});
+  }
+};
+
+/// A target: a class index (only for losses that accept one), or a fixed-size vector.
+template <class Loss, class T, std::size_t Out, class Y>
+constexpr auto target_view(const Y& target) {
+  if constexpr (std::integral<Y>) {
+    if constexpr (Loss::accepts_class_index) {
+      return static_cast<std::size_t>(target);
+    } else {
+      static_assert(sizeof(check_class_index_target<Loss, false>) > 0);
+      return std::span<const T, Out>(static_cast<const T*>(nullptr), Out);  // only after an error
+    }
+  } else {
+    return fixed_span<check_target_size, T, Out>(target);
+  }
+}
+
+/// Forward, loss and backward for one sample. dŷ is multiplied by `scale` (1/batch size).
+template <BackwardMode Mode, class Net, class T, class Loss, class Target>
+constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
+                                  std::span<const T, Net::in_size> x, const Target& target,
+                                  T scale, std::span<T, Net::param_count> dparams) {
+  std::array<T, Net::cache_size> cache;
+  std::array<T, Net::out_size> y;
+  std::array<T, Net::out_size> dy;
+  std::array<T, Net::in_size> unused_dx;  // Mode.input_grad is false: never written
+  Net::template forward<T>(params, cache, x, y);
+  const T value = loss.template value_and_grad<T, Net::out_size>(y, target, dy);
+  if (scale != T{1}) {
+    for (auto& d : dy) d *= scale;
+  }
+  Net::template backward<Mode, T>(params, cache, x, y, dy, dparams, unused_dx);
+  return value;
+}
+
+template <class Net, class T, class Loss, class X, class Y>
+constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
+                                const Y& target, Gradients<Net, T>& grads) {
+  constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  if constexpr (FixedVector<X>) {
+    return sample_value_and_grad<BackwardMode{.accumulate = false, .input_grad = false}, Net>(
+        model.flat(), loss, fixed_span<check_input_size, T, in>(x),
+        target_view<Loss, T, out>(target), T{1}, grads.flat());
+  } else {
+    static_assert(FixedVectorRange<X>,
+                  "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
+                  "contiguous range of inputs (std::vector, std::span, std::array of them)");
+    static_assert(FixedVectorRange<Y> || IndexRange<Y>,
+                  "staticgrad::value_and_grad: a batch of inputs needs a contiguous range of "
+                  "targets (vectors, or class indices)");
+    const std::size_t count = std::ranges::size(x);
+    if (count != std::ranges::size(target))
+      throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) +
+                                  " inputs but " + std::to_string(std::ranges::size(target)) +
+                                  " targets");
+    if (count == 0) throw std::invalid_argument("staticgrad::value_and_grad: empty batch");
+    const T scale = T{1} / static_cast<T>(count);
+    const auto* inputs = std::ranges::data(x);
+    const auto* targets = std::ranges::data(target);
+    T total = sample_value_and_grad<BackwardMode{.accumulate = false, .input_grad = false}, Net>(
+        model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[0]),
+        target_view<Loss, T, out>(targets[0]), scale, grads.flat());
+    for (std::size_t s = 1; s < count; ++s)
+      total += sample_value_and_grad<BackwardMode{.accumulate = true, .input_grad = false}, Net>(
+          model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[s]),
+          target_view<Loss, T, out>(targets[s]), scale, grads.flat());
+    return total * scale;
+  }
+}
+
+}  // namespace detail
+
+/// The loss of `model` on (x, target) and its gradient with respect to every parameter,
+/// by the generated backward pass. Allocates nothing.
+///
+/// x is one input (std::array<T, in_size>, T[in_size], std::span<T, in_size>) or a
+/// contiguous range of them (a batch: the result is the mean loss and mean gradient).
+/// target is a vector of out_size, or a std::size_t class index for SoftmaxCrossEntropy;
+/// for a batch, a contiguous range of those.
+template <class Net, class T, class Loss, class X, class Y>
+constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss,
+                                                  const X& x, const Y& target) {
+  LossAndGradients<Net, T> result{T{}, detail::gradients_access::unset<Net, T>()};
+  if constexpr (detail::ValidLayer<Net>)
+    result.loss = detail::value_and_grad_into(model, loss, x, target, result.grads);
+  return result;
+}
+
+/// As value_and_grad above, but writes the gradient into the caller's `grads` (which may
+/// live anywhere: a thread with a small stack keeps it off the stack) and returns the loss.
+template <class Net, class T, class Loss, class X, class Y>
+constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
+                           const Y& target, Gradients<Net, T>& grads) {
+  if constexpr (detail::ValidLayer<Net>)
+    return detail::value_and_grad_into(model, loss, x, target, grads);
+  else
+    return T{};
+}
+
+}  // namespace staticgrad

@@ -1,0 +1,14 @@
+/// @file The umbrella header: includes every public header of staticgrad.
+#pragma once
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/init.hpp>
+#include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/norm.hpp>
+#include <staticgrad/layers/residual.hpp>
+#include <staticgrad/layers/sequential.hpp>
+#include <staticgrad/losses.hpp>
+#include <staticgrad/model.hpp>

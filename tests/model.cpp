@@ -1,0 +1,170 @@
+// Model and Gradients: the flat order, layer views, inference against a hand-written
+// reference, seeded initialization, and the overload that writes into caller's gradients.
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include "support/testing.hpp"
+
+namespace sg = staticgrad;
+
+namespace {
+using Mlp = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Dense<4, 4, sg::Tanh>, sg::Dense<4, 2>>;
+
+// The seed texts' recursion a_l = φ(W_l a_{l−1} + b_l), written out with W as [Out][In].
+template <std::size_t In, std::size_t Out, class Act>
+std::array<double, Out> reference_layer(const std::array<double, In>& x,
+                                        const std::array<std::array<double, In>, Out>& w,
+                                        const std::array<double, Out>& b) {
+  std::array<double, Out> y{};
+  for (std::size_t o = 0; o < Out; ++o) {
+    double z = b[o];
+    for (std::size_t i = 0; i < In; ++i) z += w[o][i] * x[i];
+    y[o] = Act::value(z);
+  }
+  return y;
+}
+}  // namespace
+
+TEST_CASE("model: the flat order is layer by layer, Dense weights [In][Out] then bias") {
+  static_assert(sg::param_count<Mlp> == (3 * 4 + 4) + (4 * 4 + 4) + (4 * 2 + 2));
+  static_assert(sg::flops<Mlp> == (2 * 3 * 4 + 4) + (2 * 4 * 4 + 4) + 2 * 4 * 2);
+  sg::Model<Mlp, double> model{};
+  std::iota(model.flat().begin(), model.flat().end(), 0.0);
+  CHECK(model.layer<0>().weight(0, 0) == 0);
+  CHECK(model.layer<0>().weight(1, 0) == 1);   // input 0 to output 1: next in the row
+  CHECK(model.layer<0>().weight(0, 1) == 4);   // input 1 to output 0: one row of Out further
+  CHECK(model.layer<0>().bias(0) == 12);
+  CHECK(model.layer<1>().weight(0, 0) == 16);
+  CHECK(model.layer<2>().bias(1) == sg::param_count<Mlp> - 1);
+  CHECK(model.layer<2>().flat().size() == 10);
+
+  SUBCASE("nested composites are viewed the same way") {
+    using Net = sg::Sequential<sg::LayerNorm<2>, sg::Residual<sg::Dense<2, 2>, sg::RMSNorm<2>>>;
+    sg::Model<Net, float> m{};
+    std::iota(m.flat().begin(), m.flat().end(), 0.0f);
+    CHECK(m.layer<0>().gain(1) == 1);
+    CHECK(m.layer<0>().bias(0) == 2);
+    CHECK(m.layer<1>().layer<0>().weight(1, 0) == 5);
+    CHECK(m.layer<1>().layer<1>().gain(0) == 10);
+  }
+}
+
+TEST_CASE("model: inference matches the hand-written recursion") {
+  sg::init::Rng rng(3);
+  sg::Model<Mlp, double> model{};
+  sgtest::randomize(model, rng);
+  std::array<std::array<double, 3>, 4> w0{};
+  std::array<std::array<double, 4>, 4> w1{};
+  std::array<std::array<double, 4>, 2> w2{};
+  for (std::size_t o = 0; o < 4; ++o)
+    for (std::size_t i = 0; i < 3; ++i) w0[o][i] = model.layer<0>().weight(o, i);
+  for (std::size_t o = 0; o < 4; ++o)
+    for (std::size_t i = 0; i < 4; ++i) w1[o][i] = model.layer<1>().weight(o, i);
+  for (std::size_t o = 0; o < 2; ++o)
+    for (std::size_t i = 0; i < 4; ++i) w2[o][i] = model.layer<2>().weight(o, i);
+  const auto bias = [&](auto view, auto& b) {
+    for (std::size_t o = 0; o < b.size(); ++o) b[o] = view.bias(o);
+  };
+  std::array<double, 4> b0{}, b1{};
+  std::array<double, 2> b2{};
+  bias(model.layer<0>(), b0);
+  bias(model.layer<1>(), b1);
+  bias(model.layer<2>(), b2);
+
+  for (int trial = 0; trial < 20; ++trial) {
+    const auto x = sgtest::random_vector<double, 3>(rng);
+    const auto expected = reference_layer<4, 2, sg::Identity>(
+        reference_layer<4, 4, sg::Tanh>(reference_layer<3, 4, sg::ReLU>(x, w0, b0), w1, b1), w2, b2);
+    const auto y = model(x);
+    CHECK(y[0] == doctest::Approx(expected[0]).epsilon(1e-14));
+    CHECK(y[1] == doctest::Approx(expected[1]).epsilon(1e-14));
+  }
+}
+
+TEST_CASE("model: inputs may be std::array, C arrays or fixed-extent spans") {
+  sg::init::Rng rng(5);
+  sg::Model<Mlp, float> model{};
+  sgtest::randomize(model, rng);
+  const std::array<float, 3> x{0.5f, -1.f, 2.f};
+  const float c_array[3] = {0.5f, -1.f, 2.f};
+  const auto y = model(x);
+  CHECK(model(c_array) == y);
+  CHECK(model(std::span<const float, 3>(x)) == y);
+  CHECK(model(std::span<const float, 3>(x)) == y);
+}
+
+TEST_CASE("model: seeded initialization follows the activation and is reproducible") {
+  using Net = sg::Sequential<sg::LayerNorm<64>, sg::Dense<64, 256, sg::ReLU>, sg::Dense<256, 256, sg::Tanh>,
+                             sg::Dense<256, 4>>;
+  const auto a = std::make_unique<sg::Model<Net, double>>(42);
+  const auto b = std::make_unique<sg::Model<Net, double>>(42);
+  const auto c = std::make_unique<sg::Model<Net, double>>(43);
+  CHECK(std::equal(a->flat().begin(), a->flat().end(), b->flat().begin()));
+  CHECK_FALSE(std::equal(a->flat().begin(), a->flat().end(), c->flat().begin()));
+
+  const auto variance = [](auto values) {
+    double sum = 0, sq = 0;
+    for (double v : values) { sum += v; sq += v * v; }
+    const double n = static_cast<double>(values.size());
+    return sq / n - (sum / n) * (sum / n);
+  };
+  CHECK(a->layer<0>().gain(7) == 1.0);
+  CHECK(a->layer<0>().bias(7) == 0.0);
+  // He normal for ReLU: 2 / fan_in. Xavier uniform for Tanh: 2 / (fan_in + fan_out).
+  CHECK(variance(sg::Dense<64, 256, sg::ReLU>::weights(a->layer<1>().flat())) ==
+        doctest::Approx(2.0 / 64).epsilon(0.05));
+  CHECK(variance(sg::Dense<256, 256, sg::Tanh>::weights(a->layer<2>().flat())) ==
+        doctest::Approx(2.0 / 512).epsilon(0.05));
+  for (std::size_t o = 0; o < 256; ++o) CHECK(a->layer<1>().bias(o) == 0.0);
+}
+
+TEST_CASE("value_and_grad: writing into the caller's Gradients gives the same result") {
+  sg::init::Rng rng(11);
+  sg::Model<Mlp, double> model{};
+  sgtest::randomize(model, rng);
+  const auto x = sgtest::random_vector<double, 3>(rng);
+  const auto y = sgtest::random_vector<double, 2>(rng);
+  const auto expected = sg::value_and_grad(model, sg::MSE{}, x, y);
+
+  auto grads = std::make_unique<sg::Gradients<Mlp, double>>();  // off the stack
+  std::fill(grads->flat().begin(), grads->flat().end(), 99.0);   // overwritten, not added to
+  const double loss = sg::value_and_grad(model, sg::MSE{}, x, y, *grads);
+  CHECK(loss == expected.loss);
+  CHECK(std::equal(grads->flat().begin(), grads->flat().end(), expected.grads.flat().begin()));
+}
+
+TEST_CASE("value_and_grad: a batch may be any contiguous range") {
+  sg::init::Rng rng(13);
+  sg::Model<Mlp, float> model{};
+  sgtest::randomize(model, rng);
+  std::array<std::array<float, 3>, 3> xs{};
+  std::array<std::array<float, 2>, 3> ys{};
+  for (auto& x : xs) x = sgtest::random_vector<float, 3>(rng);
+  for (auto& y : ys) y = sgtest::random_vector<float, 2>(rng);
+  const std::vector<std::array<float, 3>> xv(xs.begin(), xs.end());
+  const std::vector<std::array<float, 2>> yv(ys.begin(), ys.end());
+
+  const auto from_arrays = sg::value_and_grad(model, sg::MSE{}, xs, ys);
+  const auto from_vectors = sg::value_and_grad(model, sg::MSE{}, xv, yv);
+  const auto from_spans = sg::value_and_grad(model, sg::MSE{}, std::span(xv), std::span(yv));
+  CHECK(from_arrays.loss == from_vectors.loss);
+  CHECK(from_arrays.loss == from_spans.loss);
+  CHECK(from_arrays.grads.flat()[5] == from_spans.grads.flat()[5]);
+
+  SUBCASE("mismatched or empty batches are refused with a message") {
+    const std::vector<std::array<float, 2>> two(yv.begin(), yv.begin() + 2);
+    CHECK_THROWS_WITH_AS(sg::value_and_grad(model, sg::MSE{}, xv, two),
+                         "staticgrad::value_and_grad: 3 inputs but 2 targets", std::invalid_argument);
+    const std::vector<std::array<float, 3>> none;
+    const std::vector<std::array<float, 2>> no_targets;
+    CHECK_THROWS_AS(sg::value_and_grad(model, sg::MSE{}, none, no_targets), std::invalid_argument);
+  }
+}

@@ -1,0 +1,80 @@
+// Helpers shared by the tests: random parameters and inputs, targets of each kind,
+// the loss alone (for finite differences), and a relative-error comparison.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/staticgrad.hpp>
+
+namespace sgtest {
+
+namespace sg = staticgrad;
+
+/// |a − b| / max(|a|, |b|, floor): relative, with an absolute floor near zero.
+inline double relative_error(double a, double b, double floor = 1e-3) {
+  return std::abs(a - b) / std::max({std::abs(a), std::abs(b), floor});
+}
+
+template <class T, std::size_t N>
+std::array<T, N> random_vector(sg::init::Rng& rng, double scale = 1.0) {
+  std::array<T, N> v{};
+  for (auto& e : v) e = static_cast<T>(scale * rng.normal());
+  return v;
+}
+
+/// A probability vector (positive, sums to 1).
+template <class T, std::size_t N>
+std::array<T, N> random_probabilities(sg::init::Rng& rng) {
+  std::array<T, N> p{};
+  T sum{};
+  for (auto& e : p) sum += (e = static_cast<T>(0.05 + rng.uniform01()));
+  for (auto& e : p) e /= sum;
+  return p;
+}
+
+/// Every parameter drawn from N(0, scale²), so that biases, gains and all weights matter.
+template <class Net, class T>
+void randomize(sg::Model<Net, T>& model, sg::init::Rng& rng, double scale = 0.7) {
+  for (auto& p : model.flat()) p = static_cast<T>(scale * rng.normal());
+}
+
+/// The loss of one sample, without gradients: the reference for finite differences.
+template <class Net, class T, class Loss, class Target>
+T loss_value(const sg::Model<Net, T>& model, const Loss& loss, const std::array<T, Net::in_size>& x,
+             const Target& target) {
+  auto y = model(x);
+  std::array<T, Net::out_size> unused{};
+  if constexpr (std::integral<Target>)
+    return loss.template value_and_grad<T, Net::out_size>(y, static_cast<std::size_t>(target),
+                                                          unused);
+  else
+    return loss.template value_and_grad<T, Net::out_size>(y, std::span<const T, Net::out_size>(target),
+                                                          unused);
+}
+
+/// The largest relative error between `grads` and central differences of `f` (the loss as
+/// a function of the model's parameters).
+template <class Net, class F>
+double worst_gradient_error(const sg::Model<Net, double>& at,
+                            std::span<const double, Net::param_count> grads, F f,
+                            double step = 1e-5) {
+  auto model = at;
+  double worst = 0;
+  for (std::size_t i = 0; i < Net::param_count; ++i) {
+    const double saved = model.flat()[i];
+    model.flat()[i] = saved + step;
+    const double up = f(model);
+    model.flat()[i] = saved - step;
+    const double down = f(model);
+    model.flat()[i] = saved;
+    worst = std::max(worst, relative_error(grads[i], (up - down) / (2 * step)));
+  }
+  return worst;
+}
+
+}  // namespace sgtest

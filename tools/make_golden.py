@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""Writes tests/data/golden.txt: PyTorch's outputs, losses and gradients for networks that
+tests/golden.cpp builds as staticgrad types.
+
+Run with Debian's PyTorch (package python3-torch):  /usr/bin/python3 tools/make_golden.py
+Everything is double precision; numbers are written as exact hex floats. Parameters are
+listed in staticgrad's flat order: layer by layer, depth first; a Dense layer's weight
+input-major ([In][Out], the transpose of nn.Linear.weight), then its bias; LayerNorm gain
+then bias; RMSNorm gain.
+"""
+import pathlib
+
+import torch
+from torch import nn
+
+torch.set_default_dtype(torch.float64)
+
+ACTIVATIONS = {
+    "Identity": nn.Identity,
+    "ReLU": nn.ReLU,
+    "LeakyReLU": nn.LeakyReLU,  # slope 0.01
+    "Sigmoid": nn.Sigmoid,
+    "Tanh": nn.Tanh,
+    "GELU": nn.GELU,  # exact erf form
+    "GELUTanh": lambda: nn.GELU(approximate="tanh"),
+    "SiLU": nn.SiLU,
+    "Softplus": nn.Softplus,  # beta 1, threshold 20
+}
+
+
+class RMSNorm(nn.Module):
+    """y = x / sqrt(mean(x^2) + eps) * gain (torch 1.13 has no nn.RMSNorm)."""
+
+    def __init__(self, n, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(n))
+        self.eps = eps
+
+    def forward(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+
+
+class Residual(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def build(spec):
+    """A torch module for a spec tree, and its parameters in staticgrad's flat order."""
+    kind = spec[0]
+    if kind == "dense":
+        _, n_in, n_out, act = spec
+        linear = nn.Linear(n_in, n_out)
+        return nn.Sequential(linear, ACTIVATIONS[act]()), [("T", linear.weight), ("", linear.bias)]
+    if kind == "layernorm":
+        norm = nn.LayerNorm(spec[1], eps=1e-5)
+        return norm, [("", norm.weight), ("", norm.bias)]
+    if kind == "rmsnorm":
+        norm = RMSNorm(spec[1])
+        return norm, [("", norm.weight)]
+    if kind == "act":
+        return ACTIVATIONS[spec[1]](), []
+    if kind in ("seq", "res"):
+        modules, params = [], []
+        for child in spec[1]:
+            module, child_params = build(child)
+            modules.append(module)
+            params += child_params
+        body = nn.Sequential(*modules)
+        return (body if kind == "seq" else Residual(body)), params
+    raise ValueError(kind)
+
+
+def flat(params, attr="data"):
+    parts = []
+    for layout, p in params:
+        t = getattr(p, attr)
+        parts.append((t.t() if layout == "T" else t).reshape(-1))
+    return torch.cat(parts)
+
+
+def line(label, values):
+    values = [float(v) for v in torch.as_tensor(values).reshape(-1)]
+    return f"{label} {len(values)} " + " ".join(v.hex() for v in values)
+
+
+LOSSES = {
+    "MSE": lambda y, t: nn.MSELoss()(y, t),
+    "HalfSquaredError": lambda y, t: 0.5 * ((y - t) ** 2).sum(dim=1).mean(),
+    "SoftmaxCrossEntropy": lambda y, t: nn.CrossEntropyLoss()(y, t),
+    "BCEWithLogits": lambda y, t: nn.BCEWithLogitsLoss()(y, t),
+}
+
+
+def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
+    module, params = build(spec)
+    with torch.no_grad():
+        for _, p in params:
+            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
+    x = torch.randn(batch, n_in, generator=generator)
+    if target_kind == "class":
+        target = torch.randint(0, n_out, (batch,), generator=generator)
+    elif target_kind == "probs":
+        target = torch.softmax(torch.randn(batch, n_out, generator=generator), dim=1)
+    else:
+        target = torch.randn(batch, n_out, generator=generator)
+    y = module(x)
+    value = LOSSES[loss](y, target)
+    value.backward()
+    lines = [f"case {name}", line("params", flat(params))]
+    lines += [line("input", row) for row in x]
+    if target_kind == "class":
+        lines += [f"class {int(k)}" for k in target]
+    else:
+        lines += [line("target", row) for row in target]
+    lines += [line("output", row) for row in y.detach()]
+    lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), "end"]
+    return "\n".join(lines)
+
+
+def dense(n_in, n_out, act="Identity"):
+    return ("dense", n_in, n_out, act)
+
+
+def main():
+    generator = torch.Generator().manual_seed(20261123)
+    cases = []
+    for act in ACTIVATIONS:
+        cases.append(make_case(f"activation_{act}", ("seq", [dense(4, 5, act), dense(5, 3)]),
+                               "MSE", 4, 3, 2, "vector", generator))
+    residual_classifier = ("seq", [dense(4, 6, "GELU"),
+                                   ("res", [dense(6, 6, "Tanh"), dense(6, 6)]), dense(6, 3)])
+    nested = ("seq", [("seq", [dense(2, 3, "Tanh"), dense(3, 3, "LeakyReLU")]),
+                      ("res", [("layernorm", 3), dense(3, 3, "GELUTanh")]), dense(3, 1)])
+    issue_example = ("seq", [("layernorm", 8), dense(8, 32, "GELU"),
+                             ("res", [dense(32, 32, "Tanh")]), dense(32, 3)])
+    cases += [
+        make_case("layernorm", ("seq", [("layernorm", 4), dense(4, 3, "Tanh")]),
+                  "HalfSquaredError", 4, 3, 2, "vector", generator),
+        make_case("rmsnorm", ("seq", [dense(4, 6), ("rmsnorm", 6), dense(6, 2, "Sigmoid")]),
+                  "MSE", 4, 2, 2, "vector", generator),
+        make_case("residual_class_index", residual_classifier, "SoftmaxCrossEntropy", 4, 3, 3,
+                  "class", generator),
+        make_case("residual_probabilities", residual_classifier, "SoftmaxCrossEntropy", 4, 3, 2,
+                  "probs", generator),
+        make_case("activation_layers_bce",
+                  ("seq", [dense(4, 5), ("act", "SiLU", 5), ("act", "Softplus", 5), dense(5, 3)]),
+                  "BCEWithLogits", 4, 3, 2, "probs", generator),
+        make_case("nested", nested, "MSE", 2, 1, 4, "vector", generator),
+        make_case("issue_example", issue_example, "MSE", 8, 3, 4, "vector", generator),
+    ]
+    out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "golden.txt"
+    header = f"# Written by tools/make_golden.py with torch {torch.__version__}; do not edit.\n"
+    out.write_text(header + "\n".join(cases) + "\n")
+    print(f"wrote {len(cases)} cases to {out}")
+
+
+if __name__ == "__main__":
+    main()
