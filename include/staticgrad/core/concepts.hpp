@@ -32,7 +32,9 @@ struct BackwardMode {
 /// Laws: `forward` writes the same `y` as `infer`; `backward` is the vector-Jacobian
 /// product of `forward`: it writes (or, with `Mode.accumulate`, adds) ∂L/∂params into
 /// `dparams` and, with `Mode.input_grad`, writes ∂L/∂x into `dx`, given `dy` = ∂L/∂y.
-/// A layer never allocates and never owns memory.
+/// A layer never allocates and never owns memory. The spans a call receives never overlap
+/// (an output is never also an input), and a layer may rely on it (the kernels are
+/// written with __restrict).
 template <class L>
 concept Layer = requires {
   { L::in_size } -> std::convertible_to<std::size_t>;

