@@ -40,6 +40,21 @@ static_assert(near(primer.grads.layer<1>().bias(0), -4.20));
 static_assert(near(primer.grads.layer<0>().weight(0, 0), -6.72));
 static_assert(near(primer.grads.layer<0>().bias(0), -3.36));
 
+// LeakyReLU and a batch, also at compile time: two samples on either side of the kink.
+using Leaky = sg::Sequential<sg::Dense<1, 1, sg::LeakyReLU>, sg::Dense<1, 1>>;
+constexpr auto leaky_batch() {
+  sg::Model<Leaky, double> model{};
+  model.layer<0>().weight(0, 0) = 1.0;
+  model.layer<1>().weight(0, 0) = 2.0;
+  const std::array<std::array<double, 1>, 2> xs{{{3.0}, {-1.0}}};
+  const std::array<std::array<double, 1>, 2> ys{{{5.0}, {0.0}}};
+  return sg::value_and_grad(model, sg::HalfSquaredError{}, xs, ys);
+}
+// Sample 1: ŷ = 2·3 = 6, ½(6 − 5)² = 0.5, ∂/∂w1 = (6 − 5)·2·1·3 = 6.
+// Sample 2: ŷ = 2·(−0.01) = −0.02, ½(0.02)² = 0.0002, ∂/∂w1 = −0.02·2·0.01·(−1) = 0.0004.
+static_assert(near(leaky_batch().loss, (0.5 + 0.0002) / 2));
+static_assert(near(leaky_batch().grads.layer<0>().weight(0, 0), (6.0 + 0.0004) / 2));
+
 }  // namespace
 
 TEST_CASE("seed 000: forward and backward of the 1-1-1 ReLU network") {
