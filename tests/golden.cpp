@@ -2,17 +2,14 @@
 // mean losses and mean gradients of equivalent torch networks, in double.
 #include <array>
 #include <cstddef>
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
 
+#include "support/golden_file.hpp"
 #include "support/testing.hpp"
 
 namespace sg = staticgrad;
@@ -23,70 +20,12 @@ namespace {
 // agree to 1e-13; gradients of ~1e-8 that come from cancellation (LayerNorm) to ~2e-8.
 constexpr double tolerance = 1e-6;
 
-struct GoldenCase {
-  std::vector<double> params, grads;
-  std::vector<std::vector<double>> inputs, targets, outputs;
-  std::vector<std::size_t> classes;
-  double loss = 0;
-};
-
-std::vector<double> read_values(std::istringstream& in) {
-  std::size_t count = 0;
-  in >> count;
-  std::vector<double> values(count);
-  for (auto& v : values) {
-    std::string token;
-    in >> token;
-    v = std::strtod(token.c_str(), nullptr);  // exact for hex floats
-  }
-  return values;
-}
-
-std::map<std::string, GoldenCase> read_golden(const std::string& path) {
-  std::ifstream file(path);
-  if (!file) throw std::runtime_error("cannot open " + path);
-  std::map<std::string, GoldenCase> cases;
-  GoldenCase* current = nullptr;
-  std::string text;
-  while (std::getline(file, text)) {
-    std::istringstream in(text);
-    std::string key;
-    in >> key;
-    if (key == "case") {
-      std::string name;
-      in >> name;
-      current = &cases[name];
-    } else if (key == "params") current->params = read_values(in);
-    else if (key == "input") current->inputs.push_back(read_values(in));
-    else if (key == "target") current->targets.push_back(read_values(in));
-    else if (key == "output") current->outputs.push_back(read_values(in));
-    else if (key == "grads") current->grads = read_values(in);
-    else if (key == "loss") current->loss = read_values(in).at(0);
-    else if (key == "class") {
-      std::size_t k = 0;
-      in >> k;
-      current->classes.push_back(k);
-    }
-  }
-  return cases;
-}
-
-template <std::size_t N>
-std::vector<std::array<double, N>> to_arrays(const std::vector<std::vector<double>>& rows) {
-  std::vector<std::array<double, N>> arrays(rows.size());
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    REQUIRE(rows[r].size() == N);
-    std::copy(rows[r].begin(), rows[r].end(), arrays[r].begin());
-  }
-  return arrays;
-}
-
 template <class Net, class Loss>
-void check_case(const GoldenCase& golden) {
+void check_case(const sgtest::GoldenCase& golden) {
   REQUIRE(golden.params.size() == sg::param_count<Net>);
   const auto model = std::make_unique<sg::Model<Net, double>>();
   std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
-  const auto inputs = to_arrays<Net::in_size>(golden.inputs);
+  const auto inputs = sgtest::to_arrays<Net::in_size>(golden.inputs);
 
   for (std::size_t s = 0; s < inputs.size(); ++s) {
     const auto y = (*model)(inputs[s]);
@@ -97,7 +36,7 @@ void check_case(const GoldenCase& golden) {
     if constexpr (Loss::accepts_class_index) {
       if (!golden.classes.empty()) return sg::value_and_grad(*model, Loss{}, inputs, golden.classes);
     }
-    return sg::value_and_grad(*model, Loss{}, inputs, to_arrays<Net::out_size>(golden.targets));
+    return sg::value_and_grad(*model, Loss{}, inputs, sgtest::to_arrays<Net::out_size>(golden.targets));
   }();
   CHECK(sgtest::relative_error(result.loss, golden.loss, 1e-12) < tolerance);
   double worst = 0;
@@ -112,7 +51,7 @@ using ResidualClassifier =
     sg::Sequential<sg::Dense<4, 6, sg::GELU>, sg::Residual<sg::Dense<6, 6, sg::Tanh>, sg::Dense<6, 6>>,
                    sg::Dense<6, 3>>;
 
-using Check = void (*)(const GoldenCase&);
+using Check = void (*)(const sgtest::GoldenCase&);
 const std::map<std::string, Check> networks = {
     {"activation_Identity", check_case<TwoLayer<sg::Identity>, sg::MSE>},
     {"activation_ReLU", check_case<TwoLayer<sg::ReLU>, sg::MSE>},
@@ -146,7 +85,7 @@ const std::map<std::string, Check> networks = {
 }  // namespace
 
 TEST_CASE("golden: every network matches PyTorch") {
-  const auto cases = read_golden(std::string(STATICGRAD_TEST_DATA) + "/golden.txt");
+  const auto cases = sgtest::read_data_file("golden.txt");
   CHECK(cases.size() == networks.size());
   for (const auto& entry : cases) {
     const std::string& name = entry.first;  // not a structured binding: CAPTURE is a lambda

@@ -52,6 +52,28 @@ TEST_CASE("no heap: inference and value_and_grad allocate nothing") {
   CHECK(sink == sink);  // keeps the calls from being optimized away; false only for NaN
 }
 
+TEST_CASE("no heap: optimizer steps and clipping allocate nothing") {
+  using Net = sg::Sequential<sg::Dense<8, 32, sg::ReLU>, sg::Dense<32, 3>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(1);
+  const auto grads = std::make_unique<sg::Gradients<Net, float>>();
+  const auto sgd = std::make_unique<sg::SGD<Net, float>>(
+      sg::SGD<Net, float>::Options{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+  const auto adam = std::make_unique<sg::Adam<Net, float>>(sg::Adam<Net, float>::Options{.amsgrad = true});
+  const auto adamw = std::make_unique<sg::AdamW<Net, float>>();
+  const std::array<float, 8> x{1, 2, 3, 4, 5, 6, 7, 8};
+
+  const std::size_t before = allocations;
+  for (int i = 0; i < 3; ++i) {
+    sg::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, x, std::size_t{1}, *grads);
+    sg::clip_grad_norm(*grads, 1.0f);
+    sg::clip_grad_value(*grads, 0.5f);
+    sgd->step(*model, *grads);
+    adam->step(*model, *grads);
+    adamw->step(*model, *grads);
+  }
+  CHECK(allocations == before);
+}
+
 TEST_CASE("no heap: the counter sees an allocation") {
   const std::size_t before = allocations;
   const auto probe = std::make_unique<int>(1);

@@ -1,6 +1,9 @@
 #!/usr/bin/python3
-"""Writes tests/data/golden.txt: PyTorch's outputs, losses and gradients for networks that
-tests/golden.cpp builds as staticgrad types.
+"""Writes the PyTorch reference values that the tests compare against:
+- tests/data/golden.txt: outputs, losses and gradients for networks that tests/golden.cpp
+  builds as staticgrad types;
+- tests/data/optimizers.txt: every parameter after each of five steps of SGD, Adam and
+  AdamW in several configurations (tests/optimizers.cpp).
 
 Run with Debian's PyTorch (package python3-torch):  /usr/bin/python3 tools/make_golden.py
 Everything is double precision; numbers are written as exact hex floats. Parameters are
@@ -126,6 +129,49 @@ def dense(n_in, n_out, act="Identity"):
     return ("dense", n_in, n_out, act)
 
 
+OPTIMIZER_CASES = {
+    # name: (torch optimizer class, options as torch spells them)
+    "sgd": (torch.optim.SGD, dict(lr=0.1)),
+    "sgd_momentum_dampening": (torch.optim.SGD, dict(lr=0.1, momentum=0.9, dampening=0.1)),
+    "sgd_nesterov_weight_decay": (torch.optim.SGD,
+                                  dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    "adam": (torch.optim.Adam, dict(lr=0.01)),
+    "adam_weight_decay_amsgrad": (torch.optim.Adam, dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+    "adamw": (torch.optim.AdamW, dict(lr=0.01)),
+    "adamw_amsgrad_betas": (torch.optim.AdamW, dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6,
+                                                    weight_decay=0.05, amsgrad=True)),
+}
+
+
+def optimizer_case(name, generator):
+    """Five steps on Dense(3,4,Tanh) → Dense(4,2), MSE over a batch of four."""
+    optimizer_class, options = OPTIMIZER_CASES[name]
+    module, params = build(("seq", [dense(3, 4, "Tanh"), dense(4, 2)]))
+    with torch.no_grad():
+        for _, p in params:
+            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
+    x = torch.randn(4, 3, generator=generator)
+    target = torch.randn(4, 2, generator=generator)
+    lines = [f"case {name}", line("params", flat(params))]
+    lines += [line("input", row) for row in x]
+    lines += [line("target", row) for row in target]
+    optimizer = optimizer_class([p for _, p in params], **options)
+    for _ in range(5):
+        optimizer.zero_grad()
+        nn.MSELoss()(module(x), target).backward()
+        optimizer.step()
+        lines.append(line("step", flat(params)))
+    lines.append("end")
+    return "\n".join(lines)
+
+
+def write(name, cases):
+    out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / name
+    header = f"# Written by tools/make_golden.py with torch {torch.__version__}; do not edit.\n"
+    out.write_text(header + "\n".join(cases) + "\n")
+    print(f"wrote {len(cases)} cases to {out}")
+
+
 def main():
     generator = torch.Generator().manual_seed(20261123)
     cases = []
@@ -153,10 +199,8 @@ def main():
         make_case("nested", nested, "MSE", 2, 1, 4, "vector", generator),
         make_case("issue_example", issue_example, "MSE", 8, 3, 4, "vector", generator),
     ]
-    out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / "golden.txt"
-    header = f"# Written by tools/make_golden.py with torch {torch.__version__}; do not edit.\n"
-    out.write_text(header + "\n".join(cases) + "\n")
-    print(f"wrote {len(cases)} cases to {out}")
+    write("golden.txt", cases)
+    write("optimizers.txt", [optimizer_case(name, generator) for name in OPTIMIZER_CASES])
 
 
 if __name__ == "__main__":

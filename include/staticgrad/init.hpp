@@ -11,6 +11,8 @@
 #include <numbers>
 #include <random>
 
+#include <staticgrad/core/layer_view.hpp>
+
 namespace staticgrad::init {
 
 /// A seeded random source with portable uniform and normal distributions.
@@ -43,6 +45,24 @@ class Rng {
   std::mt19937_64 engine_;
   bool has_spare_ = false;
   double spare_ = 0.0;
+};
+
+/// A scheme draws one weight of a layer with `fan_in` inputs and `fan_out` outputs:
+/// `scheme.sample(rng, fan_in, fan_out)`. Biases are always 0 and norm gains 1.
+
+/// Each layer's default for its activation: He normal for the ReLU family, GELU, SiLU and
+/// Softplus, Xavier uniform for Tanh and Sigmoid, LeCun normal for Identity.
+struct Default {};
+
+/// Every weight 0 (a network that cannot break its symmetry; see examples/symmetry.cpp).
+struct Zeros {
+  static double sample(Rng&, std::size_t, std::size_t) { return 0.0; }
+};
+
+/// Every weight the same value.
+struct Constant {
+  double value = 0.0;
+  double sample(Rng&, std::size_t, std::size_t) const { return value; }
 };
 
 /// Glorot & Bengio (2010): U(−a, a), a = sqrt(6 / (fan_in + fan_out)). For tanh, sigmoid.
@@ -81,5 +101,13 @@ struct LeCunNormal {
     return std::sqrt(1.0 / static_cast<double>(fan_in)) * rng.normal();
   }
 };
+
+/// Draws the parameters of one layer again, from `scheme`: pick a scheme per layer with
+/// `init::initialize(model.layer<1>(), rng, init::HeUniform{})`. Composite layers pass the
+/// scheme to each of their layers.
+template <class Spec, class T, class Scheme = Default>
+void initialize(LayerView<Spec, T> layer, Rng& rng, const Scheme& scheme = {}) {
+  Spec::template initialize<T>(layer.flat(), rng, scheme);
+}
 
 }  // namespace staticgrad::init

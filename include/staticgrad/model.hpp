@@ -115,12 +115,14 @@ class Model : public detail::flat_params<Net, T> {
   /// All parameters zero.
   constexpr Model() = default;
 
-  /// Parameters drawn from each layer's default initializer with this seed: the same seed
-  /// gives the same parameters on every compiler and standard library.
-  explicit Model(std::uint64_t seed) {
+  /// Parameters drawn with this seed, from `scheme` (init::Default: each layer's default
+  /// for its activation); biases 0, norm gains 1. The same seed gives the same parameters
+  /// on every compiler and standard library.
+  template <class Scheme = init::Default>
+  explicit Model(std::uint64_t seed, const Scheme& scheme = {}) {
     if constexpr (detail::ValidLayer<Net>) {
       init::Rng rng(seed);
-      Net::template initialize<T>(this->flat(), rng);
+      Net::template initialize<T>(this->flat(), rng, scheme);
     }
   }
 

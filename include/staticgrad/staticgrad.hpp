@@ -12,3 +12,6 @@
 #include <staticgrad/layers/sequential.hpp>
 #include <staticgrad/losses.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/optim/adam.hpp>
+#include <staticgrad/optim/clip.hpp>
+#include <staticgrad/optim/sgd.hpp>

@@ -48,8 +48,8 @@ struct Activation {
     }
   }
 
-  template <class T>
-  static void initialize(std::span<T, 0>, init::Rng&) {}
+  template <class T, class Scheme>
+  static void initialize(std::span<T, 0>, init::Rng&, const Scheme&) {}
 };
 
 }  // namespace staticgrad

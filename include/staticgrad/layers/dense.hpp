@@ -74,11 +74,16 @@ struct Dense {
     }
   }
 
-  /// Weights from the activation's default scheme (fan_in = In, fan_out = Out), biases 0.
-  template <class T>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
-    for (auto& w : weights(params)) w = static_cast<T>(Act::default_init::sample(rng, In, Out));
-    for (auto& b : biases(params)) b = T{0};
+  /// Weights drawn from `scheme` (fan_in = In, fan_out = Out; init::Default means the
+  /// activation's default), biases 0.
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    if constexpr (std::is_same_v<Scheme, init::Default>) {
+      initialize<T>(params, rng, typename Act::default_init{});
+    } else {
+      for (auto& w : weights(params)) w = static_cast<T>(scheme.sample(rng, In, Out));
+      for (auto& b : biases(params)) b = T{0};
+    }
   }
 
   /// Backward through z = Wᵀx + b, given dz = ∂L/∂z.

@@ -100,8 +100,9 @@ struct LayerNorm {
     }
   }
 
-  template <class T>
-  static void initialize(std::span<T, param_count> params, init::Rng&) {
+  /// Gain 1, bias 0, whatever the scheme (as torch.nn.LayerNorm).
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng&, const Scheme&) {
     for (std::size_t i = 0; i < N; ++i) {
       params[i] = T{1};
       params[N + i] = T{0};
@@ -168,8 +169,9 @@ struct RMSNorm {
     }
   }
 
-  template <class T>
-  static void initialize(std::span<T, param_count> params, init::Rng&) {
+  /// Gain 1, whatever the scheme.
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng&, const Scheme&) {
     for (auto& g : params) g = T{1};
   }
 };

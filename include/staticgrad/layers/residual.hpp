@@ -79,9 +79,9 @@ struct Residual {
     }
   }
 
-  template <class T>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
-    body::template initialize<T>(params, rng);
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    body::template initialize<T>(params, rng, scheme);
   }
 };
 

@@ -146,12 +146,12 @@ struct Sequential {
     }
   }
 
-  template <class T>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng) {
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
     if constexpr (valid) {
       boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
-        at<i>::template initialize<T>(params_of<i>(params), rng);
+        at<i>::template initialize<T>(params_of<i>(params), rng, scheme);
       });
     }
   }

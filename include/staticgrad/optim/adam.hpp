@@ -1,0 +1,102 @@
+/// @file Defines staticgrad::Adam and staticgrad::AdamW with PyTorch's update rules.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+
+/// Adam's state and step; Decoupled selects AdamW's weight decay (θ ← θ(1 − ηλ) before the
+/// step) over Adam's L2 term (g ← g + λθ).
+template <class Net, class T, bool Decoupled>
+class adam_impl {
+ public:
+  /// PyTorch's names and defaults; betas are beta1, beta2.
+  struct Options {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = Decoupled ? 1e-2 : 0.0;
+    bool amsgrad = false;
+  };
+
+  /// Throws std::invalid_argument for options PyTorch refuses.
+  explicit adam_impl(Options options) : options_(options) {
+    if (options.lr < 0 || options.eps < 0 || options.weight_decay < 0)
+      throw std::invalid_argument("staticgrad::Adam: lr, eps and weight_decay must be >= 0");
+    if (!(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1))
+      throw std::invalid_argument("staticgrad::Adam: beta1 and beta2 must be in [0, 1)");
+  }
+
+  const Options& options() const { return options_; }
+  /// Changes the learning rate, for a schedule.
+  void set_lr(double lr) { options_.lr = lr; }
+  /// How many steps have been taken.
+  std::uint64_t steps() const { return steps_; }
+
+  /// One update of every parameter from its gradient. Allocates nothing.
+  void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
+    ++steps_;
+    const double step = static_cast<double>(steps_);
+    const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
+    const T step_size = static_cast<T>(options_.lr / (1 - std::pow(options_.beta1, step)));
+    const T correction2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(options_.beta2, step)));
+    const T eps = static_cast<T>(options_.eps);
+    const T decay = static_cast<T>(options_.weight_decay);
+    const T shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
+    auto params = model.flat();
+    const auto g = grads.flat();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      T grad = g[i];
+      if constexpr (Decoupled) params[i] *= shrink;
+      else if (options_.weight_decay != 0) grad += decay * params[i];
+      first_moment_[i] = first_moment_[i] * beta1 + (1 - beta1) * grad;
+      second_moment_[i] = second_moment_[i] * beta2 + (1 - beta2) * grad * grad;
+      T second = second_moment_[i];
+      if (options_.amsgrad) second = max_second_moment_[i] = std::max(max_second_moment_[i], second);
+      const T denominator = std::sqrt(second) / correction2_sqrt + eps;
+      params[i] -= step_size * (first_moment_[i] / denominator);
+    }
+  }
+
+ private:
+  Options options_;
+  std::uint64_t steps_ = 0;
+  std::array<T, param_count<Net>> first_moment_{};
+  std::array<T, param_count<Net>> second_moment_{};
+  std::array<T, param_count<Net>> max_second_moment_{};  // used with amsgrad only
+};
+
+}  // namespace detail
+
+/// Adam (Kingma & Ba, 2015), step for step as torch.optim.Adam, weight decay as an L2 term
+/// in the gradient. State: three flat arrays (moments, and the amsgrad maximum).
+///
+///     sg::Adam<Net, float> opt{{.lr = 1e-3}};
+///     opt.step(model, grads);
+template <class Net, class T>
+class Adam : public detail::adam_impl<Net, T, false> {
+ public:
+  using Options = typename detail::adam_impl<Net, T, false>::Options;
+  explicit Adam(Options options = {}) : detail::adam_impl<Net, T, false>(options) {}
+};
+
+/// AdamW (Loshchilov & Hutter, 2019), step for step as torch.optim.AdamW: decoupled weight
+/// decay θ ← θ(1 − ηλ), default λ = 0.01.
+template <class Net, class T>
+class AdamW : public detail::adam_impl<Net, T, true> {
+ public:
+  using Options = typename detail::adam_impl<Net, T, true>::Options;
+  explicit AdamW(Options options = {}) : detail::adam_impl<Net, T, true>(options) {}
+};
+
+}  // namespace staticgrad

@@ -1,0 +1,39 @@
+/// @file Defines staticgrad::clip_grad_norm and staticgrad::clip_grad_value.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+/// The L2 norm of all gradients together.
+template <class Net, class T>
+T global_norm(const Gradients<Net, T>& grads) {
+  T sum{};
+  for (T g : grads.flat()) sum += g * g;
+  return std::sqrt(sum);
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`, as
+/// torch.nn.utils.clip_grad_norm_ (factor max_norm / (norm + 1e-6) when below 1), and
+/// returns the norm before clipping.
+template <class Net, class T>
+T clip_grad_norm(Gradients<Net, T>& grads, T max_norm) {
+  const T norm = global_norm(grads);
+  const T factor = max_norm / (norm + static_cast<T>(1e-6));
+  if (factor < T{1}) {
+    for (T& g : grads.flat()) g *= factor;
+  }
+  return norm;
+}
+
+/// Clamps every gradient into [−limit, limit], as torch.nn.utils.clip_grad_value_.
+template <class Net, class T>
+void clip_grad_value(Gradients<Net, T>& grads, T limit) {
+  for (T& g : grads.flat()) g = std::clamp(g, -limit, limit);
+}
+
+}  // namespace staticgrad

@@ -1,0 +1,73 @@
+/// @file Defines staticgrad::SGD, stochastic gradient descent with PyTorch's update rule.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <stdexcept>
+
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+/// Stochastic gradient descent, step for step as torch.optim.SGD: with weight decay
+/// g ← g + λθ; with momentum b ← g on the first step, then b ← μb + (1 − τ)g, and
+/// g ← g + μb (Nesterov) or g ← b; finally θ ← θ − ηg. State: one flat momentum buffer.
+///
+///     sg::SGD<Net, float> opt{{.lr = 0.1, .momentum = 0.9, .nesterov = true}};
+///     opt.step(model, grads);
+/// @tparam Net the network spec
+/// @tparam T   the model's scalar type
+template <class Net, class T>
+class SGD {
+ public:
+  /// PyTorch's names and defaults (lr has none there; 1e-3 here).
+  struct Options {
+    double lr = 1e-3;
+    double momentum = 0;
+    double dampening = 0;
+    bool nesterov = false;
+    double weight_decay = 0;
+  };
+
+  /// Throws std::invalid_argument for options PyTorch refuses: a negative learning rate,
+  /// momentum or weight decay, and Nesterov without momentum or with dampening.
+  explicit SGD(Options options = {}) : options_(options) {
+    if (options.lr < 0 || options.momentum < 0 || options.weight_decay < 0)
+      throw std::invalid_argument("staticgrad::SGD: lr, momentum and weight_decay must be >= 0");
+    if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
+      throw std::invalid_argument(
+          "staticgrad::SGD: nesterov needs momentum > 0 and dampening = 0");
+  }
+
+  const Options& options() const { return options_; }
+  /// Changes the learning rate, for a schedule.
+  void set_lr(double lr) { options_.lr = lr; }
+
+  /// One update of every parameter from its gradient. Allocates nothing.
+  void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
+    const T lr = static_cast<T>(options_.lr);
+    const T momentum = static_cast<T>(options_.momentum);
+    const T keep = static_cast<T>(1 - options_.dampening);
+    const T decay = static_cast<T>(options_.weight_decay);
+    const bool first = !started_;
+    started_ = true;
+    auto params = model.flat();
+    const auto g = grads.flat();
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      T d = g[i];
+      if (options_.weight_decay != 0) d += decay * params[i];
+      if (options_.momentum != 0) {
+        buffer_[i] = first ? d : momentum * buffer_[i] + keep * d;
+        d = options_.nesterov ? d + momentum * buffer_[i] : buffer_[i];
+      }
+      params[i] -= lr * d;
+    }
+  }
+
+ private:
+  Options options_;
+  bool started_ = false;
+  std::array<T, param_count<Net>> buffer_{};
+};
+
+}  // namespace staticgrad

@@ -1,0 +1,83 @@
+// Reads the reference files that tools/make_golden.py writes (tests/data/*.txt): cases of
+// "key count values..." lines, numbers as exact hex floats.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+namespace sgtest {
+
+struct GoldenCase {
+  std::vector<double> params, grads;
+  std::vector<std::vector<double>> inputs, targets, outputs, steps;
+  std::vector<std::size_t> classes;
+  double loss = 0;
+};
+
+inline std::vector<double> read_values(std::istringstream& in) {
+  std::size_t count = 0;
+  in >> count;
+  std::vector<double> values(count);
+  for (auto& v : values) {
+    std::string token;
+    in >> token;
+    v = std::strtod(token.c_str(), nullptr);  // exact for hex floats
+  }
+  return values;
+}
+
+inline std::map<std::string, GoldenCase> read_golden(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot open " + path);
+  std::map<std::string, GoldenCase> cases;
+  GoldenCase* current = nullptr;
+  std::string text;
+  while (std::getline(file, text)) {
+    std::istringstream in(text);
+    std::string key;
+    in >> key;
+    if (key == "case") {
+      std::string name;
+      in >> name;
+      current = &cases[name];
+    } else if (key == "params") current->params = read_values(in);
+    else if (key == "input") current->inputs.push_back(read_values(in));
+    else if (key == "target") current->targets.push_back(read_values(in));
+    else if (key == "output") current->outputs.push_back(read_values(in));
+    else if (key == "grads") current->grads = read_values(in);
+    else if (key == "step") current->steps.push_back(read_values(in));
+    else if (key == "loss") current->loss = read_values(in).at(0);
+    else if (key == "class") {
+      std::size_t k = 0;
+      in >> k;
+      current->classes.push_back(k);
+    }
+  }
+  return cases;
+}
+
+template <std::size_t N>
+std::vector<std::array<double, N>> to_arrays(const std::vector<std::vector<double>>& rows) {
+  std::vector<std::array<double, N>> arrays(rows.size());
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    REQUIRE(rows[r].size() == N);
+    std::copy(rows[r].begin(), rows[r].end(), arrays[r].begin());
+  }
+  return arrays;
+}
+
+/// The reference file `name` in tests/data.
+inline std::map<std::string, GoldenCase> read_data_file(const std::string& name) {
+  return read_golden(std::string(STATICGRAD_TEST_DATA) + "/" + name);
+}
+
+}  // namespace sgtest
