@@ -74,6 +74,21 @@ TEST_CASE("no heap: optimizer steps and clipping allocate nothing") {
   CHECK(allocations == before);
 }
 
+TEST_CASE("no heap: a fit step allocates nothing (only fit's set-up does)") {
+  using Net = sg::Sequential<sg::Dense<2, 16, sg::Tanh>, sg::Dense<16, 2>>;
+  const std::vector<std::array<double, 2>> xs(50, {0.5, -1});
+  const std::vector<std::size_t> labels(50, 1);
+  sg::Model<Net, double> model{1};
+  sg::Adam<Net, double> adam{};
+  std::vector<std::size_t> counts;
+  counts.reserve(100);
+  sg::fit(model, adam, sg::SoftmaxCrossEntropy{}, xs, labels,
+          {.epochs = 4, .batch_size = 8, .clip_norm = 1.0},
+          [&](const sg::FitStep<Net, double>&) { counts.push_back(allocations); });
+  REQUIRE(counts.size() == 28);
+  CHECK(counts.back() == counts.front());  // nothing between the first step and the last
+}
+
 TEST_CASE("no heap: the counter sees an allocation") {
   const std::size_t before = allocations;
   const auto probe = std::make_unique<int>(1);

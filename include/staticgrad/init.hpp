@@ -23,6 +23,14 @@ class Rng {
   /// Uniform in [0, 1), from the top 53 bits of one draw.
   double uniform01() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
+  /// Uniform in {0, …, n − 1}, without modulo bias (rejection of the top partial range).
+  std::uint64_t index(std::uint64_t n) {
+    const std::uint64_t limit = engine_.max() - engine_.max() % n;
+    std::uint64_t draw = engine_();
+    while (draw >= limit) draw = engine_();
+    return draw % n;
+  }
+
   /// Uniform in [low, high).
   double uniform(double low, double high) { return low + (high - low) * uniform01(); }
 

@@ -4,6 +4,7 @@
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/diagnostics.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
@@ -15,3 +16,4 @@
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/train.hpp>

@@ -5,17 +5,10 @@
 #include <cmath>
 #include <cstddef>
 
+#include <staticgrad/diagnostics.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
-
-/// The L2 norm of all gradients together.
-template <class Net, class T>
-T global_norm(const Gradients<Net, T>& grads) {
-  T sum{};
-  for (T g : grads.flat()) sum += g * g;
-  return std::sqrt(sum);
-}
 
 /// Scales all gradients so that their global L2 norm is at most `max_norm`, as
 /// torch.nn.utils.clip_grad_norm_ (factor max_norm / (norm + 1e-6) when below 1), and

@@ -1,0 +1,128 @@
+/// @file Defines staticgrad::fit, the training loop, with staticgrad::FitOptions and
+/// staticgrad::FitStep.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <staticgrad/diagnostics.hpp>
+#include <staticgrad/init.hpp>
+#include <staticgrad/model.hpp>
+#include <staticgrad/optim/clip.hpp>
+
+namespace staticgrad {
+
+/// How fit trains.
+struct FitOptions {
+  std::size_t epochs = 1;
+  /// Samples per step; the last batch of an epoch may be smaller (PyTorch's default).
+  /// A batch size of at least the data set's size is full-batch gradient descent.
+  std::size_t batch_size = 32;
+  /// Visit the samples in a new random order every epoch.
+  bool shuffle = true;
+  /// Seed of the shuffling: the same seed, data and model give bit-identical training.
+  std::uint64_t seed = 0;
+  /// Clip the global gradient norm to this before each step; 0 means no clipping.
+  double clip_norm = 0;
+};
+
+/// What fit's callback sees after each step.
+template <class Net, class T>
+struct FitStep {
+  std::size_t epoch = 0;  ///< from 0
+  std::size_t step = 0;   ///< counted over the whole run, from 0
+  T loss{};               ///< the batch's mean loss, before the step
+  /// Each parameterized layer's gradient norm, before clipping (see grad_norms).
+  std::array<T, parameter_layer_count<Net>> grad_norms{};
+  bool epoch_end = false;  ///< the last step of an epoch
+  T epoch_loss{};          ///< the mean of the epoch's batch losses, when epoch_end
+};
+
+namespace detail {
+struct keep_training {
+  template <class Step>
+  bool operator()(const Step&) const {
+    return true;
+  }
+};
+}  // namespace detail
+
+/// Trains `model` on (inputs, targets) with `optimizer`: epochs of mini-batches, each
+/// batch one value_and_grad (mean loss and gradient), optional clipping, one optimizer step.
+/// After each step `callback(const FitStep<Net, T>&)` runs; when it returns false (a
+/// callback may also return nothing), training stops. Returns the loss of every step.
+///
+/// inputs and targets are contiguous ranges of the same length, as value_and_grad takes
+/// for a batch. Everything fit needs is allocated before the first step: a step allocates
+/// nothing.
+template <class Net, class T, class Optimizer, class Loss, class Inputs, class Targets,
+          class Callback = detail::keep_training>
+std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
+                   const Inputs& inputs, const Targets& targets, const FitOptions& options,
+                   Callback&& callback = {}) {
+  const std::size_t count = std::ranges::size(inputs);
+  if (count != std::ranges::size(targets))
+    throw std::invalid_argument("staticgrad::fit: " + std::to_string(count) + " inputs but " +
+                                std::to_string(std::ranges::size(targets)) + " targets");
+  if (count == 0) throw std::invalid_argument("staticgrad::fit: no samples");
+  if (options.batch_size == 0) throw std::invalid_argument("staticgrad::fit: batch_size is 0");
+
+  const std::size_t batch_size = std::min(options.batch_size, count);
+  const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
+  std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
+  const auto grads = std::make_unique<Gradients<Net, T>>();
+  std::vector<T> history;
+  history.reserve(options.epochs * steps_per_epoch);
+  init::Rng rng(options.seed);
+
+  FitStep<Net, T> info;
+  for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+    if (options.shuffle) {  // Fisher–Yates with our own draws: the same on every library
+      for (std::size_t i = count - 1; i > 0; --i) std::swap(order[i], order[rng.index(i + 1)]);
+    }
+    T epoch_sum{};
+    for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
+      const std::size_t first = batch * batch_size;
+      const std::size_t size = std::min(batch_size, count - first);
+      for (std::size_t s = 0; s < size; ++s) {
+        batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
+        batch_targets[s] = std::ranges::data(targets)[order[first + s]];
+      }
+      const T batch_loss =
+          value_and_grad(model, loss, std::span(batch_inputs.data(), size),
+                         std::span(batch_targets.data(), size), *grads);
+      info.grad_norms = grad_norms(*grads);
+      if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
+      optimizer.step(model, *grads);
+
+      history.push_back(batch_loss);
+      epoch_sum += batch_loss;
+      info.epoch = epoch;
+      info.step = history.size() - 1;
+      info.loss = batch_loss;
+      info.epoch_end = batch + 1 == steps_per_epoch;
+      info.epoch_loss = info.epoch_end ? epoch_sum / static_cast<T>(steps_per_epoch) : T{};
+      if constexpr (std::is_void_v<std::invoke_result_t<Callback&, const FitStep<Net, T>&>>)
+        callback(std::as_const(info));
+      else if (!callback(std::as_const(info)))
+        return history;
+    }
+  }
+  return history;
+}
+
+}  // namespace staticgrad
