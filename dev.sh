@@ -4,6 +4,9 @@
 #   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
 #   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
 #                   with g++ and clang (warnings as errors) and with ASan+UBSan
+# and one more:
+#   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
+#                   vanishing it also plots the results (python3-matplotlib) into out/NAME
 # Only Debian packages are installed; nothing is downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -50,13 +53,26 @@ run_suite() {
   ctest --test-dir "build/$name" -j "$jobs" --output-on-failure
 }
 
+# run_example NAME [ARGS...]: a Release build of one example, run from the top folder.
+run_example() {
+  local name=$1; shift
+  local plotted=""
+  case "$name" in depth|vanishing) plotted=1 ;; esac
+  install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib}
+  configure build/demo -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
+    -DSTATICGRAD_BUILD_BENCH=OFF
+  cmake --build build/demo -j "$jobs" --target "$name"
+  "./build/demo/examples/$name" "$@"
+  if [ -n "$plotted" ]; then /usr/bin/python3 examples/plot.py "$name" "out/$name"; fi
+}
+
 case "${1:-}" in
   demo)
-    install_missing "${base_packages[@]}"
-    configure build/demo -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
-      -DSTATICGRAD_BUILD_BENCH=OFF
-    cmake --build build/demo -j "$jobs" --target quickstart
-    ./build/demo/examples/quickstart
+    run_example quickstart
+    ;;
+  example)
+    [ -n "${2:-}" ] && [ -f "examples/$2.cpp" ] || { echo "usage: ./dev.sh example NAME (one of: $(cd examples && ls *.cpp | sed 's/\.cpp//' | tr '\n' ' '))" >&2; exit 2; }
+    run_example "${@:2}"
     ;;
   test)
     install_missing "${base_packages[@]}" clang doctest-dev libbenchmark-dev
@@ -67,7 +83,7 @@ case "${1:-}" in
     echo "dev.sh: all test suites passed (g++, clang, ASan+UBSan)"
     ;;
   *)
-    echo "usage: ./dev.sh demo | ./dev.sh test" >&2
+    echo "usage: ./dev.sh demo | ./dev.sh test | ./dev.sh example NAME" >&2
     exit 2
     ;;
 esac

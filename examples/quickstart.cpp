@@ -1,53 +1,74 @@
-// The README's demo: the worked example of the backprop primer (seed 000) computed by
-// staticgrad — a 1-1-1 ReLU network, x = 2, target y = 5 — with every forward value, the
-// loss and every gradient, then the README's larger network in float.
+// The README's demo: train a small network on a toy function, watch the loss fall, then
+// measure inference latency and check that nothing was allocated.
+//
+// Network: 1 → 16 (tanh) → 16 (tanh) → 1, learning y = sin(2x) on [−π/2, π/2] with Adam
+// and mini-batches of 16.
+#include <algorithm>
 #include <array>
+#include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <numbers>
 #include <vector>
 
 #include <staticgrad/staticgrad.hpp>
 
 namespace sg = staticgrad;
 
+// Counts every heap allocation of the program, to show that inference makes none.
+static std::size_t allocations = 0;
+void* operator new(std::size_t size) {
+  ++allocations;
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc{};
+}
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // g++ cannot pair the above
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+using Net = sg::Sequential<sg::Dense<1, 16, sg::Tanh>, sg::Dense<16, 16, sg::Tanh>, sg::Dense<16, 1>>;
+
 int main() {
-  using Tiny = sg::Sequential<sg::Dense<1, 1, sg::ReLU>, sg::Dense<1, 1>>;
-  sg::Model<Tiny, double> model{};
-  model.layer<0>().weight(0, 0) = 1.5;  // w1
-  model.layer<0>().bias(0) = 0.5;       // b1
-  model.layer<1>().weight(0, 0) = 0.8;  // w2
-  model.layer<1>().bias(0) = 0.1;       // b2
-  const std::array<double, 1> x{2.0};
-  const std::array<double, 1> y{5.0};
+  std::vector<std::array<float, 1>> xs, ys;
+  for (int i = 0; i < 128; ++i) {
+    const float x = static_cast<float>(-std::numbers::pi / 2 + std::numbers::pi * i / 127);
+    xs.push_back({x});
+    ys.push_back({std::sin(2 * x)});
+  }
 
-  // The hidden activation is the output of the first layer alone.
-  sg::Model<sg::Sequential<sg::Dense<1, 1, sg::ReLU>>, double> first{};
-  first.flat()[0] = model.flat()[0];
-  first.flat()[1] = model.flat()[1];
-  const double a = first(x)[0];
+  sg::Model<Net, float> model{42};
+  sg::Adam<Net, float> adam{{.lr = 0.01}};
+  std::printf("Training 1-16-16-1 (tanh) on sin(2x), Adam, batches of 16:\n");
+  sg::fit(model, adam, sg::MSE{}, xs, ys, {.epochs = 300, .batch_size = 16, .seed = 1},
+          [](const sg::FitStep<Net, float>& step) {
+            if (step.epoch_end && (step.epoch % 50 == 0 || step.epoch == 299))
+              std::printf("  epoch %3zu  mean loss %.6f\n", step.epoch, static_cast<double>(step.epoch_loss));
+          });
 
-  const auto [loss, grads] = sg::value_and_grad(model, sg::MSE{}, x, y);
-  std::printf("Seed 000 worked example: x = 2, y = 5, w1 = 1.5, b1 = 0.5, w2 = 0.8, b2 = 0.1\n");
-  std::printf("Forward:\n");
-  std::printf("  a   = ReLU(w1*x + b1) = %.4g\n", a);
-  std::printf("  y^  = w2*a + b2        = %.4g\n", model(x)[0]);
-  std::printf("  L   = (y^ - y)^2       = %.4g\n", loss);
-  std::printf("Backward (generated at compile time):\n");
-  std::printf("  dL/dw2 = %+.4f\n", grads.layer<1>().weight(0, 0));
-  std::printf("  dL/db2 = %+.4f\n", grads.layer<1>().bias(0));
-  std::printf("  dL/dw1 = %+.4f\n", grads.layer<0>().weight(0, 0));
-  std::printf("  dL/db1 = %+.4f\n", grads.layer<0>().bias(0));
+  const std::array<float, 1> probe{0.5f};
+  std::printf("model(0.5) = %.4f, sin(1.0) = %.4f\n", static_cast<double>(model(probe)[0]), std::sin(1.0));
 
-  using Net = sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
-                             sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::Dense<32, 3>>;
-  const sg::Model<Net, float> net{42};
-  const std::array<float, 8> input{0.5f, -1.f, 0.25f, 2.f, 0.f, 1.f, -0.5f, 0.75f};
-  const auto logits = net(input);
-  const auto [ce, ce_grads] = sg::value_and_grad(net, sg::SoftmaxCrossEntropy{}, input, std::size_t{2});
-  std::printf("\nLayerNorm(8) -> Dense(8,32,GELU) -> x + Dense(32,32,Tanh)(x) -> Dense(32,3), float, seed 42:\n");
-  std::printf("  %zu parameters, %zu forward FLOPs\n", sg::param_count<Net>, sg::flops<Net>);
-  std::printf("  logits = [%.4f, %.4f, %.4f]\n", logits[0], logits[1], logits[2]);
-  std::printf("  cross-entropy for class 2 = %.4f, dL/dweight(0, 0) of the last layer = %.4g\n", ce,
-              static_cast<double>(ce_grads.layer<3>().weight(0, 0)));
-  return 0;
+  // Latency: the median of 101 timings of 10,000 inferences each.
+  std::vector<double> ns_per_call(101);
+  const std::size_t allocations_before = allocations;
+  volatile float sink = 0;
+  std::array<float, 1> x{0.0f};
+  for (double& ns : ns_per_call) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 10000; ++i) {
+      x[0] = static_cast<float>(i) * 1e-4f;
+      sink = sink + model(x)[0];
+    }
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count() / 1e4;
+  }
+  const std::size_t allocated = allocations - allocations_before;
+  std::nth_element(ns_per_call.begin(), ns_per_call.begin() + 50, ns_per_call.end());
+  std::printf("Inference: %.1f ns per call (median), %zu heap allocations in 1,010,000 calls\n",
+              ns_per_call[50], allocated);
+  return allocated == 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@ TEST_CASE("grad_norms: one L2 norm per layer that owns parameters, input side fi
   using Net = sg::Sequential<sg::LayerNorm<2>, sg::Activation<sg::ReLU, 2>,
                              sg::Residual<sg::Dense<2, 2, sg::Tanh>, sg::RMSNorm<2>>, sg::Dense<2, 1>>;
   static_assert(sg::parameter_layer_count<Net> == 4);  // LayerNorm, Dense, RMSNorm, Dense
+  static_assert(sg::parameter_layer_sizes<Net> == std::array<std::size_t, 4>{4, 6, 2, 3});
   sg::Gradients<Net, double> grads;
   auto flat = grads.flat();
   for (std::size_t i = 0; i < flat.size(); ++i) flat[i] = 1.0;

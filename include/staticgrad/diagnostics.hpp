@@ -1,5 +1,6 @@
 /// @file Defines the gradient diagnostics staticgrad::grad_norms,
-/// staticgrad::parameter_layer_count and staticgrad::global_norm.
+/// staticgrad::parameter_layer_count, staticgrad::parameter_layer_sizes and
+/// staticgrad::global_norm.
 #pragma once
 
 #include <array>
@@ -14,6 +15,15 @@ namespace staticgrad {
 /// How many layers of Net own parameters (the length of grad_norms' result).
 template <class Net>
 inline constexpr std::size_t parameter_layer_count = detail::parameter_layers<Net>().size();
+
+/// How many parameters each parameterized layer owns, in grad_norms' order (divide a norm
+/// by the square root to compare layers of different sizes).
+template <class Net>
+inline constexpr std::array<std::size_t, parameter_layer_count<Net>> parameter_layer_sizes = [] {
+  std::array<std::size_t, parameter_layer_count<Net>> sizes{};
+  for (std::size_t l = 0; l < sizes.size(); ++l) sizes[l] = detail::parameter_layers<Net>()[l].size;
+  return sizes;
+}();
 
 /// The L2 norm of each parameterized layer's gradient, input side first: the vanishing /
 /// exploding-gradient view of a network.
