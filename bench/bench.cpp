@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <utility>
 #include <memory>
 #include <string>
 #include <vector>
@@ -116,6 +117,66 @@ struct Contender {
 template <std::size_t N>
 using Vec = std::array<float, N>;
 
+// One training step (value_and_grad, then Adam) on N4 for a batch of B samples, both sides.
+// Every 256 steps the starting state is restored (untimed): trained for long on the same
+// batch, Adam's moments of parameters whose gradient is 0 decay into denormal floats, and
+// both sides would time denormal arithmetic (30x slower) instead of a training step.
+using N4 = sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>, sg::Dense<128, 10>>;
+using HandN4 = hand::Mlp3<float, 64, 128, 128, 10, hand::ReLU>;
+
+template <std::size_t B>
+struct TrainingStep {
+  sg::Model<N4, float> model{7};
+  sg::Gradients<N4, float> grads;
+  sg::Adam<N4, float> adam{};
+  HandN4 hand{}, hand_grads{};
+  hand::Adam<float, sg::param_count<N4>> hand_adam{};
+  std::array<std::array<float, 64>, B> xs{};
+  std::array<std::size_t, B> labels{};
+
+  TrainingStep() {
+    std::memcpy(&hand, model.flat().data(), sizeof(HandN4));
+    sg::init::Rng rng(5);
+    for (auto& x : xs)
+      for (auto& v : x) v = static_cast<float>(rng.normal());
+    for (std::size_t s = 0; s < B; ++s) labels[s] = s % 10;
+  }
+
+  void generated() {
+    sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
+    adam.step(model, grads);
+  }
+  void written() {
+    hand.batch_value_and_grad(xs.front().data(), labels.data(), B, hand_grads);
+    hand_adam.step(reinterpret_cast<float*>(&hand), reinterpret_cast<const float*>(&hand_grads));
+  }
+
+  template <class Step>
+  static void run(benchmark::State& state, TrainingStep& self, const TrainingStep& start, Step step) {
+    std::int64_t since_reset = 0;
+    for (auto _ : state) {
+      if (++since_reset == 256) {
+        state.PauseTiming();
+        self = start;
+        since_reset = 0;
+        state.ResumeTiming();
+      }
+      (self.*step)();
+      benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(B));
+  }
+
+  void register_benchmarks(const std::string& name, const TrainingStep& start) {
+    benchmark::RegisterBenchmark((name + "/generated").c_str(), [this, &start](benchmark::State& state) {
+      run(state, *this, start, &TrainingStep::generated);
+    });
+    benchmark::RegisterBenchmark((name + "/hand").c_str(), [this, &start](benchmark::State& state) {
+      run(state, *this, start, &TrainingStep::written);
+    });
+  }
+};
+
 // Keeps the median of each benchmark, for the table of ratios at the end.
 class MedianCollector : public benchmark::ConsoleReporter {
  public:
@@ -134,7 +195,6 @@ int main(int argc, char** argv) {
   using N1 = sg::Sequential<sg::Dense<1, 1, sg::ReLU>, sg::Dense<1, 1>>;
   using N2 = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Dense<4, 4, sg::ReLU>, sg::Dense<4, 2>>;
   using N3 = sg::Sequential<sg::Dense<16, 32, sg::Tanh>, sg::Dense<32, 32, sg::Tanh>, sg::Dense<32, 4>>;
-  using N4 = sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>, sg::Dense<128, 10>>;
   using N5 = sg::Residual<sg::Dense<32, 128, sg::GELU>, sg::Dense<128, 32>>;
   Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>> n1("N1 1-1-1 ReLU");
   Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>> n2("N2 3-4-4-2 ReLU");
@@ -147,6 +207,12 @@ int main(int argc, char** argv) {
   n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify();
   n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
   n4->register_benchmarks(); n5.register_benchmarks();
+  const auto start1 = std::make_unique<TrainingStep<1>>();
+  const auto start32 = std::make_unique<TrainingStep<32>>();
+  auto train1 = std::make_unique<TrainingStep<1>>(*start1);
+  auto train32 = std::make_unique<TrainingStep<32>>(*start32);
+  train1->register_benchmarks("N4 train step (Adam), batch 1/train", *start1);
+  train32->register_benchmarks("N4 train step (Adam), batch 32/train", *start32);
 
   // Medians of 5 repetitions unless the command line says otherwise.
   std::vector<char*> args(argv, argv + argc);
@@ -173,6 +239,15 @@ int main(int argc, char** argv) {
       std::printf("%-40s %-15s %9.1f ns %9.1f ns %7.2fx\n", name, mode, generated->second,
                   written->second, generated->second / written->second);
     }
+  }
+  for (const auto& [name, batch] : {std::pair{"N4 train step (Adam), batch 1", 1.0},
+                                     std::pair{"N4 train step (Adam), batch 32", 32.0}}) {
+    const std::string key = std::string(name) + "/train/";
+    const auto generated = reporter.median_ns.find(key + "generated");
+    const auto written = reporter.median_ns.find(key + "hand");
+    if (generated == reporter.median_ns.end() || written == reporter.median_ns.end()) continue;
+    std::printf("%-40s %-15s %9.1f ns %9.1f ns %7.2fx\n", name, "per sample", generated->second / batch,
+                written->second / batch, generated->second / written->second);
   }
   benchmark::Shutdown();
   return 0;

@@ -30,13 +30,13 @@ inline void affine(const T (&w)[In][Out], const T (&b)[Out], const T* x, T* z) {
     for (std::size_t o = 0; o < Out; ++o) z[o] += x[i] * w[i][o];
 }
 
-// dW = x ⊗ dz, db = dz; dx = W dz when dx is not null.
-template <class T, std::size_t In, std::size_t Out>
+// dW = x ⊗ dz, db = dz (added to them for a batch); dx = W dz when dx is not null.
+template <bool Accumulate = false, class T, std::size_t In, std::size_t Out>
 inline void affine_backward(const T (&w)[In][Out], const T* x, const T* dz, T (&dw)[In][Out],
                             T (&db)[Out], T* dx) {
   for (std::size_t i = 0; i < In; ++i)
-    for (std::size_t o = 0; o < Out; ++o) dw[i][o] = x[i] * dz[o];
-  for (std::size_t o = 0; o < Out; ++o) db[o] = dz[o];
+    for (std::size_t o = 0; o < Out; ++o) dw[i][o] = (Accumulate ? dw[i][o] : T(0)) + x[i] * dz[o];
+  for (std::size_t o = 0; o < Out; ++o) db[o] = (Accumulate ? db[o] : T(0)) + dz[o];
   if (dx) {
     for (std::size_t i = 0; i < In; ++i) {
       T sum = 0;
@@ -68,9 +68,10 @@ struct Mlp3 {
     affine(l3.w, l3.b, a2, y);
   }
 
-  // Returns the loss; writes every gradient into g. Target: a vector (MSE) or a class.
-  template <class Target>
-  T value_and_grad(const T* x, const Target& target, Mlp3& g) const {
+  // Returns the loss; writes every gradient into g (adds, scaled, for a batch). Target: a
+  // vector (MSE) or a class.
+  template <bool Accumulate = false, class Target>
+  T value_and_grad(const T* x, const Target& target, Mlp3& g, T scale = 1) const {
     T a1[H1], a2[H2], y[Out], dy[Out], d2[H2], d1[H1];
     affine(l1.w, l1.b, x, a1);
     for (auto& v : a1) v = Act::value(v);
@@ -78,12 +79,23 @@ struct Mlp3 {
     for (auto& v : a2) v = Act::value(v);
     affine(l3.w, l3.b, a2, y);
     const T loss = loss_and_delta(y, target, dy);
-    affine_backward(l3.w, a2, dy, g.l3.w, g.l3.b, d2);
+    for (auto& d : dy) d *= scale;
+    affine_backward<Accumulate>(l3.w, a2, dy, g.l3.w, g.l3.b, d2);
     for (std::size_t i = 0; i < H2; ++i) d2[i] *= Act::derivative_from_output(a2[i]);
-    affine_backward(l2.w, a1, d2, g.l2.w, g.l2.b, d1);
+    affine_backward<Accumulate>(l2.w, a1, d2, g.l2.w, g.l2.b, d1);
     for (std::size_t i = 0; i < H1; ++i) d1[i] *= Act::derivative_from_output(a1[i]);
-    affine_backward<T, In, H1>(l1.w, x, d1, g.l1.w, g.l1.b, nullptr);
+    affine_backward<Accumulate, T, In, H1>(l1.w, x, d1, g.l1.w, g.l1.b, nullptr);
     return loss;
+  }
+
+  // Mean loss and mean gradient of a batch; xs holds `count` inputs one after the other.
+  template <class Target>
+  T batch_value_and_grad(const T* xs, const Target* targets, std::size_t count, Mlp3& g) const {
+    const T scale = T(1) / static_cast<T>(count);
+    T sum = value_and_grad<false>(xs, targets[0], g, scale);
+    for (std::size_t s = 1; s < count; ++s)
+      sum += value_and_grad<true>(xs + s * In, targets[s], g, scale);
+    return sum * scale;
   }
 
   static T loss_and_delta(const T* y, const T* target, T* dy) {  // MSE
@@ -102,6 +114,25 @@ struct Mlp3 {
     for (std::size_t o = 0; o < Out; ++o) dy[o] /= sum;
     dy[label] -= 1;
     return shift + std::log(sum) - y[label];
+  }
+};
+
+// Adam over a flat array of N parameters, as torch.optim.Adam without weight decay.
+template <class T, std::size_t N>
+struct Adam {
+  T lr = T(1e-3), beta1 = T(0.9), beta2 = T(0.999), eps = T(1e-8);
+  T m[N] = {}, v[N] = {};
+  long step_count = 0;
+
+  void step(T* params, const T* grads) {
+    ++step_count;
+    const T step_size = lr / (1 - std::pow(beta1, static_cast<T>(step_count)));
+    const T correction2 = std::sqrt(1 - std::pow(beta2, static_cast<T>(step_count)));
+    for (std::size_t i = 0; i < N; ++i) {
+      m[i] = beta1 * m[i] + (1 - beta1) * grads[i];
+      v[i] = beta2 * v[i] + (1 - beta2) * grads[i] * grads[i];
+      params[i] -= step_size * m[i] / (std::sqrt(v[i]) / correction2 + eps);
+    }
   }
 };
 
@@ -131,7 +162,7 @@ struct Mlp2 {
     }
     affine_backward(l2.w, a, dy, g.l2.w, g.l2.b, da);
     for (std::size_t i = 0; i < H; ++i) da[i] *= ReLU::derivative_from_output(a[i]);
-    affine_backward<T, In, H>(l1.w, x, da, g.l1.w, g.l1.b, nullptr);
+    affine_backward<false, T, In, H>(l1.w, x, da, g.l1.w, g.l1.b, nullptr);
     return sum / Out;
   }
 };
@@ -169,7 +200,7 @@ struct ResidualGelu {
     }
     affine_backward(l2.w, a, dy, g.l2.w, g.l2.b, da);
     for (std::size_t i = 0; i < H; ++i) da[i] *= gelu_derivative(z[i]);
-    affine_backward<T, N, H>(l1.w, x, da, g.l1.w, g.l1.b, nullptr);
+    affine_backward<false, T, N, H>(l1.w, x, da, g.l1.w, g.l1.b, nullptr);
     return sum / N;
   }
 };
