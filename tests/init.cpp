@@ -12,6 +12,8 @@
 
 #include <staticgrad/staticgrad.hpp>
 
+#include "support/testing.hpp"
+
 namespace sg = staticgrad;
 
 namespace {
@@ -33,18 +35,6 @@ template <class Scheme>
 double weight_variance(const Scheme& scheme) {
   auto model = std::make_unique<sg::Model<Wide, double>>(1, scheme);
   return variance(Wide::weights(model->flat()));
-}
-
-// FNV-1a over the bytes of the parameters.
-template <class Net, class T>
-std::uint64_t fingerprint(const sg::Model<Net, T>& model) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (T value : model.flat()) {
-    unsigned char bytes[sizeof(T)];
-    std::memcpy(bytes, &value, sizeof(T));
-    for (unsigned char b : bytes) hash = (hash ^ b) * 1099511628211ull;
-  }
-  return hash;
 }
 
 }  // namespace
@@ -79,9 +69,9 @@ TEST_CASE("init: the same seed gives bit-identical parameters, on every compiler
   using Net = sg::Sequential<sg::Dense<8, 16, sg::ReLU>, sg::Dense<16, 16, sg::Tanh>, sg::Dense<16, 4>>;
   const sg::Model<Net, float> a{2026}, b{2026}, c{2027};
   CHECK(std::memcmp(a.flat().data(), b.flat().data(), sizeof(float) * sg::param_count<Net>) == 0);
-  CHECK(fingerprint(a) != fingerprint(c));
+  CHECK(sgtest::fingerprint(a) != sgtest::fingerprint(c));
   // The mt19937_64 sequence is fixed by the standard and the distributions are our own, so
   // this value does not depend on the compiler: CI checks it with g++ and with clang (both
   // with libstdc++ here; libc++ would give the same draws, as no std distribution is used).
-  CHECK(fingerprint(a) == 17252028720237359626ull);
+  CHECK(sgtest::fingerprint(a) == 17252028720237359626ull);
 }

@@ -12,6 +12,7 @@
 #include <staticgrad/staticgrad.hpp>
 
 #include "../examples/datasets.hpp"
+#include "support/testing.hpp"
 
 namespace sg = staticgrad;
 
@@ -86,6 +87,19 @@ TEST_CASE("fit: the same seed gives bit-identical parameters") {
   };
   const auto a = run(), b = run();
   CHECK(std::memcmp(a->flat().data(), b->flat().data(), sizeof(float) * sg::param_count<Net>) == 0);
+}
+
+TEST_CASE("fit: training is bit-identical with g++ and clang, at any optimization level") {
+  // Without -march flags that let the compiler fuse a*b + c into one rounding (FMA), every
+  // operation is rounded as written; CI builds this with g++ -O3, clang -O3 and g++ -O0.
+  using Net = sg::Sequential<sg::LayerNorm<2>, sg::Dense<2, 16, sg::Tanh>,
+                             sg::Residual<sg::Dense<16, 16, sg::GELU>>, sg::Dense<16, 2>>;
+  const auto data = datasets::spirals<float>(200, 4);
+  auto model = std::make_unique<sg::Model<Net, float>>(11);
+  sg::AdamW<Net, float> adamw{{.lr = 0.01}};
+  sg::fit(*model, adamw, sg::SoftmaxCrossEntropy{}, data.points, data.labels,
+          {.epochs = 5, .batch_size = 16, .seed = 21, .clip_norm = 1.0});
+  CHECK(sgtest::fingerprint(*model) == 10467534393815100976ull);
 }
 
 TEST_CASE("fit: the callback sees every step and can stop training") {

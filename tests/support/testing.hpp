@@ -7,6 +7,8 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <span>
 
 #include <staticgrad/staticgrad.hpp>
@@ -14,6 +16,18 @@
 namespace sgtest {
 
 namespace sg = staticgrad;
+
+/// FNV-1a over the bytes of a model's parameters: equal fingerprints, equal bits.
+template <class Net, class T>
+std::uint64_t fingerprint(const sg::Model<Net, T>& model) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (T value : model.flat()) {
+    unsigned char bytes[sizeof(T)];
+    std::memcpy(bytes, &value, sizeof(T));
+    for (unsigned char b : bytes) hash = (hash ^ b) * 1099511628211ull;
+  }
+  return hash;
+}
 
 /// |a − b| / max(|a|, |b|, floor): relative, with an absolute floor near zero.
 inline double relative_error(double a, double b, double floor = 1e-3) {
