@@ -47,12 +47,15 @@ constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
 }
 
 /// dW (+)= x ⊗ dz and db (+)= dz, with dW stored [In][Out].
+///
+/// No __restrict here: dW and db are two parts of one layer's gradient slice, and g++ 12
+/// at -O3 miscompiled the accumulating form with restrict pointers once a batch loop
+/// inlined it (wrong bias gradients; caught by the tape-vs-generated batch tests).
 template <bool Accumulate, class T, std::size_t In, std::size_t Out>
-constexpr void affine_param_grad(const T* __restrict x, const T* __restrict dz,
-                                 T* __restrict dw, T* __restrict db) {
+constexpr void affine_param_grad(const T* x, const T* dz, T* dw, T* db) {
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
-    T* __restrict row = dw + i * Out;
+    T* row = dw + i * Out;
     for (std::size_t o = 0; o < Out; ++o) {
       if constexpr (Accumulate) row[o] += xi * dz[o];
       else row[o] = xi * dz[o];
