@@ -7,88 +7,13 @@
 
 #include <doctest/doctest.h>
 
+#include "support/networks.hpp"
 #include "support/testing.hpp"
 
 namespace sg = staticgrad;
-using sgtest::random_probabilities;
 using sgtest::random_vector;
 
-namespace {
-
-struct VectorTarget {};       // any real vector
-struct ProbabilityTarget {};  // positive, sums to 1
-struct ClassTarget {};        // a class index
-
-template <class N, class L, class Kind = VectorTarget>
-struct Case {
-  using Net = N;
-  using Loss = L;
-
-  static auto target(sg::init::Rng& rng) {
-    if constexpr (std::is_same_v<Kind, ClassTarget>)
-      return static_cast<std::size_t>(rng.uniform01() * Net::out_size);
-    else if constexpr (std::is_same_v<Kind, ProbabilityTarget>)
-      return random_probabilities<double, Net::out_size>(rng);
-    else
-      return random_vector<double, Net::out_size>(rng);
-  }
-};
-
-template <class Act>
-using TwoLayer = sg::Sequential<sg::Dense<3, 4, Act>, sg::Dense<4, 2>>;
-
-using Nested = sg::Sequential<sg::Sequential<sg::Dense<2, 3, sg::Tanh>, sg::Dense<3, 3, sg::LeakyReLU>>,
-                              sg::Residual<sg::LayerNorm<3>, sg::Dense<3, 3, sg::GELUTanh>>,
-                              sg::Dense<3, 1>>;
-using IssueExample = sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
-                                    sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::Dense<32, 3>>;
-using ResidualClassifier =
-    sg::Sequential<sg::Dense<3, 5, sg::GELU>, sg::Residual<sg::Dense<5, 5, sg::Tanh>, sg::Dense<5, 5>>,
-                   sg::Dense<5, 4>>;
-
-template <class Act>
-using TwoLayerCase = Case<TwoLayer<Act>, sg::MSE>;
-using LayerNormCase = Case<sg::Sequential<sg::LayerNorm<5>, sg::Dense<5, 3, sg::Tanh>>, sg::HalfSquaredError>;
-using RMSNormCase = Case<sg::Sequential<sg::Dense<4, 6>, sg::RMSNorm<6>, sg::Dense<6, 2, sg::Sigmoid>>, sg::MSE>;
-using ClassIndexCase = Case<ResidualClassifier, sg::SoftmaxCrossEntropy, ClassTarget>;
-using ProbabilityCase = Case<ResidualClassifier, sg::SoftmaxCrossEntropy, ProbabilityTarget>;
-using BCECase = Case<sg::Sequential<sg::Dense<3, 4>, sg::Activation<sg::SiLU, 4>,
-                                    sg::Activation<sg::Softplus, 4>, sg::Dense<4, 3>>,
-                     sg::BCEWithLogits, ProbabilityTarget>;
-using ActivationLayersCase = Case<sg::Sequential<sg::Dense<2, 3>, sg::Activation<sg::Sigmoid, 3>,
-                                                 sg::Activation<sg::GELU, 3>, sg::Dense<3, 2>>,
-                                  sg::MSE>;
-using NestedCase = Case<Nested, sg::MSE>;
-using IssueExampleCase = Case<IssueExample, sg::SoftmaxCrossEntropy, ClassTarget>;
-
-}  // namespace
-
-// Short names for the ctest list.
-TYPE_TO_STRING_AS("Dense(Identity)", TwoLayerCase<sg::Identity>);
-TYPE_TO_STRING_AS("Dense(ReLU)", TwoLayerCase<sg::ReLU>);
-TYPE_TO_STRING_AS("Dense(LeakyReLU)", TwoLayerCase<sg::LeakyReLU>);
-TYPE_TO_STRING_AS("Dense(Sigmoid)", TwoLayerCase<sg::Sigmoid>);
-TYPE_TO_STRING_AS("Dense(Tanh)", TwoLayerCase<sg::Tanh>);
-TYPE_TO_STRING_AS("Dense(GELU)", TwoLayerCase<sg::GELU>);
-TYPE_TO_STRING_AS("Dense(GELUTanh)", TwoLayerCase<sg::GELUTanh>);
-TYPE_TO_STRING_AS("Dense(SiLU)", TwoLayerCase<sg::SiLU>);
-TYPE_TO_STRING_AS("Dense(Softplus), HalfSquaredError", Case<TwoLayer<sg::Softplus>, sg::HalfSquaredError>);
-TYPE_TO_STRING_AS("LayerNorm", LayerNormCase);
-TYPE_TO_STRING_AS("RMSNorm", RMSNormCase);
-TYPE_TO_STRING_AS("Residual, cross-entropy with class index", ClassIndexCase);
-TYPE_TO_STRING_AS("Residual, cross-entropy with probabilities", ProbabilityCase);
-TYPE_TO_STRING_AS("Activation layers, BCEWithLogits", BCECase);
-TYPE_TO_STRING_AS("Activation layers, MSE", ActivationLayersCase);
-TYPE_TO_STRING_AS("nested Sequential and Residual", NestedCase);
-TYPE_TO_STRING_AS("the README network", IssueExampleCase);
-
-TEST_CASE_TEMPLATE("gradcheck: generated gradients match central differences", C,
-                   TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, TwoLayerCase<sg::LeakyReLU>,
-                   TwoLayerCase<sg::Sigmoid>, TwoLayerCase<sg::Tanh>, TwoLayerCase<sg::GELU>,
-                   TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>,
-                   Case<TwoLayer<sg::Softplus>, sg::HalfSquaredError>, LayerNormCase, RMSNormCase,
-                   ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
-                   IssueExampleCase) {
+TEST_CASE_TEMPLATE_DEFINE("gradcheck: generated gradients match central differences", C, gradcheck_cases) {
   using Net = typename C::Net;
   const typename C::Loss loss{};
   for (std::uint64_t seed = 1; seed <= 8; ++seed) {
@@ -106,9 +31,10 @@ TEST_CASE_TEMPLATE("gradcheck: generated gradients match central differences", C
     CHECK(worst < 1e-6);
   }
 }
+TEST_CASE_TEMPLATE_APPLY(gradcheck_cases, sgtest::AllCases);
 
 TEST_CASE("gradcheck: a batch gives the mean loss and the mean gradient") {
-  using Net = ResidualClassifier;
+  using Net = sgtest::ResidualClassifier;
   sg::init::Rng rng(7);
   sg::Model<Net, double> model{};
   sgtest::randomize(model, rng);

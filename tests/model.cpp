@@ -168,3 +168,23 @@ TEST_CASE("value_and_grad: a batch may be any contiguous range") {
     CHECK_THROWS_AS(sg::value_and_grad(model, sg::MSE{}, none, no_targets), std::invalid_argument);
   }
 }
+
+TEST_CASE("value_and_grad: a batch is the mean of its samples (GELU, 7 samples: a g++ -O3 regression)") {
+  using Net = sg::Sequential<sg::Dense<3, 4, sg::GELU>, sg::Dense<4, 2>>;
+  sg::init::Rng rng(99);
+  sg::Model<Net, double> model{};
+  sgtest::randomize(model, rng);
+  std::vector<std::array<double, 3>> xs;
+  std::vector<std::array<double, 2>> ys;
+  for (int s = 0; s < 7; ++s) {
+    xs.push_back(sgtest::random_vector<double, 3>(rng));
+    ys.push_back(sgtest::random_vector<double, 2>(rng));
+  }
+  const auto batch = sg::value_and_grad(model, sg::MSE{}, xs, ys);
+  std::array<double, sg::param_count<Net>> mean{};
+  for (std::size_t s = 0; s < xs.size(); ++s) {
+    const auto single = sg::value_and_grad(model, sg::MSE{}, xs[s], ys[s]);
+    for (std::size_t i = 0; i < mean.size(); ++i) mean[i] += single.grads.flat()[i] / 7;
+  }
+  for (std::size_t i = 0; i < mean.size(); ++i) CHECK(batch.grads.flat()[i] == doctest::Approx(mean[i]).epsilon(1e-12));
+}

@@ -89,6 +89,24 @@ TEST_CASE("no heap: a fit step allocates nothing (only fit's set-up does)") {
   CHECK(counts.back() == counts.front());  // nothing between the first step and the last
 }
 
+TEST_CASE("no heap: a warm tape records and walks back without allocating") {
+  using Net = sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
+                             sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::RMSNorm<32>, sg::Dense<32, 3>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(42);
+  auto grads = std::make_unique<sg::Gradients<Net, float>>();
+  const std::array<float, 8> x{1, 2, 3, 4, 5, 6, 7, 8};
+  const std::vector<std::array<float, 8>> xs(16, x);
+  const std::vector<std::size_t> labels(16, 2);
+  sg::tape::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, x, std::size_t{2}, *grads);  // warm-up
+
+  const std::size_t before = allocations;
+  float sink = sg::tape::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, x, std::size_t{1}, *grads);
+  sink += sg::tape::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  sink += sg::tape::value_and_grad(*model, sg::MSE{}, x, std::array<float, 3>{}).loss;
+  CHECK(allocations == before);
+  CHECK(sink == sink);
+}
+
 TEST_CASE("no heap: the counter sees an allocation") {
   const std::size_t before = allocations;
   const auto probe = std::make_unique<int>(1);

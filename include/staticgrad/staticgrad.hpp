@@ -16,4 +16,5 @@
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/tape.hpp>
 #include <staticgrad/train.hpp>

@@ -1,0 +1,193 @@
+/// @file Defines staticgrad::tape::value_and_grad: the same networks, losses, signatures
+/// and results as staticgrad::value_and_grad, computed by recording a Tape.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <ranges>
+#include <span>
+#include <stdexcept>
+#include <string>
+
+#include <boost/mp11/algorithm.hpp>
+
+#include <staticgrad/detail/inputs.hpp>
+#include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/norm.hpp>
+#include <staticgrad/layers/residual.hpp>
+#include <staticgrad/layers/sequential.hpp>
+#include <staticgrad/losses.hpp>
+#include <staticgrad/model.hpp>
+#include <staticgrad/tape/ops.hpp>
+#include <staticgrad/tape/tape.hpp>
+
+namespace staticgrad::tape {
+
+namespace detail {
+
+template <class T>
+Var<T> parameter(Tape<T>& t, std::span<const T> params, std::span<T> grads, std::size_t offset,
+                 std::size_t rows, std::size_t cols = 1) {
+  return t.parameter(params.subspan(offset, rows * cols), grads.subspan(offset, rows * cols), rows, cols);
+}
+
+/// How each layer spec is recorded: `record(tape, params, grads, x)` returns its output.
+template <class Layer>
+struct recorder {
+  static_assert(sizeof(Layer) == 0, "staticgrad::tape: this layer has no tape recording");
+};
+
+template <std::size_t In, std::size_t Out, class Act>
+struct recorder<Dense<In, Out, Act>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    const auto w = parameter(t, params, grads, 0, In, Out);
+    const auto b = parameter(t, params, grads, In * Out, Out);
+    const auto z = affine(w, b, x);
+    if constexpr (std::is_same_v<Act, Identity>) return z;
+    else return activation<Act>(z);
+  }
+};
+
+template <class Act, std::size_t N>
+struct recorder<Activation<Act, N>> {
+  template <class T>
+  static Var<T> record(Tape<T>&, std::span<const T>, std::span<T>, Var<T> x) {
+    return activation<Act>(x);
+  }
+};
+
+template <std::size_t N>
+struct recorder<LayerNorm<N>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    return layer_norm(x, parameter(t, params, grads, 0, N), parameter(t, params, grads, N, N),
+                      static_cast<T>(LayerNorm<N>::epsilon));
+  }
+};
+
+template <std::size_t N>
+struct recorder<RMSNorm<N>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    return rms_norm(x, parameter(t, params, grads, 0, N), static_cast<T>(RMSNorm<N>::epsilon));
+  }
+};
+
+template <class... Ls>
+struct recorder<Sequential<Ls...>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    using layout = staticgrad::detail::sequential_layout<true, Ls...>;
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<sizeof...(Ls)>>([&](auto index) {
+      constexpr std::size_t i = decltype(index)::value;
+      using L = boost::mp11::mp_at_c<boost::mp11::mp_list<Ls...>, i>;
+      constexpr std::size_t offset = layout::param_offset[i];
+      x = recorder<L>::record(t, params.subspan(offset, L::param_count),
+                              grads.subspan(offset, L::param_count), x);
+    });
+    return x;
+  }
+};
+
+template <class... Ls>
+struct recorder<Residual<Ls...>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    return x + recorder<Sequential<Ls...>>::record(t, params, grads, x);
+  }
+};
+
+// The loss of one output on the tape.
+template <class T, std::size_t Out>
+Var<T> record_loss(MSE, Var<T> y, std::span<const T, Out> target) {
+  return mse(y, y.tape().input(target));
+}
+template <class T, std::size_t Out>
+Var<T> record_loss(HalfSquaredError, Var<T> y, std::span<const T, Out> target) {
+  return half_squared_error(y, y.tape().input(target));
+}
+template <class T, std::size_t Out>
+Var<T> record_loss(SoftmaxCrossEntropy, Var<T> y, std::span<const T, Out> target) {
+  return softmax_cross_entropy(y, y.tape().input(target));
+}
+template <class T>
+Var<T> record_loss(SoftmaxCrossEntropy, Var<T> y, std::size_t target_class) {
+  return softmax_cross_entropy(y, target_class);
+}
+template <class T, std::size_t Out>
+Var<T> record_loss(BCEWithLogits, Var<T> y, std::span<const T, Out> target) {
+  return bce_with_logits(y, y.tape().input(target));
+}
+
+template <class Net, class T, class Loss, class Target>
+T sample_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params, const Loss& loss,
+                        std::span<const T, Net::in_size> x, const Target& target, T scale,
+                        std::span<T, Net::param_count> grads) {
+  t.reset();
+  const auto y = recorder<Net>::record(t, std::span<const T>(params), std::span<T>(grads), t.input(x));
+  const auto l = record_loss(loss, y, target);
+  t.backward(l, scale);
+  return l.value()[0];
+}
+
+/// Each thread's tape for value_and_grad: warm after the first call.
+template <class T>
+Tape<T>& thread_tape() {
+  thread_local Tape<T> tape;
+  return tape;
+}
+
+}  // namespace detail
+
+/// As staticgrad::value_and_grad (same arguments: one sample or a batch), but computed by
+/// recording `t` and walking it backwards; writes the gradient into `grads` and returns
+/// the loss.
+template <class Net, class T, class Loss, class X, class Y>
+T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const X& x,
+                 const Y& target, Gradients<Net, T>& grads) {
+  namespace sd = staticgrad::detail;
+  constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
+  if constexpr (sd::FixedVector<X>) {
+    return detail::sample_value_and_grad<Net>(t, model.flat(), loss,
+                                               sd::fixed_span<sd::check_input_size, T, in>(x),
+                                               sd::target_view<Loss, T, out>(target), T{1}, grads.flat());
+  } else {
+    static_assert(sd::FixedVectorRange<X>,
+                  "staticgrad::tape::value_and_grad: x must be one input or a contiguous range of inputs");
+    const std::size_t count = std::ranges::size(x);
+    if (count != std::ranges::size(target))
+      throw std::invalid_argument("staticgrad::tape::value_and_grad: " + std::to_string(count) +
+                                  " inputs but " + std::to_string(std::ranges::size(target)) + " targets");
+    if (count == 0) throw std::invalid_argument("staticgrad::tape::value_and_grad: empty batch");
+    const T scale = T{1} / static_cast<T>(count);
+    T total{};
+    for (std::size_t s = 0; s < count; ++s)
+      total += detail::sample_value_and_grad<Net>(
+          t, model.flat(), loss, sd::fixed_span<sd::check_input_size, T, in>(std::ranges::data(x)[s]),
+          sd::target_view<Loss, T, out>(std::ranges::data(target)[s]), scale, grads.flat());
+    return total * scale;
+  }
+}
+
+/// As staticgrad::value_and_grad, computed by this thread's tape: the same signature and
+/// the same result, so that switching engines is one word.
+template <class Net, class T, class Loss, class X, class Y>
+LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
+                                        const Y& target) {
+  auto result = staticgrad::detail::gradients_access::fresh_result<Net, T>();
+  result.loss = value_and_grad(detail::thread_tape<T>(), model, loss, x, target, result.grads);
+  return result;
+}
+
+/// As above, writing into the caller's gradients.
+template <class Net, class T, class Loss, class X, class Y>
+T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
+                 Gradients<Net, T>& grads) {
+  return value_and_grad(detail::thread_tape<T>(), model, loss, x, target, grads);
+}
+
+}  // namespace staticgrad::tape

@@ -1,0 +1,397 @@
+/// @file Defines the operations of staticgrad::tape: affine, +, −, ⊙, activations,
+/// layer_norm, rms_norm, sum and the losses, with their backward passes.
+///
+/// Every operation works on whole vectors and computes its value when it is recorded.
+/// Shapes are checked at run time: a mismatch throws std::invalid_argument naming the
+/// operation and both shapes.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/tape/tape.hpp>
+
+namespace staticgrad::tape {
+
+namespace detail {
+inline std::string shape(std::size_t rows, std::size_t cols) {
+  return std::to_string(rows) + "x" + std::to_string(cols);
+}
+
+template <class T>
+void require_same_size(const char* operation, Var<T> x, Var<T> y) {
+  if (x.size() != y.size())
+    Tape<T>::fail(operation, "sizes " + std::to_string(x.size()) + " and " + std::to_string(y.size()) +
+                                 " differ");
+}
+
+template <class T, class Act>
+void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    dx[i] += dy[i] * Act::derivative(Act::derivative_from_output ? y[i] : x[i]);
+}
+}  // namespace detail
+
+/// W ᵀx + b, with W an [In][Out] matrix (rows In, cols Out), b of Out and x of In values.
+template <class T>
+Var<T> affine(Var<T> w, Var<T> b, Var<T> x) {
+  Tape<T>& t = x.tape();
+  const auto& wn = t.node(w);
+  if (wn.rows != x.size() || wn.rows * wn.cols != w.size())
+    Tape<T>::fail("affine", "W is " + detail::shape(wn.rows, wn.cols) + " ([In][Out]) but x has " +
+                                std::to_string(x.size()) + " values");
+  if (b.size() != wn.cols)
+    Tape<T>::fail("affine", "W is " + detail::shape(wn.rows, wn.cols) + " ([In][Out]) but b has " +
+                                std::to_string(b.size()) + " values");
+  const std::size_t in = wn.rows, out = wn.cols;
+  const bool needs = t.node(w).needs_grad || t.node(b).needs_grad || t.node(x).needs_grad;
+  const auto id = t.push({.op = Op::affine, .a = t.id(w), .b = t.id(b), .c = t.id(x)}, out, 0, needs);
+  const T* wv = t.value_of(t.id(w));
+  const T* bv = t.value_of(t.id(b));
+  const T* xv = t.value_of(t.id(x));
+  T* z = t.output_of(id);
+  for (std::size_t o = 0; o < out; ++o) z[o] = bv[o];
+  for (std::size_t i = 0; i < in; ++i) {
+    const T xi = xv[i];
+    const T* row = wv + i * out;
+    for (std::size_t o = 0; o < out; ++o) z[o] += xi * row[o];
+  }
+  return t.var(id);
+}
+
+namespace detail {
+template <class T, class F>
+Var<T> elementwise(const char* name, Op op, Var<T> x, Var<T> y, F f) {
+  Tape<T>& t = x.tape();
+  require_same_size(name, x, y);
+  const auto id = t.push({.op = op, .a = t.id(x), .b = t.id(y)}, x.size(), 0,
+                         t.node(x).needs_grad || t.node(y).needs_grad);
+  const T* xv = t.value_of(t.id(x));
+  const T* yv = t.value_of(t.id(y));
+  T* z = t.output_of(id);
+  for (std::size_t i = 0; i < x.size(); ++i) z[i] = f(xv[i], yv[i]);
+  return t.var(id);
+}
+}  // namespace detail
+
+template <class T>
+Var<T> operator+(Var<T> x, Var<T> y) {
+  return detail::elementwise("add", Op::add, x, y, [](T a, T b) { return a + b; });
+}
+template <class T>
+Var<T> operator-(Var<T> x, Var<T> y) {
+  return detail::elementwise("subtract", Op::subtract, x, y, [](T a, T b) { return a - b; });
+}
+/// Element-wise product.
+template <class T>
+Var<T> operator*(Var<T> x, Var<T> y) {
+  return detail::elementwise("multiply", Op::multiply, x, y, [](T a, T b) { return a * b; });
+}
+
+/// φ(x) element-wise, for any activation functor (staticgrad's or a user's).
+template <ActivationFunction Act, class T>
+Var<T> activation(Var<T> x) {
+  Tape<T>& t = x.tape();
+  typename Tape<T>::Node node{.op = Op::activation, .a = t.id(x)};
+  node.activation_backward = &detail::activation_backward<T, Act>;
+  const auto id = t.push(node, x.size(), 0, t.node(x).needs_grad);
+  const T* xv = t.value_of(t.id(x));
+  T* y = t.output_of(id);
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] = Act::value(xv[i]);
+  return t.var(id);
+}
+template <class T> Var<T> relu(Var<T> x) { return activation<ReLU>(x); }
+template <class T> Var<T> leaky_relu(Var<T> x) { return activation<LeakyReLU>(x); }
+template <class T> Var<T> sigmoid(Var<T> x) { return activation<Sigmoid>(x); }
+template <class T> Var<T> tanh(Var<T> x) { return activation<Tanh>(x); }
+template <class T> Var<T> gelu(Var<T> x) { return activation<GELU>(x); }
+template <class T> Var<T> gelu_tanh(Var<T> x) { return activation<GELUTanh>(x); }
+template <class T> Var<T> silu(Var<T> x) { return activation<SiLU>(x); }
+template <class T> Var<T> softplus(Var<T> x) { return activation<Softplus>(x); }
+
+/// (x − mean) / sqrt(var + ε) ⊙ gain + bias, as staticgrad::LayerNorm.
+template <class T>
+Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>(1e-5)) {
+  Tape<T>& t = x.tape();
+  detail::require_same_size("layer_norm", x, gain);
+  detail::require_same_size("layer_norm", x, bias);
+  const std::size_t n = x.size();
+  const bool needs = t.node(x).needs_grad || t.node(gain).needs_grad || t.node(bias).needs_grad;
+  const auto id = t.push({.op = Op::layer_norm, .a = t.id(x), .b = t.id(gain), .c = t.id(bias)}, n,
+                         n + 1, needs);  // scratch: x̂, then 1/σ
+  const T* xv = t.value_of(t.id(x));
+  const T* g = t.value_of(t.id(gain));
+  const T* b = t.value_of(t.id(bias));
+  T* y = t.output_of(id);
+  T* x_hat = t.scratch_of(id);
+  T mean{};
+  for (std::size_t i = 0; i < n; ++i) mean += xv[i];
+  mean /= static_cast<T>(n);
+  T var{};
+  for (std::size_t i = 0; i < n; ++i) var += (xv[i] - mean) * (xv[i] - mean);
+  const T inv_std = T{1} / std::sqrt(var / static_cast<T>(n) + epsilon);
+  for (std::size_t i = 0; i < n; ++i) {
+    x_hat[i] = (xv[i] - mean) * inv_std;
+    y[i] = x_hat[i] * g[i] + b[i];
+  }
+  x_hat[n] = inv_std;
+  return t.var(id);
+}
+
+/// x / sqrt(mean(x²) + ε) ⊙ gain, as staticgrad::RMSNorm.
+template <class T>
+Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
+  Tape<T>& t = x.tape();
+  detail::require_same_size("rms_norm", x, gain);
+  const std::size_t n = x.size();
+  const auto id = t.push({.op = Op::rms_norm, .a = t.id(x), .b = t.id(gain)}, n, 1,
+                         t.node(x).needs_grad || t.node(gain).needs_grad);  // scratch: 1/rms
+  const T* xv = t.value_of(t.id(x));
+  const T* g = t.value_of(t.id(gain));
+  T* y = t.output_of(id);
+  T sum_sq{};
+  for (std::size_t i = 0; i < n; ++i) sum_sq += xv[i] * xv[i];
+  const T inv_rms = T{1} / std::sqrt(sum_sq / static_cast<T>(n) + epsilon);
+  for (std::size_t i = 0; i < n; ++i) y[i] = xv[i] * inv_rms * g[i];
+  t.scratch_of(id)[0] = inv_rms;
+  return t.var(id);
+}
+
+/// The sum of all values.
+template <class T>
+Var<T> sum(Var<T> x) {
+  Tape<T>& t = x.tape();
+  const auto id = t.push({.op = Op::sum, .a = t.id(x)}, 1, 0, t.node(x).needs_grad);
+  T total{};
+  const T* xv = t.value_of(t.id(x));
+  for (std::size_t i = 0; i < x.size(); ++i) total += xv[i];
+  t.output_of(id)[0] = total;
+  return t.var(id);
+}
+
+/// Mean squared error over the values, as staticgrad::MSE.
+template <class T>
+Var<T> mse(Var<T> prediction, Var<T> target) {
+  Tape<T>& t = prediction.tape();
+  detail::require_same_size("mse", prediction, target);
+  const auto id = t.push({.op = Op::mse, .a = t.id(prediction), .b = t.id(target)}, 1, 0,
+                         t.node(prediction).needs_grad);
+  const T* p = t.value_of(t.id(prediction));
+  const T* y = t.value_of(t.id(target));
+  T sum_sq{};
+  for (std::size_t i = 0; i < prediction.size(); ++i) sum_sq += (p[i] - y[i]) * (p[i] - y[i]);
+  t.output_of(id)[0] = sum_sq / static_cast<T>(prediction.size());
+  return t.var(id);
+}
+
+/// ½‖prediction − target‖², as staticgrad::HalfSquaredError.
+template <class T>
+Var<T> half_squared_error(Var<T> prediction, Var<T> target) {
+  Tape<T>& t = prediction.tape();
+  detail::require_same_size("half_squared_error", prediction, target);
+  const auto id = t.push({.op = Op::half_squared_error, .a = t.id(prediction), .b = t.id(target)},
+                         1, 0, t.node(prediction).needs_grad);
+  const T* p = t.value_of(t.id(prediction));
+  const T* y = t.value_of(t.id(target));
+  T sum_sq{};
+  for (std::size_t i = 0; i < prediction.size(); ++i) sum_sq += (p[i] - y[i]) * (p[i] - y[i]);
+  t.output_of(id)[0] = sum_sq / T{2};
+  return t.var(id);
+}
+
+namespace detail {
+// softmax(z) into probs; returns logsumexp(z).
+template <class T>
+T softmax(const T* z, T* probs, std::size_t n) {
+  const T shift = *std::max_element(z, z + n);
+  T sum{};
+  for (std::size_t i = 0; i < n; ++i) sum += (probs[i] = std::exp(z[i] - shift));
+  for (std::size_t i = 0; i < n; ++i) probs[i] /= sum;
+  return shift + std::log(sum);
+}
+}  // namespace detail
+
+/// Softmax cross-entropy with a class index, as staticgrad::SoftmaxCrossEntropy.
+template <class T>
+Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
+  Tape<T>& t = logits.tape();
+  const std::size_t n = logits.size();
+  if (target_class >= n)
+    Tape<T>::fail("softmax_cross_entropy", "class index " + std::to_string(target_class) + " but " +
+                                               std::to_string(n) +
+                     " logits");
+  const auto id = t.push({.op = Op::cross_entropy_index, .a = t.id(logits), .index = target_class},
+                         1, n, t.node(logits).needs_grad);  // scratch: softmax
+  const T* z = t.value_of(t.id(logits));
+  const T log_sum = detail::softmax(z, t.scratch_of(id), n);
+  t.output_of(id)[0] = log_sum - z[target_class];
+  return t.var(id);
+}
+
+/// Softmax cross-entropy with a probability vector as the target.
+template <class T>
+Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target_probabilities) {
+  Tape<T>& t = logits.tape();
+  detail::require_same_size("softmax_cross_entropy", logits, target_probabilities);
+  const std::size_t n = logits.size();
+  const auto id = t.push({.op = Op::cross_entropy_probabilities, .a = t.id(logits),
+                          .b = t.id(target_probabilities)},
+                         1, n, t.node(logits).needs_grad);  // scratch: softmax
+  const T* z = t.value_of(t.id(logits));
+  const T* p = t.value_of(t.id(target_probabilities));
+  const T log_sum = detail::softmax(z, t.scratch_of(id), n);
+  T loss{};
+  for (std::size_t i = 0; i < n; ++i) loss += p[i] * (log_sum - z[i]);
+  t.output_of(id)[0] = loss;
+  return t.var(id);
+}
+
+/// Sigmoid + binary cross-entropy, averaged over the values, as staticgrad::BCEWithLogits.
+template <class T>
+Var<T> bce_with_logits(Var<T> logits, Var<T> target) {
+  Tape<T>& t = logits.tape();
+  detail::require_same_size("bce_with_logits", logits, target);
+  const auto id = t.push({.op = Op::bce_with_logits, .a = t.id(logits), .b = t.id(target)}, 1, 0,
+                         t.node(logits).needs_grad);
+  const T* z = t.value_of(t.id(logits));
+  const T* y = t.value_of(t.id(target));
+  T sum{};
+  for (std::size_t i = 0; i < logits.size(); ++i)
+    sum += std::max(z[i], T{0}) - z[i] * y[i] + std::log1p(std::exp(-std::abs(z[i])));
+  t.output_of(id)[0] = sum / static_cast<T>(logits.size());
+  return t.var(id);
+}
+
+template <class T>
+void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
+  const T* dy = grad_of(id);
+  const T* y = value_of(id);
+  switch (n.op) {
+    case Op::input:
+    case Op::parameter:
+      return;
+    case Op::affine: {
+      const std::size_t in = nodes_[n.a].rows, out = nodes_[n.a].cols;
+      const T* w = value_of(n.a);
+      const T* x = value_of(n.c);
+      if (T* dw = grad_of(n.a)) {
+        for (std::size_t i = 0; i < in; ++i)
+          for (std::size_t o = 0; o < out; ++o) dw[i * out + o] += x[i] * dy[o];
+      }
+      if (T* db = grad_of(n.b)) {
+        for (std::size_t o = 0; o < out; ++o) db[o] += dy[o];
+      }
+      if (T* dx = grad_of(n.c)) {
+        for (std::size_t i = 0; i < in; ++i) {
+          T sum{};
+          for (std::size_t o = 0; o < out; ++o) sum += w[i * out + o] * dy[o];
+          dx[i] += sum;
+        }
+      }
+      return;
+    }
+    case Op::add:
+    case Op::subtract: {
+      const T sign = n.op == Op::add ? T{1} : T{-1};
+      if (T* da = grad_of(n.a))
+        for (std::size_t i = 0; i < n.size; ++i) da[i] += dy[i];
+      if (T* db = grad_of(n.b))
+        for (std::size_t i = 0; i < n.size; ++i) db[i] += sign * dy[i];
+      return;
+    }
+    case Op::multiply: {
+      const T* a = value_of(n.a);
+      const T* b = value_of(n.b);
+      if (T* da = grad_of(n.a))
+        for (std::size_t i = 0; i < n.size; ++i) da[i] += dy[i] * b[i];
+      if (T* db = grad_of(n.b))
+        for (std::size_t i = 0; i < n.size; ++i) db[i] += dy[i] * a[i];
+      return;
+    }
+    case Op::activation:
+      if (T* dx = grad_of(n.a)) n.activation_backward(value_of(n.a), y, dy, dx, n.size);
+      return;
+    case Op::layer_norm: {
+      const T* x_hat = values_.data() + n.offset + n.size;
+      const T inv_std = x_hat[n.size];
+      const T* gain = value_of(n.b);
+      if (T* dg = grad_of(n.b))
+        for (std::size_t i = 0; i < n.size; ++i) dg[i] += dy[i] * x_hat[i];
+      if (T* db = grad_of(n.c))
+        for (std::size_t i = 0; i < n.size; ++i) db[i] += dy[i];
+      if (T* dx = grad_of(n.a)) {
+        T mean_g{}, mean_gx{};
+        for (std::size_t i = 0; i < n.size; ++i) {
+          mean_g += dy[i] * gain[i];
+          mean_gx += dy[i] * gain[i] * x_hat[i];
+        }
+        mean_g /= static_cast<T>(n.size);
+        mean_gx /= static_cast<T>(n.size);
+        for (std::size_t i = 0; i < n.size; ++i)
+          dx[i] += inv_std * (dy[i] * gain[i] - mean_g - x_hat[i] * mean_gx);
+      }
+      return;
+    }
+    case Op::rms_norm: {
+      const T inv_rms = values_[n.offset + n.size];
+      const T* x = value_of(n.a);
+      const T* gain = value_of(n.b);
+      if (T* dg = grad_of(n.b))
+        for (std::size_t i = 0; i < n.size; ++i) dg[i] += dy[i] * x[i] * inv_rms;
+      if (T* dx = grad_of(n.a)) {
+        T mean_gx{};
+        for (std::size_t i = 0; i < n.size; ++i) mean_gx += dy[i] * gain[i] * x[i] * inv_rms;
+        mean_gx /= static_cast<T>(n.size);
+        for (std::size_t i = 0; i < n.size; ++i)
+          dx[i] += inv_rms * (dy[i] * gain[i] - x[i] * inv_rms * mean_gx);
+      }
+      return;
+    }
+    case Op::sum:
+      if (T* dx = grad_of(n.a))
+        for (std::size_t i = 0; i < nodes_[n.a].size; ++i) dx[i] += dy[0];
+      return;
+    case Op::mse:
+    case Op::half_squared_error: {
+      const std::size_t size = nodes_[n.a].size;
+      const T* p = value_of(n.a);
+      const T* target = value_of(n.b);
+      T* dp = grad_of(n.a);
+      for (std::size_t i = 0; i < size; ++i) {
+        const T diff = p[i] - target[i];
+        dp[i] += dy[0] * (n.op == Op::mse ? T{2} * diff / static_cast<T>(size) : diff);
+      }
+      return;
+    }
+    case Op::cross_entropy_index:
+    case Op::cross_entropy_probabilities: {
+      const std::size_t size = nodes_[n.a].size;
+      const T* probs = values_.data() + n.offset + n.size;
+      T* dz = grad_of(n.a);
+      if (n.op == Op::cross_entropy_index) {
+        for (std::size_t i = 0; i < size; ++i)
+          dz[i] += dy[0] * (probs[i] - (i == n.index ? T{1} : T{0}));
+      } else {
+        const T* target = value_of(n.b);
+        T mass{};
+        for (std::size_t i = 0; i < size; ++i) mass += target[i];
+        for (std::size_t i = 0; i < size; ++i) dz[i] += dy[0] * (probs[i] * mass - target[i]);
+      }
+      return;
+    }
+    case Op::bce_with_logits: {
+      const std::size_t size = nodes_[n.a].size;
+      const T* z = value_of(n.a);
+      const T* target = value_of(n.b);
+      T* dz = grad_of(n.a);
+      for (std::size_t i = 0; i < size; ++i)
+        dz[i] += dy[0] * (Sigmoid::value(z[i]) - target[i]) / static_cast<T>(size);
+      return;
+    }
+  }
+}
+
+}  // namespace staticgrad::tape

@@ -1,0 +1,195 @@
+/// @file Defines staticgrad::tape::Tape and staticgrad::tape::Var: a dynamic reverse-mode
+/// tape that records vector-level operations as they run and walks them backwards.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace staticgrad::tape {
+
+template <class T>
+class Tape;
+
+/// A value recorded on a Tape: a vector (or, for a parameter, an [rows][cols] matrix).
+/// Cheap to copy; valid until the tape is reset.
+template <class T>
+class Var {
+ public:
+  /// Number of scalars.
+  std::size_t size() const;
+  /// The value. Recording more operations may move it: read it, do not keep the span.
+  std::span<const T> value() const;
+  /// ∂loss/∂this after Tape::backward (empty for inputs, which get no gradient).
+  std::span<const T> grad() const;
+  Tape<T>& tape() const { return *tape_; }
+
+ private:
+  friend class Tape<T>;
+  Var(Tape<T>* tape, std::uint32_t id) : tape_(tape), id_(id) {}
+  Tape<T>* tape_;
+  std::uint32_t id_;
+};
+
+/// What a recorded node computed; Tape::backward dispatches on it.
+enum class Op : std::uint8_t {
+  input,
+  parameter,
+  affine,
+  add,
+  subtract,
+  multiply,
+  activation,
+  layer_norm,
+  rms_norm,
+  mse,
+  half_squared_error,
+  cross_entropy_index,
+  cross_entropy_probabilities,
+  bce_with_logits,
+  sum,
+};
+
+/// The tape. Operations run as they are recorded (eagerly, like PyTorch); backward()
+/// visits the record in reverse and adds each node's vector-Jacobian product to its
+/// operands' gradients. Buffers are kept across reset(): once warm, recording the same
+/// computation again allocates nothing.
+///
+///     tape::Tape<double> t;
+///     auto x = t.input(xs);                       // no gradient
+///     auto w = t.parameter(w_values, w_grads, 3, 4);  // gradient added to w_grads
+///     auto loss = tape::mse(tape::tanh(tape::affine(w, b, x)), t.input(target));
+///     t.backward(loss);
+template <class T>
+class Tape {
+ public:
+  /// A constant (an input or a target): gets no gradient.
+  Var<T> input(std::span<const T> values) {
+    const auto id = push({.op = Op::input, .size = values.size()}, values.size(), 0, false);
+    std::copy(values.begin(), values.end(), output_of(id));
+    return {this, id};
+  }
+
+  /// A parameter living outside the tape: its value is read in place, and backward() adds
+  /// its gradient into `grads` (same size). rows × cols is its shape as a matrix, [In][Out]
+  /// for a Dense weight; a vector is size × 1.
+  Var<T> parameter(std::span<const T> values, std::span<T> grads, std::size_t rows,
+                   std::size_t cols = 1) {
+    if (values.size() != grads.size() || rows * cols != values.size())
+      fail("parameter", std::to_string(values.size()) + " values, " + std::to_string(grads.size()) +
+                            " gradients, shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    Node node{.op = Op::parameter, .size = values.size(), .rows = rows, .cols = cols};
+    node.external_value = values.data();
+    node.external_grad = grads.data();
+    node.needs_grad = true;
+    nodes_.push_back(node);
+    return {this, static_cast<std::uint32_t>(nodes_.size() - 1)};
+  }
+
+  /// Adds ∂var/∂(every parameter) × seed into the parameters' gradients. var must be a
+  /// single scalar (a loss). seed is 1/batch size for the mean of a batch.
+  void backward(Var<T> loss, T seed = T{1}) {
+    if (loss.size() != 1)
+      fail("backward", "the loss must be one scalar, not " + std::to_string(loss.size()) + " values");
+    std::fill(grads_.begin(), grads_.begin() + static_cast<std::ptrdiff_t>(used_), T{});
+    if (!nodes_[loss.id_].needs_grad) return;
+    grad_of(loss.id_)[0] = seed;
+    for (std::size_t i = nodes_.size(); i-- > 0;)
+      if (nodes_[i].needs_grad) backward_node(nodes_[i], static_cast<std::uint32_t>(i));
+  }
+
+  /// Forgets the record and keeps the buffers.
+  void reset() {
+    nodes_.clear();
+    used_ = 0;
+  }
+
+  /// How many operations (nodes) are recorded.
+  std::size_t node_count() const { return nodes_.size(); }
+
+  // The rest is for the operations (ops.hpp), not for users.
+  struct Node {
+    Op op = Op::input;
+    bool needs_grad = false;
+    std::uint32_t a = 0, b = 0, c = 0;  // operands
+    std::size_t size = 0;               // of the value
+    std::size_t rows = 0, cols = 1;     // parameters: the matrix shape
+    std::size_t offset = 0;             // of the value (and then its scratch) in the arena
+    std::size_t index = 0;              // a class index
+    const T* external_value = nullptr;  // parameters
+    T* external_grad = nullptr;
+    // activation: dx += dy ⊙ φ'(x or y), over n values
+    void (*activation_backward)(const T* x, const T* y, const T* dy, T* dx, std::size_t n) = nullptr;
+  };
+
+  /// Records a node with a value of `size` and `scratch` more scalars; returns its id.
+  std::uint32_t push(Node node, std::size_t size, std::size_t scratch, bool needs_grad) {
+    node.size = size;
+    node.offset = used_;
+    node.needs_grad = needs_grad;
+    used_ += size + scratch;
+    if (used_ > values_.size()) {  // grows only while cold
+      values_.resize(std::max(used_, 2 * values_.size()));
+      grads_.resize(values_.size());
+    }
+    nodes_.push_back(node);
+    return static_cast<std::uint32_t>(nodes_.size() - 1);
+  }
+
+  const Node& node(std::uint32_t id) const { return nodes_[id]; }
+  const Node& node(Var<T> v) const {
+    if (v.tape_ != this) fail("operation", "operands come from different tapes");
+    return nodes_[v.id_];
+  }
+  std::uint32_t id(Var<T> v) const { return v.id_; }
+  Var<T> var(std::uint32_t id) { return {this, id}; }
+
+  /// Where a just-pushed node writes its value.
+  T* output_of(std::uint32_t id) { return values_.data() + nodes_[id].offset; }
+  /// A node's value (a parameter's lives outside the tape).
+  const T* value_of(std::uint32_t id) const {
+    const Node& n = nodes_[id];
+    return n.op == Op::parameter ? n.external_value : values_.data() + n.offset;
+  }
+  T* scratch_of(std::uint32_t id) { return values_.data() + nodes_[id].offset + nodes_[id].size; }
+  T* grad_of(std::uint32_t id) {
+    const Node& n = nodes_[id];
+    if (!n.needs_grad) return nullptr;
+    return n.op == Op::parameter ? n.external_grad : grads_.data() + n.offset;
+  }
+
+  /// Throws std::invalid_argument("staticgrad::tape::<operation>: <what>"). Callers
+  /// build `what` only once a check has failed: a message costs an allocation.
+  [[noreturn]] static void fail(const char* operation, const std::string& what) {
+    throw std::invalid_argument(std::string("staticgrad::tape::") + operation + ": " + what);
+  }
+
+ private:
+  friend class Var<T>;
+  void backward_node(const Node& n, std::uint32_t id);  // ops.hpp
+
+  std::vector<Node> nodes_;
+  std::vector<T> values_;  // node values and scratch, back to back
+  std::vector<T> grads_;   // the same layout as values_
+  std::size_t used_ = 0;
+};
+
+template <class T>
+std::size_t Var<T>::size() const {
+  return tape_->node(id_).size;
+}
+template <class T>
+std::span<const T> Var<T>::value() const {
+  return {tape_->value_of(id_), size()};
+}
+template <class T>
+std::span<const T> Var<T>::grad() const {
+  const T* g = tape_->grad_of(id_);
+  return g ? std::span<const T>(g, size()) : std::span<const T>{};
+}
+
+}  // namespace staticgrad::tape

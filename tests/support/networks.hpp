@@ -1,0 +1,92 @@
+// The networks that both engines are checked on: every layer, activation and loss, as
+// cases of (network, loss, kind of target), with random targets of the right kind.
+#pragma once
+
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+
+#include <doctest/doctest.h>
+
+#include "support/testing.hpp"
+
+namespace sgtest {
+
+struct VectorTarget {};       // any real vector
+struct ProbabilityTarget {};  // positive, sums to 1
+struct ClassTarget {};        // a class index
+
+template <class N, class L, class Kind = VectorTarget>
+struct Case {
+  using Net = N;
+  using Loss = L;
+
+  static auto target(sg::init::Rng& rng) {
+    if constexpr (std::is_same_v<Kind, ClassTarget>)
+      return static_cast<std::size_t>(rng.uniform01() * Net::out_size);
+    else if constexpr (std::is_same_v<Kind, ProbabilityTarget>)
+      return random_probabilities<double, Net::out_size>(rng);
+    else
+      return random_vector<double, Net::out_size>(rng);
+  }
+};
+
+template <class Act>
+using TwoLayer = sg::Sequential<sg::Dense<3, 4, Act>, sg::Dense<4, 2>>;
+
+using Nested = sg::Sequential<sg::Sequential<sg::Dense<2, 3, sg::Tanh>, sg::Dense<3, 3, sg::LeakyReLU>>,
+                              sg::Residual<sg::LayerNorm<3>, sg::Dense<3, 3, sg::GELUTanh>>,
+                              sg::Dense<3, 1>>;
+using IssueExample = sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
+                                    sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::Dense<32, 3>>;
+using ResidualClassifier =
+    sg::Sequential<sg::Dense<3, 5, sg::GELU>, sg::Residual<sg::Dense<5, 5, sg::Tanh>, sg::Dense<5, 5>>,
+                   sg::Dense<5, 4>>;
+
+template <class Act>
+using TwoLayerCase = Case<TwoLayer<Act>, sg::MSE>;
+using SoftplusCase = Case<TwoLayer<sg::Softplus>, sg::HalfSquaredError>;
+using LayerNormCase = Case<sg::Sequential<sg::LayerNorm<5>, sg::Dense<5, 3, sg::Tanh>>, sg::HalfSquaredError>;
+using RMSNormCase = Case<sg::Sequential<sg::Dense<4, 6>, sg::RMSNorm<6>, sg::Dense<6, 2, sg::Sigmoid>>, sg::MSE>;
+using ClassIndexCase = Case<ResidualClassifier, sg::SoftmaxCrossEntropy, ClassTarget>;
+using ProbabilityCase = Case<ResidualClassifier, sg::SoftmaxCrossEntropy, ProbabilityTarget>;
+using BCECase = Case<sg::Sequential<sg::Dense<3, 4>, sg::Activation<sg::SiLU, 4>,
+                                    sg::Activation<sg::Softplus, 4>, sg::Dense<4, 3>>,
+                     sg::BCEWithLogits, ProbabilityTarget>;
+using ActivationLayersCase = Case<sg::Sequential<sg::Dense<2, 3>, sg::Activation<sg::Sigmoid, 3>,
+                                                 sg::Activation<sg::GELU, 3>, sg::Dense<3, 2>>,
+                                  sg::MSE>;
+using NestedCase = Case<Nested, sg::MSE>;
+using IssueExampleCase = Case<IssueExample, sg::SoftmaxCrossEntropy, ClassTarget>;
+
+}  // namespace sgtest
+
+// Short names for the ctest list.
+TYPE_TO_STRING_AS("Dense(Identity)", sgtest::TwoLayerCase<staticgrad::Identity>);
+TYPE_TO_STRING_AS("Dense(ReLU)", sgtest::TwoLayerCase<staticgrad::ReLU>);
+TYPE_TO_STRING_AS("Dense(LeakyReLU)", sgtest::TwoLayerCase<staticgrad::LeakyReLU>);
+TYPE_TO_STRING_AS("Dense(Sigmoid)", sgtest::TwoLayerCase<staticgrad::Sigmoid>);
+TYPE_TO_STRING_AS("Dense(Tanh)", sgtest::TwoLayerCase<staticgrad::Tanh>);
+TYPE_TO_STRING_AS("Dense(GELU)", sgtest::TwoLayerCase<staticgrad::GELU>);
+TYPE_TO_STRING_AS("Dense(GELUTanh)", sgtest::TwoLayerCase<staticgrad::GELUTanh>);
+TYPE_TO_STRING_AS("Dense(SiLU)", sgtest::TwoLayerCase<staticgrad::SiLU>);
+TYPE_TO_STRING_AS("Dense(Softplus), HalfSquaredError", sgtest::SoftplusCase);
+TYPE_TO_STRING_AS("LayerNorm", sgtest::LayerNormCase);
+TYPE_TO_STRING_AS("RMSNorm", sgtest::RMSNormCase);
+TYPE_TO_STRING_AS("Residual, cross-entropy with class index", sgtest::ClassIndexCase);
+TYPE_TO_STRING_AS("Residual, cross-entropy with probabilities", sgtest::ProbabilityCase);
+TYPE_TO_STRING_AS("Activation layers, BCEWithLogits", sgtest::BCECase);
+TYPE_TO_STRING_AS("Activation layers, MSE", sgtest::ActivationLayersCase);
+TYPE_TO_STRING_AS("nested Sequential and Residual", sgtest::NestedCase);
+TYPE_TO_STRING_AS("the README network", sgtest::IssueExampleCase);
+
+
+namespace sgtest {
+/// Every case above, for TEST_CASE_TEMPLATE_APPLY.
+using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, TwoLayerCase<sg::LeakyReLU>,
+                            TwoLayerCase<sg::Sigmoid>, TwoLayerCase<sg::Tanh>, TwoLayerCase<sg::GELU>,
+                            TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>,
+                            SoftplusCase, LayerNormCase, RMSNormCase,
+                            ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
+                            IssueExampleCase>;
+}  // namespace sgtest
