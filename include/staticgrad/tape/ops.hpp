@@ -172,34 +172,36 @@ Var<T> sum(Var<T> x) {
   return t.var(id);
 }
 
-/// Mean squared error over the values, as staticgrad::MSE.
-template <class T>
-Var<T> mse(Var<T> prediction, Var<T> target) {
+namespace detail {
+// A loss that sums term(prediction_i, target_i) over the values and divides the sum.
+template <class T, class Term>
+Var<T> summed_loss(const char* name, Op op, Var<T> prediction, Var<T> target, Term term, T divisor) {
   Tape<T>& t = prediction.tape();
-  detail::require_same_size("mse", prediction, target);
-  const auto id = t.push({.op = Op::mse, .a = t.id(prediction), .b = t.id(target)}, 1, 0,
+  require_same_size(name, prediction, target);
+  const auto id = t.push({.op = op, .a = t.id(prediction), .b = t.id(target)}, 1, 0,
                          t.node(prediction).needs_grad);
   const T* p = t.value_of(t.id(prediction));
   const T* y = t.value_of(t.id(target));
-  T sum_sq{};
-  for (std::size_t i = 0; i < prediction.size(); ++i) sum_sq += (p[i] - y[i]) * (p[i] - y[i]);
-  t.output_of(id)[0] = sum_sq / static_cast<T>(prediction.size());
+  T sum{};
+  for (std::size_t i = 0; i < prediction.size(); ++i) sum += term(p[i], y[i]);
+  t.output_of(id)[0] = sum / divisor;
   return t.var(id);
+}
+}  // namespace detail
+
+/// Mean squared error over the values, as staticgrad::MSE.
+template <class T>
+Var<T> mse(Var<T> prediction, Var<T> target) {
+  return detail::summed_loss("mse", Op::mse, prediction, target,
+                             [](T p, T y) { return (p - y) * (p - y); },
+                             static_cast<T>(prediction.size()));
 }
 
 /// ½‖prediction − target‖², as staticgrad::HalfSquaredError.
 template <class T>
 Var<T> half_squared_error(Var<T> prediction, Var<T> target) {
-  Tape<T>& t = prediction.tape();
-  detail::require_same_size("half_squared_error", prediction, target);
-  const auto id = t.push({.op = Op::half_squared_error, .a = t.id(prediction), .b = t.id(target)},
-                         1, 0, t.node(prediction).needs_grad);
-  const T* p = t.value_of(t.id(prediction));
-  const T* y = t.value_of(t.id(target));
-  T sum_sq{};
-  for (std::size_t i = 0; i < prediction.size(); ++i) sum_sq += (p[i] - y[i]) * (p[i] - y[i]);
-  t.output_of(id)[0] = sum_sq / T{2};
-  return t.var(id);
+  return detail::summed_loss("half_squared_error", Op::half_squared_error, prediction, target,
+                             [](T p, T y) { return (p - y) * (p - y); }, T{2});
 }
 
 namespace detail {
@@ -252,17 +254,10 @@ Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target_probabilities) {
 /// Sigmoid + binary cross-entropy, averaged over the values, as staticgrad::BCEWithLogits.
 template <class T>
 Var<T> bce_with_logits(Var<T> logits, Var<T> target) {
-  Tape<T>& t = logits.tape();
-  detail::require_same_size("bce_with_logits", logits, target);
-  const auto id = t.push({.op = Op::bce_with_logits, .a = t.id(logits), .b = t.id(target)}, 1, 0,
-                         t.node(logits).needs_grad);
-  const T* z = t.value_of(t.id(logits));
-  const T* y = t.value_of(t.id(target));
-  T sum{};
-  for (std::size_t i = 0; i < logits.size(); ++i)
-    sum += std::max(z[i], T{0}) - z[i] * y[i] + std::log1p(std::exp(-std::abs(z[i])));
-  t.output_of(id)[0] = sum / static_cast<T>(logits.size());
-  return t.var(id);
+  return detail::summed_loss(
+      "bce_with_logits", Op::bce_with_logits, logits, target,
+      [](T z, T y) { return std::max(z, T{0}) - z * y + std::log1p(std::exp(-std::abs(z))); },
+      static_cast<T>(logits.size()));
 }
 
 template <class T>
