@@ -1,5 +1,6 @@
-// Generated code against hand-written loops, on the same networks with the same parameters
-// and inputs: ns per inference and per value_and_grad, and the ratio generated / hand.
+// Generated code against the dynamic tape, hand-written loops and LibTorch (when found), on
+// the same networks with the same parameters and inputs: ns per inference and per
+// value_and_grad, and each column's ratio to the generated code.
 //
 //   build/gcc/bench/staticgrad_bench            (Google Benchmark flags work as usual)
 //
@@ -22,8 +23,10 @@
 #include <staticgrad/staticgrad.hpp>
 
 #include "hand_written.hpp"
+#include "peers.hpp"
 
 namespace sg = staticgrad;
+namespace tape = staticgrad::tape;
 
 namespace {
 
@@ -38,7 +41,11 @@ struct Contender {
   std::array<T, Net::in_size> x{};
   Target target{};
 
-  explicit Contender(std::string network_name) : name(std::move(network_name)) {
+  NetworkSpec spec;
+  mutable tape::Tape<T> recorder;
+  sg::Gradients<Net, T> tape_grads;
+
+  Contender(std::string network_name, NetworkSpec network) : name(std::move(network_name)), spec(std::move(network)) {
     static_assert(sizeof(Hand) == sg::param_count<Net> * sizeof(T), "layouts differ");
     std::memcpy(&hand, model.flat().data(), sizeof(Hand));
     sg::init::Rng rng(11);
@@ -111,6 +118,28 @@ struct Contender {
         benchmark::DoNotOptimize(hand_grads);
       }
     });
+    benchmark::RegisterBenchmark((name + "/infer/tape").c_str(), [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        auto y = tape::infer(recorder, model, input);
+        benchmark::DoNotOptimize(y);
+      }
+    });
+    benchmark::RegisterBenchmark((name + "/value_and_grad/tape").c_str(), [this](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        T loss = tape::value_and_grad(recorder, model, Loss{}, input, target, tape_grads);
+        benchmark::DoNotOptimize(loss);
+        benchmark::DoNotOptimize(tape_grads);
+      }
+    });
+    std::array<T, Net::out_size> target_values{};
+    std::size_t label = 0;
+    if constexpr (std::is_same_v<Target, std::size_t>) label = target;
+    else target_values = target;
+    register_torch_benchmarks(name, spec, model.flat(), x, target_values, label);
   }
 };
 
@@ -131,6 +160,7 @@ struct TrainingStep {
   sg::Adam<N4, float> adam{};
   HandN4 hand{}, hand_grads{};
   hand::Adam<float, sg::param_count<N4>> hand_adam{};
+  tape::Tape<float> recorder;
   std::array<std::array<float, 64>, B> xs{};
   std::array<std::size_t, B> labels{};
 
@@ -144,6 +174,10 @@ struct TrainingStep {
 
   void generated() {
     sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
+    adam.step(model, grads);
+  }
+  void taped() {
+    tape::value_and_grad(recorder, model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
     adam.step(model, grads);
   }
   void written() {
@@ -174,6 +208,9 @@ struct TrainingStep {
     benchmark::RegisterBenchmark((name + "/hand").c_str(), [this, &start](benchmark::State& state) {
       run(state, *this, start, &TrainingStep::written);
     });
+    benchmark::RegisterBenchmark((name + "/tape").c_str(), [this, &start](benchmark::State& state) {
+      run(state, *this, start, &TrainingStep::taped);
+    });
   }
 };
 
@@ -189,6 +226,30 @@ class MedianCollector : public benchmark::ConsoleReporter {
   }
 };
 
+
+// The tape's fixed cost per recorded operation: 100 additions of one-value vectors and the
+// walk back, per node.
+constexpr std::size_t cost_nodes = 100;
+void register_tape_node_cost() {
+  benchmark::RegisterBenchmark("tape node cost/100 nodes/tape", [](benchmark::State& state) {
+    tape::Tape<float> t;
+    const std::array<float, 1> one{1.0f};
+    std::array<float, 1> grad{};
+    for (auto _ : state) {
+      t.reset();
+      auto x = t.parameter(std::span<const float>(one), std::span<float>(grad), 1);
+      for (std::size_t i = 1; i < cost_nodes - 1; ++i) x = x + x;
+      auto loss = tape::sum(x);
+      t.backward(loss);
+      benchmark::DoNotOptimize(grad);
+    }
+  });
+}
+
+NetworkSpec dense_chain(std::vector<DenseSpec> layers, bool cross_entropy = false) {
+  return {std::move(layers), false, cross_entropy};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -196,23 +257,38 @@ int main(int argc, char** argv) {
   using N2 = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Dense<4, 4, sg::ReLU>, sg::Dense<4, 2>>;
   using N3 = sg::Sequential<sg::Dense<16, 32, sg::Tanh>, sg::Dense<32, 32, sg::Tanh>, sg::Dense<32, 4>>;
   using N5 = sg::Residual<sg::Dense<32, 128, sg::GELU>, sg::Dense<128, 32>>;
-  Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>> n1("N1 1-1-1 ReLU");
-  Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>> n2("N2 3-4-4-2 ReLU");
-  Contender<N3, hand::Mlp3<float, 16, 32, 32, 4, hand::Tanh>, sg::MSE, Vec<4>> n3("N3 16-32-32-4 Tanh");
-  auto n4 = std::make_unique<Contender<N4, hand::Mlp3<float, 64, 128, 128, 10, hand::ReLU>,
-                                       sg::SoftmaxCrossEntropy, std::size_t>>(
-      "N4 64-128-128-10 ReLU+CE");
-  Contender<N5, hand::ResidualGelu<float, 32, 128>, sg::MSE, Vec<32>> n5("N5 x+Dense(GELU(Dense(x))) 32-128-32");
+  using Tanh32 = sg::Dense<32, 32, sg::Tanh>;
+  using N6 = sg::Sequential<Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32>;
+  const std::vector<DenseSpec> eight_tanh(8, DenseSpec{32, 32, "tanh"});
 
-  n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify();
+  Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>> n1(
+      "N1 1-1-1 ReLU", dense_chain({{1, 1, "relu"}, {1, 1, "identity"}}));
+  Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>> n2(
+      "N2 3-4-4-2 ReLU", dense_chain({{3, 4, "relu"}, {4, 4, "relu"}, {4, 2, "identity"}}));
+  Contender<N3, hand::Mlp3<float, 16, 32, 32, 4, hand::Tanh>, sg::MSE, Vec<4>> n3(
+      "N3 16-32-32-4 Tanh", dense_chain({{16, 32, "tanh"}, {32, 32, "tanh"}, {32, 4, "identity"}}));
+  auto n4 = std::make_unique<Contender<N4, HandN4, sg::SoftmaxCrossEntropy, std::size_t>>(
+      "N4 64-128-128-10 ReLU+CE",
+      dense_chain({{64, 128, "relu"}, {128, 128, "relu"}, {128, 10, "identity"}}, true));
+  Contender<N5, hand::ResidualGelu<float, 32, 128>, sg::MSE, Vec<32>> n5(
+      "N5 x+Dense(GELU(Dense(x))) 32-128-32", {{{32, 128, "gelu"}, {128, 32, "identity"}}, true, false});
+  auto n6 = std::make_unique<Contender<N6, hand::TanhStack<float, 32, 8>, sg::MSE, Vec<32>>>(
+      "N6 8 x Dense<32,32,Tanh>", dense_chain(eight_tanh));
+
+  n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify(); n6->verify();
   n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
-  n4->register_benchmarks(); n5.register_benchmarks();
+  n4->register_benchmarks(); n5.register_benchmarks(); n6->register_benchmarks();
   const auto start1 = std::make_unique<TrainingStep<1>>();
   const auto start32 = std::make_unique<TrainingStep<32>>();
   auto train1 = std::make_unique<TrainingStep<1>>(*start1);
   auto train32 = std::make_unique<TrainingStep<32>>(*start32);
-  train1->register_benchmarks("N4 train step (Adam), batch 1/train", *start1);
-  train32->register_benchmarks("N4 train step (Adam), batch 32/train", *start32);
+  const char* step1 = "N4 train step (Adam), batch 1";
+  const char* step32 = "N4 train step (Adam), batch 32";
+  train1->register_benchmarks(std::string(step1) + "/train", *start1);
+  train32->register_benchmarks(std::string(step32) + "/train", *start32);
+  register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
+                          start32->labels);
+  register_tape_node_cost();
 
   // Medians of 5 repetitions unless the command line says otherwise.
   std::vector<char*> args(argv, argv + argc);
@@ -229,26 +305,32 @@ int main(int argc, char** argv) {
   MedianCollector reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
-  std::printf("\n%-40s %-15s %12s %12s %8s\n", "network", "mode", "generated", "hand", "ratio");
-  for (const auto* name : {n1.name.c_str(), n2.name.c_str(), n3.name.c_str(), n4->name.c_str(), n5.name.c_str()}) {
-    for (const char* mode : {"infer", "value_and_grad"}) {
-      const std::string key = std::string(name) + "/" + mode + "/";
-      const auto generated = reporter.median_ns.find(key + "generated");
-      const auto written = reporter.median_ns.find(key + "hand");
-      if (generated == reporter.median_ns.end() || written == reporter.median_ns.end()) continue;
-      std::printf("%-40s %-15s %9.1f ns %9.1f ns %7.2fx\n", name, mode, generated->second,
-                  written->second, generated->second / written->second);
-    }
-  }
-  for (const auto& [name, batch] : {std::pair{"N4 train step (Adam), batch 1", 1.0},
-                                     std::pair{"N4 train step (Adam), batch 32", 32.0}}) {
-    const std::string key = std::string(name) + "/train/";
+  // The table: ns per call (per sample for training), and each column over generated.
+  const std::array<const char*, 4> columns{"generated", "tape", "hand", "torch"};
+  const auto row = [&](const std::string& name, const std::string& mode, double divisor) {
+    const std::string key = name + "/" + (mode == "per sample" ? std::string("train") : mode) + "/";
     const auto generated = reporter.median_ns.find(key + "generated");
-    const auto written = reporter.median_ns.find(key + "hand");
-    if (generated == reporter.median_ns.end() || written == reporter.median_ns.end()) continue;
-    std::printf("%-40s %-15s %9.1f ns %9.1f ns %7.2fx\n", name, "per sample", generated->second / batch,
-                written->second / batch, generated->second / written->second);
+    if (generated == reporter.median_ns.end()) return;
+    std::printf("%-38s %-15s", name.c_str(), mode.c_str());
+    for (const char* column : columns) {
+      const auto found = reporter.median_ns.find(key + column);
+      if (found == reporter.median_ns.end()) std::printf(" %21s", "-");
+      else std::printf(" %11.1f (%6.2fx)", found->second / divisor, found->second / generated->second);
+    }
+    std::printf("\n");
+  };
+  std::printf("\n%-38s %-15s %21s %21s %21s %21s\n", "network", "mode (ns)", "generated", "tape",
+              "hand-written", "LibTorch");
+  for (const std::string& name : {n1.name, n2.name, n3.name, n4->name, n5.name, n6->name}) {
+    row(name, "infer", 1);
+    row(name, "value_and_grad", 1);
   }
+  row(step1, "per sample", 1);
+  row(step32, "per sample", 32);
+  const auto node_cost = reporter.median_ns.find("tape node cost/100 nodes/tape");
+  if (node_cost != reporter.median_ns.end())
+    std::printf("tape: %.1f ns per recorded node (record + walk back, 100 one-value additions)\n",
+                node_cost->second / cost_nodes);
   benchmark::Shutdown();
   return 0;
 }

@@ -205,4 +205,45 @@ struct ResidualGelu {
   }
 };
 
+// Depth layers N → N, all tanh: the bench's N6 (eight Dense<32, 32, Tanh>), mean squared
+// error.
+template <class T, std::size_t N, std::size_t Depth>
+struct TanhStack {
+  Layer<T, N, N> layers[Depth];
+
+  void infer(const T* x, T* y) const {
+    T a[N], b[N];
+    const T* in = x;
+    for (std::size_t l = 0; l < Depth; ++l) {
+      T* out = l + 1 == Depth ? y : (l % 2 == 0 ? a : b);
+      affine(layers[l].w, layers[l].b, in, out);
+      for (std::size_t i = 0; i < N; ++i) out[i] = std::tanh(out[i]);
+      in = out;
+    }
+  }
+
+  T value_and_grad(const T* x, const T* target, TanhStack& g) const {
+    T act[Depth][N], delta[N], previous[N];
+    const T* in = x;
+    for (std::size_t l = 0; l < Depth; ++l) {
+      affine(layers[l].w, layers[l].b, in, act[l]);
+      for (std::size_t i = 0; i < N; ++i) act[l][i] = std::tanh(act[l][i]);
+      in = act[l];
+    }
+    T sum = 0;
+    for (std::size_t o = 0; o < N; ++o) {
+      const T d = act[Depth - 1][o] - target[o];
+      sum += d * d;
+      delta[o] = 2 * d / N;
+    }
+    for (std::size_t l = Depth; l-- > 0;) {
+      for (std::size_t i = 0; i < N; ++i) delta[i] *= 1 - act[l][i] * act[l][i];
+      affine_backward(layers[l].w, l == 0 ? x : act[l - 1], delta, g.layers[l].w, g.layers[l].b,
+                      l == 0 ? nullptr : previous);
+      if (l > 0) std::copy(previous, previous + N, delta);
+    }
+    return sum / N;
+  }
+};
+
 }  // namespace hand

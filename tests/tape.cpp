@@ -38,6 +38,11 @@ TEST_CASE_TEMPLATE_DEFINE("tape: the same loss and gradients as the generated en
     const auto taped = tape::value_and_grad(model, loss, x, target);
     CHECK(sgtest::relative_error(generated.loss, taped.loss, 1e-30) < 1e-12);
     CHECK(worst_difference<Net>(generated.grads, taped.grads) < 1e-12);
+    tape::Tape<double> t;
+    const auto y_tape = tape::infer(t, model, x);
+    const auto y_generated = model(x);
+    for (std::size_t o = 0; o < Net::out_size; ++o)
+      CHECK(sgtest::relative_error(y_tape[o], y_generated[o], 1e-30) < 1e-12);
   }
   SUBCASE("a batch") {
     sg::init::Rng rng(99);

@@ -27,10 +27,17 @@ namespace staticgrad::tape {
 
 namespace detail {
 
+// grads[offset, offset + count), or nothing when there are no gradients (inference).
+template <class T>
+std::span<T> gradient_slice(std::span<T> grads, std::size_t offset, std::size_t count) {
+  return grads.empty() ? grads : grads.subspan(offset, count);
+}
+
 template <class T>
 Var<T> parameter(Tape<T>& t, std::span<const T> params, std::span<T> grads, std::size_t offset,
                  std::size_t rows, std::size_t cols = 1) {
-  return t.parameter(params.subspan(offset, rows * cols), grads.subspan(offset, rows * cols), rows, cols);
+  return t.parameter(params.subspan(offset, rows * cols), gradient_slice(grads, offset, rows * cols),
+                     rows, cols);
 }
 
 /// How each layer spec is recorded: `record(tape, params, grads, x)` returns its output.
@@ -86,7 +93,7 @@ struct recorder<Sequential<Ls...>> {
       using L = boost::mp11::mp_at_c<boost::mp11::mp_list<Ls...>, i>;
       constexpr std::size_t offset = layout::param_offset[i];
       x = recorder<L>::record(t, params.subspan(offset, L::param_count),
-                              grads.subspan(offset, L::param_count), x);
+                              gradient_slice(grads, offset, L::param_count), x);
     });
     return x;
   }
@@ -141,6 +148,19 @@ Tape<T>& thread_tape() {
 }
 
 }  // namespace detail
+
+/// The network's output for x, computed by recording `t` without gradients (what a
+/// dynamic framework does for inference). Once `t` is warm this allocates nothing.
+template <class Net, class T, class X>
+std::array<T, Net::out_size> infer(Tape<T>& t, const Model<Net, T>& model, const X& x) {
+  namespace sd = staticgrad::detail;
+  t.reset();
+  const auto input = t.input(sd::fixed_span<sd::check_input_size, T, Net::in_size>(x));
+  const auto y = detail::recorder<Net>::record(t, std::span<const T>(model.flat()), std::span<T>{}, input);
+  std::array<T, Net::out_size> out;
+  std::copy(y.value().begin(), y.value().end(), out.begin());
+  return out;
+}
 
 /// As staticgrad::value_and_grad (same arguments: one sample or a batch), but computed by
 /// recording `t` and walking it backwards; writes the gradient into `grads` and returns

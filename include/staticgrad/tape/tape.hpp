@@ -75,17 +75,17 @@ class Tape {
   }
 
   /// A parameter living outside the tape: its value is read in place, and backward() adds
-  /// its gradient into `grads` (same size). rows × cols is its shape as a matrix, [In][Out]
-  /// for a Dense weight; a vector is size × 1.
+  /// its gradient into `grads` (same size; empty: no gradient, as for inference). rows ×
+  /// cols is its shape as a matrix, [In][Out] for a Dense weight; a vector is size × 1.
   Var<T> parameter(std::span<const T> values, std::span<T> grads, std::size_t rows,
                    std::size_t cols = 1) {
-    if (values.size() != grads.size() || rows * cols != values.size())
+    if ((!grads.empty() && values.size() != grads.size()) || rows * cols != values.size())
       fail("parameter", std::to_string(values.size()) + " values, " + std::to_string(grads.size()) +
                             " gradients, shape " + std::to_string(rows) + "x" + std::to_string(cols));
     Node node{.op = Op::parameter, .size = values.size(), .rows = rows, .cols = cols};
     node.external_value = values.data();
     node.external_grad = grads.data();
-    node.needs_grad = true;
+    node.needs_grad = !grads.empty();
     nodes_.push_back(node);
     return {this, static_cast<std::uint32_t>(nodes_.size() - 1)};
   }
