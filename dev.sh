@@ -75,7 +75,7 @@ case "${1:-}" in
     run_example "${@:2}"
     ;;
   test)
-    install_missing "${base_packages[@]}" clang doctest-dev libbenchmark-dev
+    install_missing "${base_packages[@]}" clang doctest-dev libbenchmark-dev libeigen3-dev
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF
     run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF \

@@ -22,6 +22,9 @@
 
 #include <staticgrad/staticgrad.hpp>
 
+#ifdef STATICGRAD_BENCH_EIGEN
+#include "eigen_peer.hpp"
+#endif
 #include "hand_written.hpp"
 #include "peers.hpp"
 
@@ -31,7 +34,9 @@ namespace tape = staticgrad::tape;
 namespace {
 
 // One network on both sides. Hand must hold exactly the model's flat parameters.
-template <class Net, class Hand, class Loss, class Target>
+struct NoEigen {};
+
+template <class Net, class Hand, class Loss, class Target, class EigenNet = NoEigen>
 struct Contender {
   using T = float;
   std::string name;
@@ -42,12 +47,14 @@ struct Contender {
   Target target{};
 
   NetworkSpec spec;
+  EigenNet eigen{};
   mutable tape::Tape<T> recorder;
   sg::Gradients<Net, T> tape_grads;
 
   Contender(std::string network_name, NetworkSpec network) : name(std::move(network_name)), spec(std::move(network)) {
     static_assert(sizeof(Hand) == sg::param_count<Net> * sizeof(T), "layouts differ");
     std::memcpy(&hand, model.flat().data(), sizeof(Hand));
+    if constexpr (!std::is_same_v<EigenNet, NoEigen>) eigen.load(model.flat());
     sg::init::Rng rng(11);
     for (auto& v : x) v = static_cast<T>(rng.normal());
     if constexpr (std::is_same_v<Target, std::size_t>) target = Net::out_size - 1;
@@ -140,6 +147,41 @@ struct Contender {
     if constexpr (std::is_same_v<Target, std::size_t>) label = target;
     else target_values = target;
     register_torch_benchmarks(name, spec, model.flat(), x, target_values, label);
+    if constexpr (!std::is_same_v<EigenNet, NoEigen>) register_eigen(target_values, label);
+  }
+
+  void register_eigen(const std::array<T, Net::out_size>& target_values, std::size_t label) {
+    const typename EigenNet::Input input = Eigen::Map<const typename EigenNet::Input>(x.data());
+    const typename EigenNet::Output wanted = Eigen::Map<const typename EigenNet::Output>(target_values.data());
+    // The same check as for hand-written code: equal results before any timing.
+    const T eigen_loss = [&] {
+      if constexpr (std::is_same_v<Target, std::size_t>) return eigen.value_and_grad(input, label);
+      else return eigen.value_and_grad(input, wanted);
+    }();
+    if (std::abs(eigen_loss - sg::value_and_grad(model, Loss{}, x, target).loss) > 1e-4f * (1 + std::abs(eigen_loss))) {
+      std::fprintf(stderr, "bench: %s: generated and Eigen losses differ\n", name.c_str());
+      std::exit(1);
+    }
+    benchmark::RegisterBenchmark((name + "/infer/eigen").c_str(), [this, input](benchmark::State& state) {
+      for (auto _ : state) {
+        auto in = input;
+        benchmark::DoNotOptimize(in);
+        auto y = eigen.infer(in);
+        benchmark::DoNotOptimize(y);
+      }
+    });
+    benchmark::RegisterBenchmark((name + "/value_and_grad/eigen").c_str(),
+                                 [this, input, wanted, label](benchmark::State& state) {
+      for (auto _ : state) {
+        auto in = input;
+        benchmark::DoNotOptimize(in);
+        T loss;
+        if constexpr (std::is_same_v<Target, std::size_t>) loss = eigen.value_and_grad(in, label);
+        else loss = eigen.value_and_grad(in, wanted);
+        benchmark::DoNotOptimize(loss);
+        benchmark::ClobberMemory();
+      }
+    });
   }
 };
 
@@ -261,18 +303,39 @@ int main(int argc, char** argv) {
   using N6 = sg::Sequential<Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32, Tanh32>;
   const std::vector<DenseSpec> eight_tanh(8, DenseSpec{32, 32, "tanh"});
 
-  Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>> n1(
+#ifdef STATICGRAD_BENCH_EIGEN
+  namespace ep = eigen_peer;
+  using E1 = ep::Chain<false, ep::Dense<1, 1, ep::Act::relu>, ep::Dense<1, 1, ep::Act::identity>>;
+  using E2 = ep::Chain<false, ep::Dense<3, 4, ep::Act::relu>, ep::Dense<4, 4, ep::Act::relu>,
+                       ep::Dense<4, 2, ep::Act::identity>>;
+  using E3 = ep::Chain<false, ep::Dense<16, 32, ep::Act::tanh>, ep::Dense<32, 32, ep::Act::tanh>,
+                       ep::Dense<32, 4, ep::Act::identity>>;
+  using E4 = ep::Chain<false, ep::Dense<64, 128, ep::Act::relu>, ep::Dense<128, 128, ep::Act::relu>,
+                       ep::Dense<128, 10, ep::Act::identity>>;
+  using E5 = ep::Chain<true, ep::Dense<32, 128, ep::Act::gelu>, ep::Dense<128, 32, ep::Act::identity>>;
+  using ET = ep::Dense<32, 32, ep::Act::tanh>;
+  using E6 = ep::Chain<false, ET, ET, ET, ET, ET, ET, ET, ET>;
+#else
+  std::printf("Eigen not found (Debian: libeigen3-dev): no Eigen column\n");
+  using E1 = NoEigen;
+  using E2 = NoEigen;
+  using E3 = NoEigen;
+  using E4 = NoEigen;
+  using E5 = NoEigen;
+  using E6 = NoEigen;
+#endif
+  Contender<N1, hand::Mlp2<float, 1, 1, 1>, sg::MSE, Vec<1>, E1> n1(
       "N1 1-1-1 ReLU", dense_chain({{1, 1, "relu"}, {1, 1, "identity"}}));
-  Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>> n2(
+  Contender<N2, hand::Mlp3<float, 3, 4, 4, 2, hand::ReLU>, sg::MSE, Vec<2>, E2> n2(
       "N2 3-4-4-2 ReLU", dense_chain({{3, 4, "relu"}, {4, 4, "relu"}, {4, 2, "identity"}}));
-  Contender<N3, hand::Mlp3<float, 16, 32, 32, 4, hand::Tanh>, sg::MSE, Vec<4>> n3(
+  Contender<N3, hand::Mlp3<float, 16, 32, 32, 4, hand::Tanh>, sg::MSE, Vec<4>, E3> n3(
       "N3 16-32-32-4 Tanh", dense_chain({{16, 32, "tanh"}, {32, 32, "tanh"}, {32, 4, "identity"}}));
-  auto n4 = std::make_unique<Contender<N4, HandN4, sg::SoftmaxCrossEntropy, std::size_t>>(
+  auto n4 = std::make_unique<Contender<N4, HandN4, sg::SoftmaxCrossEntropy, std::size_t, E4>>(
       "N4 64-128-128-10 ReLU+CE",
       dense_chain({{64, 128, "relu"}, {128, 128, "relu"}, {128, 10, "identity"}}, true));
-  Contender<N5, hand::ResidualGelu<float, 32, 128>, sg::MSE, Vec<32>> n5(
+  Contender<N5, hand::ResidualGelu<float, 32, 128>, sg::MSE, Vec<32>, E5> n5(
       "N5 x+Dense(GELU(Dense(x))) 32-128-32", {{{32, 128, "gelu"}, {128, 32, "identity"}}, true, false});
-  auto n6 = std::make_unique<Contender<N6, hand::TanhStack<float, 32, 8>, sg::MSE, Vec<32>>>(
+  auto n6 = std::make_unique<Contender<N6, hand::TanhStack<float, 32, 8>, sg::MSE, Vec<32>, E6>>(
       "N6 8 x Dense<32,32,Tanh>", dense_chain(eight_tanh));
 
   n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify(); n6->verify();
@@ -306,7 +369,7 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
 
   // The table: ns per call (per sample for training), and each column over generated.
-  const std::array<const char*, 4> columns{"generated", "tape", "hand", "torch"};
+  const std::array<const char*, 5> columns{"generated", "tape", "hand", "eigen", "torch"};
   const auto row = [&](const std::string& name, const std::string& mode, double divisor) {
     const std::string key = name + "/" + (mode == "per sample" ? std::string("train") : mode) + "/";
     const auto generated = reporter.median_ns.find(key + "generated");
@@ -319,8 +382,8 @@ int main(int argc, char** argv) {
     }
     std::printf("\n");
   };
-  std::printf("\n%-38s %-15s %21s %21s %21s %21s\n", "network", "mode (ns)", "generated", "tape",
-              "hand-written", "LibTorch");
+  std::printf("\n%-38s %-15s %21s %21s %21s %21s %21s\n", "network", "mode (ns)", "generated", "tape",
+              "hand-written", "Eigen", "LibTorch");
   for (const std::string& name : {n1.name, n2.name, n3.name, n4->name, n5.name, n6->name}) {
     row(name, "infer", 1);
     row(name, "value_and_grad", 1);
