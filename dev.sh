@@ -7,6 +7,8 @@
 # and one more:
 #   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
 #                   vanishing it also plots the results (python3-matplotlib) into out/NAME
+#   ./dev.sh bench [ARGS...]   builds and runs the engine comparison (bench/README.md);
+#                   LibTorch joins when libtorch-dev is installed (large: not installed here)
 # Only Debian packages are installed; nothing is downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -70,6 +72,14 @@ case "${1:-}" in
   demo)
     run_example quickstart
     ;;
+  bench)
+    install_missing "${base_packages[@]}" libbenchmark-dev libeigen3-dev
+    installed libtorch-dev || echo "dev.sh: libtorch-dev is not installed: the bench runs without LibTorch"
+    configure build/bench -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
+      -DSTATICGRAD_BUILD_EXAMPLES=OFF -DSTATICGRAD_BUILD_BENCH=ON
+    cmake --build build/bench -j "$jobs" --target staticgrad_bench
+    ./build/bench/bench/staticgrad_bench "${@:2}"
+    ;;
   example)
     [ -n "${2:-}" ] && [ -f "examples/$2.cpp" ] || { echo "usage: ./dev.sh example NAME (one of: $(cd examples && ls *.cpp | sed 's/\.cpp//' | tr '\n' ' '))" >&2; exit 2; }
     run_example "${@:2}"
@@ -83,7 +93,7 @@ case "${1:-}" in
     echo "dev.sh: all test suites passed (g++, clang, ASan+UBSan)"
     ;;
   *)
-    echo "usage: ./dev.sh demo | ./dev.sh test | ./dev.sh example NAME" >&2
+    echo "usage: ./dev.sh demo | ./dev.sh test | ./dev.sh example NAME | ./dev.sh bench" >&2
     exit 2
     ;;
 esac

@@ -256,15 +256,18 @@ struct TrainingStep {
   }
 };
 
-// Keeps the median of each benchmark, for the table of ratios at the end.
+// Keeps the median of each benchmark (or its one run), for the table of ratios at the end.
 class MedianCollector : public benchmark::ConsoleReporter {
  public:
   std::map<std::string, double> median_ns;
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (const auto& run : runs)
+    for (const auto& run : runs) {
       if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
         median_ns[run.run_name.function_name] = run.GetAdjustedRealTime();
+      else if (run.run_type == Run::RT_Iteration)  // a single repetition has no median
+        median_ns.try_emplace(run.run_name.function_name, run.GetAdjustedRealTime());
+    }
   }
 };
 
