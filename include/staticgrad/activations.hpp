@@ -30,13 +30,14 @@ struct Identity {
   }
 };
 
-/// φ(z) = max(0, z); φ'(0) = 0 as in PyTorch. Usable in constant expressions.
+/// φ(z) = max(0, z); φ'(0) = 0 and NaN stays NaN, as in PyTorch. Usable in constant
+/// expressions.
 struct ReLU {
   static constexpr bool derivative_from_output = true;
   using default_init = init::HeNormal;
   template <class T>
   static constexpr T value(T z) {
-    return z > T{0} ? z : T{0};
+    return z < T{0} ? T{0} : z;  // not z > 0 ? z : 0, which would turn a NaN into 0
   }
   template <class T>
   static constexpr T derivative(T y) {
