@@ -2,6 +2,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -23,4 +25,43 @@ TEST_CASE("grad_norms: one L2 norm per layer that owns parameters, input side fi
   CHECK(norms[2] == doctest::Approx(std::sqrt(2.0)));  // RMSNorm<2>
   CHECK(norms[3] == doctest::Approx(std::sqrt(3.0)));  // Dense<2,1>
   CHECK(sg::global_norm(grads) == doctest::Approx(std::sqrt(15.0)));
+}
+
+TEST_CASE("gradcheck: passes for the generated gradient, one sample and a batch, float and double") {
+  using Net = sg::Sequential<sg::LayerNorm<4>, sg::Dense<4, 8, sg::GELU>,
+                             sg::Residual<sg::Dense<8, 8, sg::Tanh>>, sg::Dense<8, 3>>;
+  const sg::Model<Net, float> model{3};
+  const std::array<float, 4> x{0.5f, -1.f, 2.f, 0.25f};
+  const auto single = sg::gradcheck(model, sg::SoftmaxCrossEntropy{}, x, std::size_t{1});
+  CHECK(single.passed);
+  CHECK(single.overall.relative < 1e-6);
+  CHECK(single.layers.size() == 4);
+  CHECK(single.layers[1].absolute <= single.overall.absolute);
+
+  const std::vector<std::array<float, 4>> xs{x, {1.f, 2.f, 3.f, 4.f}};
+  const std::vector<std::array<float, 3>> ys{{1.f, 0.f, 0.f}, {0.f, 0.f, 1.f}};
+  CHECK(sg::gradcheck(model, sg::MSE{}, xs, ys).passed);
+}
+
+TEST_CASE("gradcheck: a step too large for the curvature fails, and says where") {
+  using Net = sg::Sequential<sg::Dense<2, 4, sg::Tanh>, sg::Dense<4, 1>>;
+  const sg::Model<Net, double> model{1};
+  const std::array<double, 2> x{1.5, -2.0};
+  const std::array<double, 1> y{0.5};
+  const auto report = sg::gradcheck(model, sg::MSE{}, x, y, {.step = 0.5});
+  CHECK_FALSE(report.passed);
+  CHECK(report.overall.relative > 1e-4);
+  CHECK(report.layers[0].relative > 1e-4);  // tanh's curvature is in the first layer
+}
+
+TEST_CASE("all_finite: a NaN input reaches the loss and the gradients, and is reported") {
+  using Net = sg::Sequential<sg::Dense<2, 3, sg::ReLU>, sg::Dense<3, 1>>;
+  sg::Model<Net, double> model{2};
+  CHECK(sg::all_finite(model));
+  const std::array<double, 2> bad{std::nan(""), 1.0};
+  const auto [loss, grads] = sg::value_and_grad(model, sg::MSE{}, bad, std::array<double, 1>{0.0});
+  CHECK(std::isnan(loss));
+  CHECK_FALSE(sg::all_finite(grads));
+  model.flat()[0] = std::numeric_limits<double>::infinity();
+  CHECK_FALSE(sg::all_finite(model));
 }

@@ -1,12 +1,18 @@
-/// @file Defines the gradient diagnostics staticgrad::grad_norms,
-/// staticgrad::parameter_layer_count, staticgrad::parameter_layer_sizes and
-/// staticgrad::global_norm.
+/// @file Defines the diagnostics staticgrad::grad_norms, staticgrad::parameter_layer_count,
+/// staticgrad::parameter_layer_sizes, staticgrad::global_norm, staticgrad::all_finite and
+/// staticgrad::gradcheck.
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <cstddef>
 
+#include <algorithm>
+#include <memory>
+#include <ranges>
+#include <vector>
+
+#include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
@@ -48,6 +54,99 @@ T global_norm(const Gradients<Net, T>& grads) {
   T sum{};
   for (T g : grads.flat()) sum += g * g;
   return std::sqrt(sum);
+}
+
+/// True when every parameter is finite (no NaN, no infinity).
+template <class Net, class T>
+bool all_finite(const Model<Net, T>& model) {
+  return std::ranges::all_of(model.flat(), [](T v) { return std::isfinite(v); });
+}
+/// True when every gradient is finite.
+template <class Net, class T>
+bool all_finite(const Gradients<Net, T>& grads) {
+  return std::ranges::all_of(grads.flat(), [](T v) { return std::isfinite(v); });
+}
+
+/// How gradcheck compares.
+struct GradcheckOptions {
+  double step = 1e-5;        ///< central differences: (L(θ + h) − L(θ − h)) / 2h
+  double tolerance = 1e-6;   ///< the largest relative error that passes
+  double floor = 1e-3;       ///< relative error = |a − n| / max(|a|, |n|, floor)
+};
+
+/// The worst disagreement between the generated gradient and finite differences.
+struct GradcheckError {
+  double absolute = 0;
+  double relative = 0;
+};
+
+/// gradcheck's result: the worst errors per parameterized layer (grad_norms' order) and
+/// overall, and whether the overall relative error is within the tolerance.
+template <class Net>
+struct GradcheckReport {
+  std::array<GradcheckError, parameter_layer_count<Net>> layers{};
+  GradcheckError overall{};
+  bool passed = false;
+};
+
+namespace detail {
+// One input or target in double (a class index stays an index).
+template <class X>
+auto in_double(const X& x) {
+  if constexpr (std::integral<X>) {
+    return x;
+  } else if constexpr (FixedVector<X>) {
+    std::array<double, fixed_extent<std::remove_cvref_t<X>>::size> out{};
+    std::copy(std::begin(x), std::end(x), out.begin());
+    return out;
+  } else {
+    std::vector<decltype(in_double(*std::ranges::begin(x)))> out;
+    for (const auto& item : x) out.push_back(in_double(item));
+    return out;
+  }
+}
+}  // namespace detail
+
+/// Checks value_and_grad against central finite differences, in double (a float model is
+/// checked as its double twin: the same generated code, without float's rounding in the
+/// differences). x and target are anything value_and_grad takes: one sample or a batch.
+/// Costs two loss evaluations per parameter: for tests and debugging, not for a hot loop.
+template <class Net, class T, class Loss, class X, class Y>
+GradcheckReport<Net> gradcheck(const Model<Net, T>& model, const Loss& loss, const X& x,
+                               const Y& target, const GradcheckOptions& options = {}) {
+  auto twin = std::make_unique<Model<Net, double>>();
+  std::copy(model.flat().begin(), model.flat().end(), twin->flat().begin());
+  const auto xs = detail::in_double(x);
+  const auto targets = detail::in_double(target);
+  auto grads = std::make_unique<Gradients<Net, double>>();
+  value_and_grad(*twin, loss, xs, targets, *grads);
+  auto scratch = std::make_unique<Gradients<Net, double>>();
+
+  GradcheckReport<Net> report;
+  constexpr auto layers = detail::parameter_layers<Net>();
+  for (std::size_t l = 0; l < layers.size(); ++l) {
+    for (std::size_t k = 0; k < layers[l].size; ++k) {
+      const std::size_t i = layers[l].offset + k;
+      const double saved = twin->flat()[i];
+      twin->flat()[i] = saved + options.step;
+      const double up = value_and_grad(*twin, loss, xs, targets, *scratch);
+      twin->flat()[i] = saved - options.step;
+      const double down = value_and_grad(*twin, loss, xs, targets, *scratch);
+      twin->flat()[i] = saved;
+      const double numeric = (up - down) / (2 * options.step);
+      const double analytic = grads->flat()[i];
+      const double absolute = std::abs(analytic - numeric);
+      const double relative =
+          absolute / std::max({std::abs(analytic), std::abs(numeric), options.floor});
+      auto& worst = report.layers[l];
+      worst.absolute = std::max(worst.absolute, absolute);
+      worst.relative = std::max(worst.relative, relative);
+      report.overall.absolute = std::max(report.overall.absolute, absolute);
+      report.overall.relative = std::max(report.overall.relative, relative);
+    }
+  }
+  report.passed = report.overall.relative <= options.tolerance;
+  return report;
 }
 
 }  // namespace staticgrad
