@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <numbers>
 #include <span>
+#include <string_view>
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/init.hpp>
@@ -18,6 +19,7 @@ namespace staticgrad {
 
 /// φ(z) = z. Piecewise linear: usable in constant expressions.
 struct Identity {
+  static constexpr std::string_view name = "Identity";
   static constexpr bool derivative_from_output = true;
   using default_init = init::LeCunNormal;
   template <class T>
@@ -33,6 +35,7 @@ struct Identity {
 /// φ(z) = max(0, z); φ'(0) = 0 and NaN stays NaN, as in PyTorch. Usable in constant
 /// expressions.
 struct ReLU {
+  static constexpr std::string_view name = "ReLU";
   static constexpr bool derivative_from_output = true;
   using default_init = init::HeNormal;
   template <class T>
@@ -47,6 +50,7 @@ struct ReLU {
 
 /// φ(z) = z for z > 0, else 0.01·z (PyTorch's default slope). Usable in constant expressions.
 struct LeakyReLU {
+  static constexpr std::string_view name = "LeakyReLU";
   static constexpr bool derivative_from_output = true;
   using default_init = init::HeNormal;
   static constexpr double negative_slope = 0.01;
@@ -62,6 +66,7 @@ struct LeakyReLU {
 
 /// φ(z) = 1 / (1 + e^(−z)), evaluated without overflow for large |z|.
 struct Sigmoid {
+  static constexpr std::string_view name = "Sigmoid";
   static constexpr bool derivative_from_output = true;
   using default_init = init::XavierUniform;
   template <class T>
@@ -78,6 +83,7 @@ struct Sigmoid {
 
 /// φ(z) = tanh(z).
 struct Tanh {
+  static constexpr std::string_view name = "Tanh";
   static constexpr bool derivative_from_output = true;
   using default_init = init::XavierUniform;
   template <class T>
@@ -92,6 +98,7 @@ struct Tanh {
 
 /// φ(z) = z·Φ(z) with the exact normal CDF Φ (torch.nn.GELU()).
 struct GELU {
+  static constexpr std::string_view name = "GELU";
   static constexpr bool derivative_from_output = false;
   using default_init = init::HeNormal;
   template <class T>
@@ -109,6 +116,7 @@ struct GELU {
 
 /// φ(z) = ½z(1 + tanh(√(2/π)(z + 0.044715z³))) (torch.nn.GELU(approximate='tanh')).
 struct GELUTanh {
+  static constexpr std::string_view name = "GELUTanh";
   static constexpr bool derivative_from_output = false;
   using default_init = init::HeNormal;
   static constexpr double k = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // √(2/π)
@@ -128,6 +136,7 @@ struct GELUTanh {
 
 /// φ(z) = z·σ(z) (torch.nn.SiLU, also called swish).
 struct SiLU {
+  static constexpr std::string_view name = "SiLU";
   static constexpr bool derivative_from_output = false;
   using default_init = init::HeNormal;
   template <class T>
@@ -143,6 +152,7 @@ struct SiLU {
 
 /// φ(z) = log(1 + e^z), and z itself above the threshold 20 (torch.nn.Softplus()).
 struct Softplus {
+  static constexpr std::string_view name = "Softplus";
   static constexpr bool derivative_from_output = false;
   using default_init = init::HeNormal;
   static constexpr double threshold = 20.0;

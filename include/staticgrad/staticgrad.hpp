@@ -6,6 +6,7 @@
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/init.hpp>
+#include <staticgrad/io/binary.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/norm.hpp>

@@ -1,0 +1,64 @@
+/// @file The canonical spelling of a network spec, e.g.
+/// "Sequential<Dense<3,4,ReLU>,Dense<4,2,Identity>>": what a saved file records.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/norm.hpp>
+#include <staticgrad/layers/residual.hpp>
+#include <staticgrad/layers/sequential.hpp>
+
+namespace staticgrad::detail {
+
+template <class L>
+struct spec_name_of {
+  static_assert(sizeof(L) == 0, "staticgrad: this layer has no canonical name for saved files");
+};
+
+template <class... Ls>
+std::string joined_names();
+
+template <std::size_t In, std::size_t Out, class Act>
+struct spec_name_of<Dense<In, Out, Act>> {
+  static std::string get() {
+    return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + "," + std::string(Act::name) + ">";
+  }
+};
+template <class Act, std::size_t N>
+struct spec_name_of<Activation<Act, N>> {
+  static std::string get() { return "Activation<" + std::string(Act::name) + "," + std::to_string(N) + ">"; }
+};
+template <std::size_t N>
+struct spec_name_of<LayerNorm<N>> {
+  static std::string get() { return "LayerNorm<" + std::to_string(N) + ">"; }
+};
+template <std::size_t N>
+struct spec_name_of<RMSNorm<N>> {
+  static std::string get() { return "RMSNorm<" + std::to_string(N) + ">"; }
+};
+template <class... Ls>
+struct spec_name_of<Sequential<Ls...>> {
+  static std::string get() { return "Sequential<" + joined_names<Ls...>() + ">"; }
+};
+template <class... Ls>
+struct spec_name_of<Residual<Ls...>> {
+  static std::string get() { return "Residual<" + joined_names<Ls...>() + ">"; }
+};
+
+template <class... Ls>
+std::string joined_names() {
+  std::string names;
+  ((names += (names.empty() ? "" : ",") + spec_name_of<Ls>::get()), ...);
+  return names;
+}
+
+/// The canonical spelling of layer spec L.
+template <class L>
+std::string spec_name() {
+  return spec_name_of<L>::get();
+}
+
+}  // namespace staticgrad::detail

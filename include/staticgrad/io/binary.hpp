@@ -1,0 +1,150 @@
+/// @file Defines staticgrad::save and staticgrad::load: a model's parameters in a checked
+/// binary file.
+///
+/// Layout, every number little-endian:
+///   "SGRD"                     magic
+///   u32 format version         1
+///   u32 scalar size            4 (float) or 8 (double)
+///   u64 parameter count
+///   u64 fingerprint            FNV-1a of the spec string
+///   u32 spec length, spec      the network's canonical spelling,
+///                              e.g. "Sequential<Dense<3,4,ReLU>,Dense<4,2,Identity>>"
+///   parameters                 in the flat order, IEEE 754
+///   u64 checksum               FNV-1a of every byte before it
+#pragma once
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <vector>
+
+#include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+
+inline constexpr std::string_view file_magic = "SGRD";
+inline constexpr std::uint32_t file_version = 1;
+
+inline std::uint64_t fnv1a(const unsigned char* bytes, std::size_t size) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
+  return hash;
+}
+
+template <class U>
+void put(std::vector<unsigned char>& out, U value) {  // little-endian on every host
+  for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<unsigned char>(value >> (8 * i)));
+}
+
+template <class U>
+U take(const unsigned char* bytes) {
+  U value = 0;
+  for (std::size_t i = 0; i < sizeof(U); ++i) value |= static_cast<U>(static_cast<U>(bytes[i]) << (8 * i));
+  return value;
+}
+
+template <class T>
+using scalar_bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+
+[[noreturn]] inline void file_error(const std::filesystem::path& path, const std::string& what) {
+  throw std::runtime_error("staticgrad: " + path.string() + ": " + what);
+}
+
+}  // namespace detail
+
+/// Writes the model's parameters to `path`: first to a temporary file beside it, then
+/// renamed over `path`, so that a failed save leaves any previous file intact. Throws
+/// std::runtime_error naming the file when it cannot be written.
+template <class Net, class T>
+void save(const Model<Net, T>& model, const std::filesystem::path& path) {
+  const std::string spec = detail::spec_name<Net>();
+  std::vector<unsigned char> bytes(detail::file_magic.begin(), detail::file_magic.end());
+  detail::put<std::uint32_t>(bytes, detail::file_version);
+  detail::put<std::uint32_t>(bytes, sizeof(T));
+  detail::put<std::uint64_t>(bytes, param_count<Net>);
+  detail::put<std::uint64_t>(bytes, detail::fnv1a(reinterpret_cast<const unsigned char*>(spec.data()), spec.size()));
+  detail::put<std::uint32_t>(bytes, static_cast<std::uint32_t>(spec.size()));
+  bytes.insert(bytes.end(), spec.begin(), spec.end());
+  for (T value : model.flat()) detail::put(bytes, std::bit_cast<detail::scalar_bits<T>>(value));
+  detail::put<std::uint64_t>(bytes, detail::fnv1a(bytes.data(), bytes.size()));
+
+  std::filesystem::path temporary = path;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) detail::file_error(path, "cannot write the temporary file " + temporary.string());
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(temporary, ignored);
+      detail::file_error(path, "writing " + temporary.string() + " failed");
+    }
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    detail::file_error(path, "cannot replace it: " + error.message());
+  }
+}
+
+/// Reads parameters saved by staticgrad::save into `model`. Throws std::runtime_error
+/// naming the file and what differs (another network, another scalar type, a truncated or
+/// corrupted file); the model is untouched unless the whole file checked out.
+template <class Net, class T>
+void load(Model<Net, T>& model, const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) detail::file_error(path, "cannot open it");
+  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto size = bytes.size();
+  constexpr std::size_t header = 4 + 4 + 4 + 8 + 8 + 4;
+  if (size < header || std::memcmp(bytes.data(), detail::file_magic.data(), 4) != 0)
+    detail::file_error(path, "not a staticgrad parameter file (no SGRD header)");
+  const auto version = detail::take<std::uint32_t>(&bytes[4]);
+  if (version != detail::file_version)
+    detail::file_error(path, "format version " + std::to_string(version) + ", this library reads " +
+                                 std::to_string(detail::file_version));
+  const auto scalar = detail::take<std::uint32_t>(&bytes[8]);
+  const auto count = detail::take<std::uint64_t>(&bytes[12]);
+  const auto spec_size = detail::take<std::uint32_t>(&bytes[28]);
+  if (count > size || spec_size > size || (scalar != 4 && scalar != 8))
+    detail::file_error(path, "corrupted header: " + std::to_string(count) + " parameters of " +
+                                 std::to_string(scalar) + " bytes in a file of " + std::to_string(size));
+  const std::size_t expected = header + spec_size + count * scalar + 8;
+  if (size != expected)
+    detail::file_error(path, (size < expected ? "truncated: " : "too long: ") + std::to_string(size) +
+                                 " bytes where its header announces " + std::to_string(expected));
+  const std::uint64_t checksum = detail::take<std::uint64_t>(&bytes[size - 8]);
+  if (checksum != detail::fnv1a(bytes.data(), size - 8))
+    detail::file_error(path, "corrupted: the checksum does not match its contents");
+
+  const std::string spec(reinterpret_cast<const char*>(&bytes[header]), spec_size);
+  const std::string wanted = detail::spec_name<Net>();
+  if (spec != wanted)
+    detail::file_error(path, "holds " + spec + " (" + std::to_string(count) +
+                                 " parameters), but the model is " + wanted + " (" +
+                                 std::to_string(param_count<Net>) + " parameters)");
+  if (scalar != sizeof(T))
+    detail::file_error(path, "holds " + std::string(scalar == 4 ? "float" : "double") +
+                                 " parameters, but the model's are " +
+                                 std::string(sizeof(T) == 4 ? "float" : "double"));
+  const unsigned char* values = &bytes[header + spec_size];
+  for (std::size_t i = 0; i < param_count<Net>; ++i)
+    model.flat()[i] = std::bit_cast<T>(detail::take<detail::scalar_bits<T>>(values + i * sizeof(T)));
+}
+
+}  // namespace staticgrad
