@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -64,4 +66,18 @@ TEST_CASE("all_finite: a NaN input reaches the loss and the gradients, and is re
   CHECK_FALSE(sg::all_finite(grads));
   model.flat()[0] = std::numeric_limits<double>::infinity();
   CHECK_FALSE(sg::all_finite(model));
+}
+
+TEST_CASE("summary: one line per layer, nested ones indented, with the totals") {
+  using Net = sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
+                             sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::Dense<32, 3>>;
+  std::ostringstream out;
+  sg::summary<Net>(out);
+  const std::string table = out.str();
+  CAPTURE(table);
+  CHECK(table.find("Dense<8,32,GELU>") != std::string::npos);
+  CHECK(table.find("2.0          Dense<32,32,Tanh>") != std::string::npos);  // model.layer<2>().layer<0>()
+  CHECK(table.find("Residual (x + f(x))") != std::string::npos);
+  CHECK(table.find("total: 1459 parameters (5836 bytes), 2912 forward FLOPs") != std::string::npos);
+  CHECK(table.find("value_and_grad: ") != std::string::npos);
 }

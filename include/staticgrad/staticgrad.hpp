@@ -17,5 +17,6 @@
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/summary.hpp>
 #include <staticgrad/tape.hpp>
 #include <staticgrad/train.hpp>

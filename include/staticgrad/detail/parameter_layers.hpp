@@ -38,10 +38,8 @@ struct list_parameter_layers<boost::mp11::mp_list<Ls...>> {
 /// ranges of the flat array: what "per layer" means for gradient norms.
 template <class L>
 constexpr auto parameter_layers() {
-  if constexpr (requires { typename L::layers; })  // Sequential
+  if constexpr (requires { typename L::layers; })  // Sequential, Residual
     return list_parameter_layers<typename L::layers>::get();
-  else if constexpr (requires { typename L::body; })  // Residual
-    return parameter_layers<typename L::body>();
   else if constexpr (L::param_count > 0)
     return std::array<parameter_range, 1>{{{0, L::param_count}}};
   else

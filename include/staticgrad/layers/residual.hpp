@@ -21,6 +21,8 @@ namespace staticgrad {
 template <class... Ls>
 struct Residual {
   using body = Sequential<Ls...>;
+  /// The body's layers (as Sequential's: model.layer<I>() reaches them the same way).
+  using layers = typename body::layers;
   /// False when a shape check failed (the error names it); the members are then empty.
   static constexpr bool valid = body::valid && body::in_size == body::out_size;
   // Instantiating the check reports the problem; see detail/checks.hpp.

@@ -1,0 +1,77 @@
+/// @file Defines staticgrad::summary: a table of a network's layers and what they cost.
+#pragma once
+
+#include <cstddef>
+#include <cstdio>
+#include <ostream>
+#include <string>
+
+#include <boost/mp11/algorithm.hpp>
+
+#include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+
+// One table line.
+inline void summary_row(std::ostream& os, const std::string& index, const std::string& name,
+                        std::size_t in, std::size_t out, std::size_t params, std::size_t flop_count,
+                        std::size_t cache_bytes) {
+  char line[200];
+  std::snprintf(line, sizeof line, "%-8s %-34s %6zu %6zu %10zu %10zu %10zu\n", index.c_str(),
+                name.c_str(), in, out, params, flop_count, cache_bytes);
+  os << line;
+}
+
+template <class T, class L>
+void summary_rows(std::ostream& os, const std::string& index, const std::string& indent) {
+  constexpr bool is_residual = requires { typename L::body; };
+  constexpr bool is_composite = requires { typename L::layers; };  // Sequential or Residual
+  std::string name = spec_name<L>();
+  if constexpr (is_residual) name = "Residual (x + f(x))";
+  else if constexpr (is_composite) name = "Sequential";
+  std::string label = indent;  // appends, not +: g++ 12 -O3 gives a false -Wrestrict on +
+  label += name;
+  summary_row(os, index, label, L::in_size, L::out_size, L::param_count, L::flops,
+              L::cache_size * sizeof(T));
+  if constexpr (is_composite) {
+    using children = typename L::layers;
+    std::string child_indent = indent;
+    child_indent += "  ";
+    boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<children>>>([&](auto i) {
+      std::string child_index = index;
+      if (!child_index.empty()) child_index += '.';
+      child_index += std::to_string(decltype(i)::value);
+      summary_rows<T, boost::mp11::mp_at_c<children, decltype(i)::value>>(os, child_index, child_indent);
+    });
+  }
+}
+
+}  // namespace detail
+
+/// Writes a table of Net's layers (nested ones indented, numbered as model.layer<I>()
+/// reaches them): input and output sizes, parameters, forward FLOPs and the bytes each
+/// keeps for the backward pass; then the totals and what one value_and_grad needs.
+/// @tparam Net the network spec
+/// @tparam T   the scalar type (for the byte counts); float by default
+template <class Net, class T = float>
+void summary(std::ostream& os) {
+  char line[200];
+  std::snprintf(line, sizeof line, "%-8s %-34s %6s %6s %10s %10s %10s\n", "layer", "", "in", "out",
+                "params", "FLOPs", "cache B");
+  os << line;
+  detail::summary_rows<T, Net>(os, "", "");
+  const std::size_t parameter_bytes = param_count<Net> * sizeof(T);
+  // value_and_grad keeps the cache, the output and its gradient on the stack, and returns
+  // a Gradients the size of the parameters (the overload that writes into a caller's
+  // Gradients does not).
+  const std::size_t stack = (Net::cache_size + 2 * Net::out_size) * sizeof(T);
+  os << "total: " << param_count<Net> << " parameters (" << parameter_bytes << " bytes), "
+     << flops<Net> << " forward FLOPs\n"
+     << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
+     << " bytes for the returned Gradients\n";
+}
+
+}  // namespace staticgrad
