@@ -126,6 +126,12 @@ class Model : public detail::flat_params<Net, T> {
     }
   }
 
+  /// A model holding `values` (in the flat order); usable in constant expressions, so that
+  /// a model baked into a header (staticgrad::emit_header) is built at compile time.
+  explicit constexpr Model(const std::array<T, param_count>& values) {
+    for (std::size_t i = 0; i < param_count; ++i) this->flat()[i] = values[i];
+  }
+
   /// Inference: the network's output for input x (a std::array<T, in_size>, T[in_size] or
   /// std::span<T, in_size>). Allocates nothing and keeps nothing for a backward pass.
   template <class X>

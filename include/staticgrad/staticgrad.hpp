@@ -7,6 +7,7 @@
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/io/binary.hpp>
+#include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/norm.hpp>
