@@ -81,3 +81,19 @@ TEST_CASE("summary: one line per layer, nested ones indented, with the totals") 
   CHECK(table.find("total: 1459 parameters (5836 bytes), 2912 forward FLOPs") != std::string::npos);
   CHECK(table.find("value_and_grad: ") != std::string::npos);
 }
+
+TEST_CASE("first_nonfinite_layer: names the innermost layer where a NaN or an infinity appears") {
+  using Net = sg::Sequential<sg::Dense<2, 3, sg::Tanh>, sg::Residual<sg::Dense<3, 3>, sg::Dense<3, 3, sg::ReLU>>,
+                             sg::Dense<3, 1>>;
+  sg::Model<Net, double> model{4};
+  const std::array<double, 2> x{0.5, -1.0};
+  CHECK_FALSE(sg::first_nonfinite_layer(model, x).has_value());
+
+  model.layer<1>().layer<1>().weight(2, 0) = std::numeric_limits<double>::infinity();
+  const auto found = sg::first_nonfinite_layer(model, x);
+  REQUIRE(found.has_value());
+  CHECK(*found == "layer 1.1 (Dense<3,3,ReLU>)");
+
+  const std::array<double, 2> nan_input{std::nan(""), 0.0};
+  CHECK(sg::first_nonfinite_layer(sg::Model<Net, double>{4}, nan_input) == std::optional<std::string>("layer 0 (Dense<2,3,Tanh>)"));
+}

@@ -12,7 +12,14 @@
 #include <ranges>
 #include <vector>
 
+#include <optional>
+#include <string>
+
+#include <boost/mp11/algorithm.hpp>
+
 #include <staticgrad/detail/inputs.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
@@ -65,6 +72,54 @@ bool all_finite(const Model<Net, T>& model) {
 template <class Net, class T>
 bool all_finite(const Gradients<Net, T>& grads) {
   return std::ranges::all_of(grads.flat(), [](T v) { return std::isfinite(v); });
+}
+
+namespace detail {
+// Runs layer L on `input`; returns the path and name of the innermost layer whose output is
+// the first to hold a NaN or an infinity, or nothing. `output` receives L's output.
+template <class L, class T>
+std::optional<std::string> trace_nonfinite(std::span<const T> params, const std::vector<T>& input,
+                                           std::vector<T>& output, const std::string& path) {
+  output.assign(L::out_size, T{});
+  if constexpr (requires { typename L::layers; }) {  // Sequential or Residual: look inside
+    using children = typename L::layers;
+    using layout = boost::mp11::mp_apply<sequential_layout_of, children>;
+    std::vector<T> current = input, next;
+    std::optional<std::string> found;
+    boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<children>>>([&](auto i) {
+      using C = boost::mp11::mp_at_c<children, decltype(i)::value>;
+      if (found) return;
+      std::string child_path = path;
+      if (!child_path.empty()) child_path += '.';
+      child_path += std::to_string(decltype(i)::value);
+      found = trace_nonfinite<C, T>(params.subspan(layout::param_offset[decltype(i)::value], C::param_count),
+                                    current, next, child_path);
+      current.swap(next);
+    });
+    if (found) return found;
+    output = current;
+    if constexpr (requires { typename L::body; })  // the skip connection
+      for (std::size_t k = 0; k < output.size(); ++k) output[k] += input[k];
+  } else {
+    L::template infer<T>(std::span<const T, L::param_count>(params.data(), L::param_count),
+                         std::span<const T, L::in_size>(input.data(), L::in_size),
+                         std::span<T, L::out_size>(output.data(), L::out_size));
+  }
+  if (!std::ranges::all_of(output, [](T v) { return std::isfinite(v); }))
+    return (path.empty() ? std::string("the network") : "layer " + path) + " (" + spec_name<L>() + ")";
+  return std::nullopt;
+}
+}  // namespace detail
+
+/// For debugging a NaN: runs the network on x layer by layer and names the first layer
+/// (innermost, as "layer 2.0 (Dense<32,32,Tanh>)") whose output holds a NaN or an
+/// infinity; nothing when the output is finite. A separate function, so value_and_grad pays
+/// nothing for it. Allocates: not for a real-time loop.
+template <class Net, class T, class X>
+std::optional<std::string> first_nonfinite_layer(const Model<Net, T>& model, const X& x) {
+  const auto in = detail::fixed_span<detail::check_input_size, T, Net::in_size>(x);
+  std::vector<T> output;
+  return detail::trace_nonfinite<Net, T>(model.flat(), std::vector<T>(in.begin(), in.end()), output, "");
 }
 
 /// How gradcheck compares.

@@ -122,4 +122,8 @@ struct sequential_layout<true, Ls...> {
   static constexpr std::size_t buffer_width = std::max({Ls::out_size...});
 };
 
+/// The layout of a valid chain, from its layers as a list (for mp_apply).
+template <class... Ls>
+using sequential_layout_of = sequential_layout<true, Ls...>;
+
 }  // namespace staticgrad::detail
