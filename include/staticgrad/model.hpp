@@ -244,12 +244,7 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     static_assert(FixedVectorRange<Y> || IndexRange<Y>,
                   "staticgrad::value_and_grad: a batch of inputs needs a contiguous range of "
                   "targets (vectors, or class indices)");
-    const std::size_t count = std::ranges::size(x);
-    if (count != std::ranges::size(target))
-      throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) +
-                                  " inputs but " + std::to_string(std::ranges::size(target)) +
-                                  " targets");
-    if (count == 0) throw std::invalid_argument("staticgrad::value_and_grad: empty batch");
+    const std::size_t count = batch_size(x, target, "staticgrad::value_and_grad");
     const T scale = T{1} / static_cast<T>(count);
     const auto* inputs = std::ranges::data(x);
     const auto* targets = std::ranges::data(target);

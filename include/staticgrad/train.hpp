@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/model.hpp>
@@ -71,11 +72,7 @@ template <class Net, class T, class Optimizer, class Loss, class Inputs, class T
 std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
                    const Inputs& inputs, const Targets& targets, const FitOptions& options,
                    Callback&& callback = {}) {
-  const std::size_t count = std::ranges::size(inputs);
-  if (count != std::ranges::size(targets))
-    throw std::invalid_argument("staticgrad::fit: " + std::to_string(count) + " inputs but " +
-                                std::to_string(std::ranges::size(targets)) + " targets");
-  if (count == 0) throw std::invalid_argument("staticgrad::fit: no samples");
+  const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
   if (options.batch_size == 0) throw std::invalid_argument("staticgrad::fit: batch_size is 0");
 
   const std::size_t batch_size = std::min(options.batch_size, count);

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <ranges>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include <staticgrad/detail/checks.hpp>
@@ -66,6 +68,18 @@ constexpr std::span<const T, N> fixed_span(const X& x) {
       return std::span<const T, N>(std::data(x), N);
   }
   return std::span<const T, N>(static_cast<const T*>(nullptr), N);  // only after an error
+}
+
+/// The number of samples in a batch of inputs and targets; throws std::invalid_argument
+/// ("<who>: 3 inputs but 2 targets", "<who>: empty batch") when they cannot be paired.
+template <class Inputs, class Targets>
+constexpr std::size_t batch_size(const Inputs& inputs, const Targets& targets, const char* who) {
+  const std::size_t count = std::ranges::size(inputs);
+  if (count != std::ranges::size(targets))
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(count) + " inputs but " +
+                                std::to_string(std::ranges::size(targets)) + " targets");
+  if (count == 0) throw std::invalid_argument(std::string(who) + ": empty batch");
+  return count;
 }
 
 }  // namespace staticgrad::detail

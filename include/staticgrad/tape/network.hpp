@@ -178,11 +178,7 @@ T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const
   } else {
     static_assert(sd::FixedVectorRange<X>,
                   "staticgrad::tape::value_and_grad: x must be one input or a contiguous range of inputs");
-    const std::size_t count = std::ranges::size(x);
-    if (count != std::ranges::size(target))
-      throw std::invalid_argument("staticgrad::tape::value_and_grad: " + std::to_string(count) +
-                                  " inputs but " + std::to_string(std::ranges::size(target)) + " targets");
-    if (count == 0) throw std::invalid_argument("staticgrad::tape::value_and_grad: empty batch");
+    const std::size_t count = sd::batch_size(x, target, "staticgrad::tape::value_and_grad");
     const T scale = T{1} / static_cast<T>(count);
     T total{};
     for (std::size_t s = 0; s < count; ++s)
