@@ -1,7 +1,7 @@
 /// @file Defines the losses MSE, HalfSquaredError, SoftmaxCrossEntropy and BCEWithLogits.
 ///
-/// A loss is an empty type with `value(ŷ, target)` and `value_and_grad(ŷ, target, dŷ)`,
-/// which returns the loss of one sample and writes ∂loss/∂ŷ. Batches take the mean over
+/// A loss is an empty type with `value_and_grad(ŷ, target, dŷ)`, which returns the loss of
+/// one sample and writes ∂loss/∂ŷ. Batches take the mean over
 /// samples, as PyTorch's default reduction does. `accepts_class_index` says whether the
 /// target may be a `std::size_t` class index instead of a vector.
 #pragma once
@@ -12,6 +12,8 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+
+#include <staticgrad/detail/math.hpp>
 
 namespace staticgrad {
 
@@ -63,7 +65,7 @@ struct SoftmaxCrossEntropy {
       throw std::out_of_range("staticgrad::SoftmaxCrossEntropy: class index " +
                               std::to_string(target_class) + " is not below the " +
                               std::to_string(N) + " outputs");
-    const T log_sum = softmax(logits, grad);
+    const T log_sum = detail::softmax(logits.data(), grad.data(), N);
     grad[target_class] -= T{1};
     return log_sum - logits[target_class];
   }
@@ -71,7 +73,7 @@ struct SoftmaxCrossEntropy {
   template <class T, std::size_t N>
   T value_and_grad(std::span<const T, N> logits, std::span<const T, N> target_probs,
                    std::span<T, N> grad) const {
-    const T log_sum = softmax(logits, grad);
+    const T log_sum = detail::softmax(logits.data(), grad.data(), N);
     T loss{}, mass{};
     for (std::size_t i = 0; i < N; ++i) {
       loss += target_probs[i] * (log_sum - logits[i]);
@@ -79,21 +81,6 @@ struct SoftmaxCrossEntropy {
     }
     for (std::size_t i = 0; i < N; ++i) grad[i] = grad[i] * mass - target_probs[i];
     return loss;
-  }
-
- private:
-  // Writes softmax(z) into `probs` and returns logsumexp(z), shifted by max(z) so that
-  // no exponential overflows.
-  template <class T, std::size_t N>
-  static T softmax(std::span<const T, N> logits, std::span<T, N> probs) {
-    const T shift = *std::max_element(logits.begin(), logits.end());
-    T sum{};
-    for (std::size_t i = 0; i < N; ++i) {
-      probs[i] = std::exp(logits[i] - shift);
-      sum += probs[i];
-    }
-    for (std::size_t i = 0; i < N; ++i) probs[i] /= sum;
-    return shift + std::log(sum);
   }
 };
 

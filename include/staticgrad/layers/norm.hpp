@@ -9,17 +9,12 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/math.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
 
 namespace detail {
-template <class T, std::size_t N>
-constexpr T mean(std::span<const T, N> v) {
-  T sum{};
-  for (std::size_t i = 0; i < N; ++i) sum += v[i];
-  return sum / static_cast<T>(N);
-}
 
 // Inference for a layer whose cache is small: its forward pass into a scratch cache.
 template <class T, std::size_t N, std::size_t CacheSize, class Params, class Forward>
@@ -55,17 +50,8 @@ struct LayerNorm {
   template <class T>
   static void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
                       std::span<const T, N> x, std::span<T, N> y) {
-    const T mu = detail::mean<T, N>(x);
-    T var{};
-    for (std::size_t i = 0; i < N; ++i) var += (x[i] - mu) * (x[i] - mu);
-    const T inv_std = T{1} / std::sqrt(var / static_cast<T>(N) + static_cast<T>(epsilon));
-    const auto gain = detail::slice<0, N>(params);
-    const auto bias = detail::slice<N, N>(params);
-    for (std::size_t i = 0; i < N; ++i) {
-      cache[i] = (x[i] - mu) * inv_std;
-      y[i] = cache[i] * gain[i] + bias[i];
-    }
-    cache[N] = inv_std;
+    detail::layer_norm_forward(x.data(), params.data(), params.data() + N, N,
+                               static_cast<T>(epsilon), y.data(), cache.data());
   }
 
   template <BackwardMode Mode, class T>
@@ -73,34 +59,12 @@ struct LayerNorm {
                        std::span<const T, cache_size> cache, std::span<const T, N>,
                        std::span<const T, N>, std::span<const T, N> dy,
                        std::span<T, param_count> dparams, std::span<T, N> dx) {
-    const auto x_hat = detail::slice<0, N>(cache);
-    const auto dgain = detail::slice<0, N>(dparams);
-    const auto dbias = detail::slice<N, N>(dparams);
-    for (std::size_t i = 0; i < N; ++i) {
-      if constexpr (Mode.accumulate) {
-        dgain[i] += dy[i] * x_hat[i];
-        dbias[i] += dy[i];
-      } else {
-        dgain[i] = dy[i] * x_hat[i];
-        dbias[i] = dy[i];
-      }
-    }
-    if constexpr (Mode.input_grad) {
-      // dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ gain.
-      const auto gain = detail::slice<0, N>(params);
-      T mean_g{}, mean_gx{};
-      for (std::size_t i = 0; i < N; ++i) {
-        mean_g += dy[i] * gain[i];
-        mean_gx += dy[i] * gain[i] * x_hat[i];
-      }
-      mean_g /= static_cast<T>(N);
-      mean_gx /= static_cast<T>(N);
-      for (std::size_t i = 0; i < N; ++i)
-        dx[i] = cache[N] * (dy[i] * gain[i] - mean_g - x_hat[i] * mean_gx);
-    }
+    detail::layer_norm_param_grad<Mode.accumulate>(dy.data(), cache.data(), N, dparams.data(),
+                                                   dparams.data() + N);
+    if constexpr (Mode.input_grad)
+      detail::layer_norm_input_grad<false>(dy.data(), params.data(), cache.data(), N, dx.data());
   }
 
-  /// Gain 1, bias 0, whatever the scheme (as torch.nn.LayerNorm).
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng&, const Scheme&) {
     for (std::size_t i = 0; i < N; ++i) {
@@ -143,30 +107,16 @@ struct RMSNorm {
   template <class T>
   static void forward(std::span<const T, param_count> gain, std::span<T, cache_size> cache,
                       std::span<const T, N> x, std::span<T, N> y) {
-    T sum_sq{};
-    for (std::size_t i = 0; i < N; ++i) sum_sq += x[i] * x[i];
-    const T inv_rms = T{1} / std::sqrt(sum_sq / static_cast<T>(N) + static_cast<T>(epsilon));
-    for (std::size_t i = 0; i < N; ++i) y[i] = x[i] * inv_rms * gain[i];
-    cache[0] = inv_rms;
+    cache[0] = detail::rms_norm_forward(x.data(), gain.data(), N, static_cast<T>(epsilon), y.data());
   }
 
   template <BackwardMode Mode, class T>
   static void backward(std::span<const T, param_count> gain, std::span<const T, cache_size> cache,
                        std::span<const T, N> x, std::span<const T, N>, std::span<const T, N> dy,
                        std::span<T, param_count> dgain, std::span<T, N> dx) {
-    const T inv_rms = cache[0];
-    for (std::size_t i = 0; i < N; ++i) {
-      if constexpr (Mode.accumulate) dgain[i] += dy[i] * x[i] * inv_rms;
-      else dgain[i] = dy[i] * x[i] * inv_rms;
-    }
-    if constexpr (Mode.input_grad) {
-      // dx = (1/rms)·(ĝ − x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ gain and x̂ = x/rms.
-      T mean_gx{};
-      for (std::size_t i = 0; i < N; ++i) mean_gx += dy[i] * gain[i] * x[i] * inv_rms;
-      mean_gx /= static_cast<T>(N);
-      for (std::size_t i = 0; i < N; ++i)
-        dx[i] = inv_rms * (dy[i] * gain[i] - x[i] * inv_rms * mean_gx);
-    }
+    detail::rms_norm_param_grad<Mode.accumulate>(dy.data(), x.data(), cache[0], N, dgain.data());
+    if constexpr (Mode.input_grad)
+      detail::rms_norm_input_grad<false>(dy.data(), gain.data(), x.data(), cache[0], N, dx.data());
   }
 
   /// Gain 1, whatever the scheme.

@@ -12,6 +12,7 @@
 #include <string>
 
 #include <staticgrad/activations.hpp>
+#include <staticgrad/detail/math.hpp>
 #include <staticgrad/tape/tape.hpp>
 
 namespace staticgrad::tape {
@@ -122,22 +123,8 @@ Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>
   const bool needs = t.node(x).needs_grad || t.node(gain).needs_grad || t.node(bias).needs_grad;
   const auto id = t.push({.op = Op::layer_norm, .a = t.id(x), .b = t.id(gain), .c = t.id(bias)}, n,
                          n + 1, needs);  // scratch: x̂, then 1/σ
-  const T* xv = t.value_of(t.id(x));
-  const T* g = t.value_of(t.id(gain));
-  const T* b = t.value_of(t.id(bias));
-  T* y = t.output_of(id);
-  T* x_hat = t.scratch_of(id);
-  T mean{};
-  for (std::size_t i = 0; i < n; ++i) mean += xv[i];
-  mean /= static_cast<T>(n);
-  T var{};
-  for (std::size_t i = 0; i < n; ++i) var += (xv[i] - mean) * (xv[i] - mean);
-  const T inv_std = T{1} / std::sqrt(var / static_cast<T>(n) + epsilon);
-  for (std::size_t i = 0; i < n; ++i) {
-    x_hat[i] = (xv[i] - mean) * inv_std;
-    y[i] = x_hat[i] * g[i] + b[i];
-  }
-  x_hat[n] = inv_std;
+  staticgrad::detail::layer_norm_forward(t.value_of(t.id(x)), t.value_of(t.id(gain)), t.value_of(t.id(bias)), n,
+                                         epsilon, t.output_of(id), t.scratch_of(id));
   return t.var(id);
 }
 
@@ -149,14 +136,8 @@ Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
   const std::size_t n = x.size();
   const auto id = t.push({.op = Op::rms_norm, .a = t.id(x), .b = t.id(gain)}, n, 1,
                          t.node(x).needs_grad || t.node(gain).needs_grad);  // scratch: 1/rms
-  const T* xv = t.value_of(t.id(x));
-  const T* g = t.value_of(t.id(gain));
-  T* y = t.output_of(id);
-  T sum_sq{};
-  for (std::size_t i = 0; i < n; ++i) sum_sq += xv[i] * xv[i];
-  const T inv_rms = T{1} / std::sqrt(sum_sq / static_cast<T>(n) + epsilon);
-  for (std::size_t i = 0; i < n; ++i) y[i] = xv[i] * inv_rms * g[i];
-  t.scratch_of(id)[0] = inv_rms;
+  t.scratch_of(id)[0] = staticgrad::detail::rms_norm_forward(t.value_of(t.id(x)), t.value_of(t.id(gain)), n,
+                                                             epsilon, t.output_of(id));
   return t.var(id);
 }
 
@@ -204,18 +185,6 @@ Var<T> half_squared_error(Var<T> prediction, Var<T> target) {
                              [](T p, T y) { return (p - y) * (p - y); }, T{2});
 }
 
-namespace detail {
-// softmax(z) into probs; returns logsumexp(z).
-template <class T>
-T softmax(const T* z, T* probs, std::size_t n) {
-  const T shift = *std::max_element(z, z + n);
-  T sum{};
-  for (std::size_t i = 0; i < n; ++i) sum += (probs[i] = std::exp(z[i] - shift));
-  for (std::size_t i = 0; i < n; ++i) probs[i] /= sum;
-  return shift + std::log(sum);
-}
-}  // namespace detail
-
 /// Softmax cross-entropy with a class index, as staticgrad::SoftmaxCrossEntropy.
 template <class T>
 Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
@@ -228,7 +197,7 @@ Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
   const auto id = t.push({.op = Op::cross_entropy_index, .a = t.id(logits), .index = target_class},
                          1, n, t.node(logits).needs_grad);  // scratch: softmax
   const T* z = t.value_of(t.id(logits));
-  const T log_sum = detail::softmax(z, t.scratch_of(id), n);
+  const T log_sum = staticgrad::detail::softmax(z, t.scratch_of(id), n);
   t.output_of(id)[0] = log_sum - z[target_class];
   return t.var(id);
 }
@@ -244,7 +213,7 @@ Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target_probabilities) {
                          1, n, t.node(logits).needs_grad);  // scratch: softmax
   const T* z = t.value_of(t.id(logits));
   const T* p = t.value_of(t.id(target_probabilities));
-  const T log_sum = detail::softmax(z, t.scratch_of(id), n);
+  const T log_sum = staticgrad::detail::softmax(z, t.scratch_of(id), n);
   T loss{};
   for (std::size_t i = 0; i < n; ++i) loss += p[i] * (log_sum - z[i]);
   t.output_of(id)[0] = loss;
@@ -310,39 +279,17 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
       if (T* dx = grad_of(n.a)) n.activation_backward(value_of(n.a), y, dy, dx, n.size);
       return;
     case Op::layer_norm: {
-      const T* x_hat = values_.data() + n.offset + n.size;
-      const T inv_std = x_hat[n.size];
-      const T* gain = value_of(n.b);
-      if (T* dg = grad_of(n.b))
-        for (std::size_t i = 0; i < n.size; ++i) dg[i] += dy[i] * x_hat[i];
-      if (T* db = grad_of(n.c))
-        for (std::size_t i = 0; i < n.size; ++i) db[i] += dy[i];
-      if (T* dx = grad_of(n.a)) {
-        T mean_g{}, mean_gx{};
-        for (std::size_t i = 0; i < n.size; ++i) {
-          mean_g += dy[i] * gain[i];
-          mean_gx += dy[i] * gain[i] * x_hat[i];
-        }
-        mean_g /= static_cast<T>(n.size);
-        mean_gx /= static_cast<T>(n.size);
-        for (std::size_t i = 0; i < n.size; ++i)
-          dx[i] += inv_std * (dy[i] * gain[i] - mean_g - x_hat[i] * mean_gx);
-      }
+      namespace sd = staticgrad::detail;
+      const T* x_hat = values_.data() + n.offset + n.size;  // then 1/σ
+      sd::layer_norm_param_grad<true>(dy, x_hat, n.size, grad_of(n.b), grad_of(n.c));
+      if (T* dx = grad_of(n.a)) sd::layer_norm_input_grad<true>(dy, value_of(n.b), x_hat, n.size, dx);
       return;
     }
     case Op::rms_norm: {
+      namespace sd = staticgrad::detail;
       const T inv_rms = values_[n.offset + n.size];
-      const T* x = value_of(n.a);
-      const T* gain = value_of(n.b);
-      if (T* dg = grad_of(n.b))
-        for (std::size_t i = 0; i < n.size; ++i) dg[i] += dy[i] * x[i] * inv_rms;
-      if (T* dx = grad_of(n.a)) {
-        T mean_gx{};
-        for (std::size_t i = 0; i < n.size; ++i) mean_gx += dy[i] * gain[i] * x[i] * inv_rms;
-        mean_gx /= static_cast<T>(n.size);
-        for (std::size_t i = 0; i < n.size; ++i)
-          dx[i] += inv_rms * (dy[i] * gain[i] - x[i] * inv_rms * mean_gx);
-      }
+      if (T* dg = grad_of(n.b)) sd::rms_norm_param_grad<true>(dy, value_of(n.a), inv_rms, n.size, dg);
+      if (T* dx = grad_of(n.a)) sd::rms_norm_input_grad<true>(dy, value_of(n.b), value_of(n.a), inv_rms, n.size, dx);
       return;
     }
     case Op::sum:
