@@ -1,5 +1,5 @@
 // Helpers shared by the tests: random parameters and inputs, targets of each kind,
-// the loss alone (for finite differences), and a relative-error comparison.
+// the loss alone (an evaluation independent of value_and_grad), fingerprints, relative errors.
 #pragma once
 
 #include <algorithm>
@@ -69,26 +69,6 @@ T loss_value(const sg::Model<Net, T>& model, const Loss& loss, const std::array<
   else
     return loss.template value_and_grad<T, Net::out_size>(y, std::span<const T, Net::out_size>(target),
                                                           unused);
-}
-
-/// The largest relative error between `grads` and central differences of `f` (the loss as
-/// a function of the model's parameters).
-template <class Net, class F>
-double worst_gradient_error(const sg::Model<Net, double>& at,
-                            std::span<const double, Net::param_count> grads, F f,
-                            double step = 1e-5) {
-  auto model = at;
-  double worst = 0;
-  for (std::size_t i = 0; i < Net::param_count; ++i) {
-    const double saved = model.flat()[i];
-    model.flat()[i] = saved + step;
-    const double up = f(model);
-    model.flat()[i] = saved - step;
-    const double down = f(model);
-    model.flat()[i] = saved;
-    worst = std::max(worst, relative_error(grads[i], (up - down) / (2 * step)));
-  }
-  return worst;
 }
 
 }  // namespace sgtest
