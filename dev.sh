@@ -3,7 +3,8 @@
 # already there):
 #   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
 #   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
-#                   with g++ and clang (warnings as errors) and with ASan+UBSan
+#                   with g++ and clang (warnings as errors) and with ASan+UBSan; the clang
+#                   build also runs the file loaders' fuzz targets (60 s each)
 # and one more:
 #   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
 #                   vanishing it also plots the results (python3-matplotlib) into out/NAME
@@ -38,7 +39,7 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-base_packages=(g++ cmake ninja-build "libboost1.81-dev|libboost-dev")
+base_packages=(g++ cmake ninja-build "libboost1.81-dev|libboost-dev" nlohmann-json3-dev)
 
 # configure DIR [cmake options...]: a fresh configuration in DIR (an old one is reused).
 configure() {
@@ -56,15 +57,37 @@ run_suite() {
 }
 
 # run_example NAME [ARGS...]: a Release build of one example, run from the top folder.
+# Two examples have a second half: embed trains, then deploys in a separate program;
+# from_pytorch trains in PyTorch first when python3-torch is installed.
 run_example() {
   local name=$1; shift
-  local plotted=""
-  case "$name" in depth|vanishing) plotted=1 ;; esac
+  local plotted="" targets=$name
+  case "$name" in
+    depth|vanishing) plotted=1 ;;
+    embed) targets="embed_train embed_deploy" ;;
+  esac
   install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib}
   configure build/demo -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
     -DSTATICGRAD_BUILD_BENCH=OFF
-  cmake --build build/demo -j "$jobs" --target "$name"
-  "./build/demo/examples/$name" "$@"
+  cmake --build build/demo -j "$jobs" --target $targets
+  case "$name" in
+    embed)
+      mkdir -p out/embed
+      ./build/demo/examples/embed_train out/embed/waveshaper.sgrd
+      ./build/demo/examples/embed_deploy out/embed/waveshaper.sgrd "$@"
+      ;;
+    from_pytorch)
+      local weights=tests/data/pytorch_mlp.safetensors reference=tests/data/pytorch_mlp.txt
+      if /usr/bin/python3 -c "import torch" 2>/dev/null; then
+        /usr/bin/python3 examples/from_pytorch.py out/from_pytorch
+        weights=out/from_pytorch/model.safetensors reference=out/from_pytorch/reference.txt
+      else
+        echo "dev.sh: python3-torch is not installed: using the committed $weights"
+      fi
+      ./build/demo/examples/from_pytorch "$weights" "$reference" "$@"
+      ;;
+    *) "./build/demo/examples/$name" "$@" ;;
+  esac
   if [ -n "$plotted" ]; then /usr/bin/python3 examples/plot.py "$name" "out/$name"; fi
 }
 
@@ -81,13 +104,14 @@ case "${1:-}" in
     ./build/bench/bench/staticgrad_bench "${@:2}"
     ;;
   example)
-    [ -n "${2:-}" ] && [ -f "examples/$2.cpp" ] || { echo "usage: ./dev.sh example NAME (one of: $(cd examples && ls *.cpp | sed 's/\.cpp//' | tr '\n' ' '))" >&2; exit 2; }
+    [ -n "${2:-}" ] && { [ -f "examples/$2.cpp" ] || [ "$2" = embed ]; } || { echo "usage: ./dev.sh example NAME (one of: embed $(cd examples && ls *.cpp | grep -v '^embed_' | sed 's/\.cpp//' | tr '\n' ' '))" >&2; exit 2; }
     run_example "${@:2}"
     ;;
   test)
-    install_missing "${base_packages[@]}" clang doctest-dev libbenchmark-dev libeigen3-dev
+    install_missing "${base_packages[@]}" clang libclang-rt-14-dev doctest-dev libbenchmark-dev \
+      libeigen3-dev
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
-    run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF
+    run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_FUZZ=ON
     run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF \
       "-DSTATICGRAD_SANITIZE=address;undefined"
     echo "dev.sh: all test suites passed (g++, clang, ASan+UBSan)"

@@ -9,27 +9,14 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
-#include <cstdlib>
-#include <new>
 #include <numbers>
 #include <vector>
 
 #include <staticgrad/staticgrad.hpp>
 
-namespace sg = staticgrad;
+#include "count_allocations.hpp"
 
-// Counts every heap allocation of the program, to show that inference makes none.
-static std::size_t allocations = 0;
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc{};
-}
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"  // g++ cannot pair the above
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
+namespace sg = staticgrad;
 
 using Net = sg::Sequential<sg::Dense<1, 16, sg::Tanh>, sg::Dense<16, 16, sg::Tanh>, sg::Dense<16, 1>>;
 

@@ -12,7 +12,7 @@
 
 #include <doctest/doctest.h>
 
-#include "support/testing.hpp"
+#include "support/files.hpp"
 
 namespace sg = staticgrad;
 namespace fs = std::filesystem;
@@ -22,43 +22,16 @@ namespace {
 using Net = sg::Sequential<sg::LayerNorm<3>, sg::Dense<3, 4, sg::ReLU>, sg::Residual<sg::Dense<4, 4, sg::Tanh>>,
                            sg::Dense<4, 2>>;
 
-// A fresh folder per test case.
-struct Folder {
-  fs::path path;
-  explicit Folder(const std::string& name) : path(fs::temp_directory_path() / ("staticgrad_io_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~Folder() { fs::remove_all(path); }
-};
-
-std::vector<char> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-void write_bytes(const fs::path& path, const std::vector<char>& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
+// sg::load as a callable, for sgtest::check_refused.
 template <class Model>
 void check_refused(Model& model, const fs::path& file, const std::string& fragment) {
-  const auto before = sgtest::fingerprint(model);
-  try {
-    sg::load(model, file);
-    FAIL("loading " << file << " did not throw");
-  } catch (const std::runtime_error& error) {
-    const std::string message = error.what();
-    CAPTURE(message);
-    CHECK(message.find(file.string()) != std::string::npos);  // names the file
-    CHECK(message.find(fragment) != std::string::npos);       // and what is wrong
-  }
-  CHECK(sgtest::fingerprint(model) == before);  // untouched
+  sgtest::check_refused(model, file, [](auto& m, const fs::path& f) { sg::load(m, f); }, {fragment});
 }
 
 }  // namespace
 
 TEST_CASE("io: save then load gives the same bits, float and double") {
-  Folder folder("round_trip");
+  sgtest::Folder folder("round_trip");
   const sg::Model<Net, float> saved{42};
   sg::save(saved, folder.path / "model.bin");
   sg::Model<Net, float> loaded{};
@@ -74,11 +47,11 @@ TEST_CASE("io: save then load gives the same bits, float and double") {
 }
 
 TEST_CASE("io: a bad file is refused, says why, and loses nothing") {
-  Folder folder("bad_files");
+  sgtest::Folder folder("bad_files");
   const fs::path good = folder.path / "model.bin";
   sg::save(sg::Model<Net, float>{42}, good);
   sg::Model<Net, float> model{1};
-  const auto bytes = read_bytes(good);
+  const auto bytes = sgtest::read_bytes(good);
 
   SUBCASE("another network") {
     sg::Model<sg::Sequential<sg::Dense<3, 2>>, float> other{1};
@@ -91,31 +64,27 @@ TEST_CASE("io: a bad file is refused, says why, and loses nothing") {
     check_refused(wrong, good, "holds float parameters, but the model's are double");
   }
   SUBCASE("truncated") {
-    write_bytes(folder.path / "cut.bin", {bytes.begin(), bytes.end() - 10});
+    sgtest::write_bytes(folder.path / "cut.bin", {bytes.begin(), bytes.end() - 10});
     check_refused(model, folder.path / "cut.bin", "truncated");
   }
   SUBCASE("one corrupted byte among the parameters") {
     auto changed = bytes;
     changed[changed.size() - 20] ^= 0x40;
-    write_bytes(folder.path / "flipped.bin", changed);
+    sgtest::write_bytes(folder.path / "flipped.bin", changed);
     check_refused(model, folder.path / "flipped.bin", "corrupted: the checksum does not match");
   }
   SUBCASE("not a parameter file") {
-    write_bytes(folder.path / "text.bin", {'h', 'e', 'l', 'l', 'o'});
+    sgtest::write_bytes(folder.path / "text.bin", {'h', 'e', 'l', 'l', 'o'});
     check_refused(model, folder.path / "text.bin", "not a staticgrad parameter file");
   }
   SUBCASE("missing") { check_refused(model, folder.path / "missing.bin", "cannot open it"); }
 }
 
 TEST_CASE("io: a save that fails leaves the previous file intact") {
-  Folder folder("failed_save");
-  const fs::path target = folder.path / "model.bin";
-  sg::save(sg::Model<Net, float>{42}, target);
-  const auto before = read_bytes(target);
-  fs::create_directory(folder.path / "model.bin.tmp");  // the temporary file cannot be written
-  CHECK_THROWS_WITH_AS(sg::save(sg::Model<Net, float>{43}, target),
-                       doctest::Contains("cannot write the temporary file"), std::runtime_error);
-  CHECK(read_bytes(target) == before);
+  sgtest::Folder folder("failed_save");
+  sgtest::check_failed_save_keeps_old_file(folder.path / "model.bin", [](int seed, const fs::path& path) {
+    sg::save(sg::Model<Net, float>{static_cast<std::uint64_t>(seed)}, path);
+  });
   CHECK_THROWS_WITH_AS(sg::save(sg::Model<Net, float>{43}, folder.path / "no" / "such" / "dir.bin"),
                        doctest::Contains("dir.bin"), std::runtime_error);
 }

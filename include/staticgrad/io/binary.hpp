@@ -17,16 +17,13 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <stdexcept>
+#include <span>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <type_traits>
 #include <vector>
 
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/io/files.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -40,25 +37,6 @@ inline std::uint64_t fnv1a(const unsigned char* bytes, std::size_t size) {
   std::uint64_t hash = 14695981039346656037ull;
   for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
   return hash;
-}
-
-template <class U>
-void put(std::vector<unsigned char>& out, U value) {  // little-endian on every host
-  for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<unsigned char>(value >> (8 * i)));
-}
-
-template <class U>
-U take(const unsigned char* bytes) {
-  U value = 0;
-  for (std::size_t i = 0; i < sizeof(U); ++i) value |= static_cast<U>(static_cast<U>(bytes[i]) << (8 * i));
-  return value;
-}
-
-template <class T>
-using scalar_bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-
-[[noreturn]] inline void file_error(const std::filesystem::path& path, const std::string& what) {
-  throw std::runtime_error("staticgrad: " + path.string() + ": " + what);
 }
 
 }  // namespace detail
@@ -79,72 +57,59 @@ void save(const Model<Net, T>& model, const std::filesystem::path& path) {
   for (T value : model.flat()) detail::put(bytes, std::bit_cast<detail::scalar_bits<T>>(value));
   detail::put<std::uint64_t>(bytes, detail::fnv1a(bytes.data(), bytes.size()));
 
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) detail::file_error(path, "cannot write the temporary file " + temporary.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      detail::file_error(path, "writing " + temporary.string() + " failed");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    detail::file_error(path, "cannot replace it: " + error.message());
-  }
+  detail::write_file_atomically(path, bytes);
 }
+
+namespace detail {
+
+/// The body of staticgrad::load, for bytes already in memory; `path` names them in errors.
+template <class Net, class T>
+void load_binary(Model<Net, T>& model, std::span<const unsigned char> bytes, const std::filesystem::path& path) {
+  const auto size = bytes.size();
+  constexpr std::size_t header = 4 + 4 + 4 + 8 + 8 + 4;
+  if (size < header || std::memcmp(bytes.data(), file_magic.data(), 4) != 0)
+    file_error(path, "not a staticgrad parameter file (no SGRD header)");
+  const auto version = take<std::uint32_t>(&bytes[4]);
+  if (version != file_version)
+    file_error(path, "format version " + std::to_string(version) + ", this library reads " +
+                     std::to_string(file_version));
+  const auto scalar = take<std::uint32_t>(&bytes[8]);
+  const auto count = take<std::uint64_t>(&bytes[12]);
+  const auto spec_size = take<std::uint32_t>(&bytes[28]);
+  if (count > size || spec_size > size || (scalar != 4 && scalar != 8))
+    file_error(path, "corrupted header: " + std::to_string(count) + " parameters of " +
+                     std::to_string(scalar) + " bytes in a file of " + std::to_string(size));
+  const std::size_t expected = header + spec_size + count * scalar + 8;
+  if (size != expected)
+    file_error(path, (size < expected ? "truncated: " : "too long: ") + std::to_string(size) +
+                     " bytes where its header announces " + std::to_string(expected));
+  const std::uint64_t checksum = take<std::uint64_t>(&bytes[size - 8]);
+  if (checksum != fnv1a(bytes.data(), size - 8))
+    file_error(path, "corrupted: the checksum does not match its contents");
+
+  const std::string spec(reinterpret_cast<const char*>(&bytes[header]), spec_size);
+  const std::string wanted = spec_name<Net>();
+  if (spec != wanted || count != param_count<Net>)
+    file_error(path, "holds " + spec + " (" + std::to_string(count) +
+                     " parameters), but the model is " + wanted + " (" +
+                     std::to_string(param_count<Net>) + " parameters)");
+  if (scalar != sizeof(T))
+    file_error(path, "holds " + std::string(scalar == 4 ? "float" : "double") +
+                     " parameters, but the model's are " +
+                     std::string(sizeof(T) == 4 ? "float" : "double"));
+  const unsigned char* values = &bytes[header + spec_size];
+  for (std::size_t i = 0; i < param_count<Net>; ++i)
+    model.flat()[i] = std::bit_cast<T>(take<scalar_bits<T>>(values + i * sizeof(T)));
+}
+
+}  // namespace detail
 
 /// Reads parameters saved by staticgrad::save into `model`. Throws std::runtime_error
 /// naming the file and what differs (another network, another scalar type, a truncated or
 /// corrupted file); the model is untouched unless the whole file checked out.
 template <class Net, class T>
 void load(Model<Net, T>& model, const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) detail::file_error(path, "cannot open it");
-  const std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto size = bytes.size();
-  constexpr std::size_t header = 4 + 4 + 4 + 8 + 8 + 4;
-  if (size < header || std::memcmp(bytes.data(), detail::file_magic.data(), 4) != 0)
-    detail::file_error(path, "not a staticgrad parameter file (no SGRD header)");
-  const auto version = detail::take<std::uint32_t>(&bytes[4]);
-  if (version != detail::file_version)
-    detail::file_error(path, "format version " + std::to_string(version) + ", this library reads " +
-                                 std::to_string(detail::file_version));
-  const auto scalar = detail::take<std::uint32_t>(&bytes[8]);
-  const auto count = detail::take<std::uint64_t>(&bytes[12]);
-  const auto spec_size = detail::take<std::uint32_t>(&bytes[28]);
-  if (count > size || spec_size > size || (scalar != 4 && scalar != 8))
-    detail::file_error(path, "corrupted header: " + std::to_string(count) + " parameters of " +
-                                 std::to_string(scalar) + " bytes in a file of " + std::to_string(size));
-  const std::size_t expected = header + spec_size + count * scalar + 8;
-  if (size != expected)
-    detail::file_error(path, (size < expected ? "truncated: " : "too long: ") + std::to_string(size) +
-                                 " bytes where its header announces " + std::to_string(expected));
-  const std::uint64_t checksum = detail::take<std::uint64_t>(&bytes[size - 8]);
-  if (checksum != detail::fnv1a(bytes.data(), size - 8))
-    detail::file_error(path, "corrupted: the checksum does not match its contents");
-
-  const std::string spec(reinterpret_cast<const char*>(&bytes[header]), spec_size);
-  const std::string wanted = detail::spec_name<Net>();
-  if (spec != wanted)
-    detail::file_error(path, "holds " + spec + " (" + std::to_string(count) +
-                                 " parameters), but the model is " + wanted + " (" +
-                                 std::to_string(param_count<Net>) + " parameters)");
-  if (scalar != sizeof(T))
-    detail::file_error(path, "holds " + std::string(scalar == 4 ? "float" : "double") +
-                                 " parameters, but the model's are " +
-                                 std::string(sizeof(T) == 4 ? "float" : "double"));
-  const unsigned char* values = &bytes[header + spec_size];
-  for (std::size_t i = 0; i < param_count<Net>; ++i)
-    model.flat()[i] = std::bit_cast<T>(detail::take<detail::scalar_bits<T>>(values + i * sizeof(T)));
+  detail::load_binary(model, detail::read_file(path), path);
 }
 
 }  // namespace staticgrad

@@ -1,0 +1,271 @@
+/// @file Defines staticgrad::load_safetensors and staticgrad::save_safetensors: PyTorch
+/// weights in and out, through the safetensors format (https://huggingface.co/docs/safetensors):
+///   u64 header size N (little-endian), N bytes of JSON
+///   {"<name>": {"dtype": "F32", "shape": [4, 3], "data_offsets": [begin, end]}, ...,
+///    "__metadata__": {...}}, then the tensors' bytes (offsets count from there).
+///
+/// Tensor names follow PyTorch's nn.Sequential numbering by default, the way the same
+/// network is written in PyTorch: a Dense<In,Out,Act> is nn.Linear followed, unless Act is
+/// Identity, by the activation's module (so it takes two indices); an Activation, a
+/// LayerNorm, an RMSNorm take one; a nested Sequential or a Residual is one module whose
+/// members are numbered inside it (in PyTorch: a subclass of nn.Sequential). So
+/// Sequential<Dense<3,4,ReLU>, Dense<4,2>> has "0.weight", "0.bias", "2.weight", "2.bias".
+/// Dense weights are [Out, In] in the file (nn.Linear's layout) and transposed on the way.
+///
+/// Needs nlohmann/json (Debian: nlohmann-json3-dev); not part of the umbrella header.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <boost/mp11/algorithm.hpp>
+#include <nlohmann/json.hpp>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/io/files.hpp>
+#include <staticgrad/model.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+
+/// One parameter tensor as PyTorch sees it, and where it lives in the flat array.
+struct torch_tensor {
+  std::string name;
+  std::string layer;                // the layer's spec, for error messages
+  std::vector<std::size_t> shape;   // PyTorch's shape
+  std::size_t offset = 0;           // into the flat array
+  bool transposed = false;          // stored [In][Out] here, [Out][In] in the file
+
+  std::size_t size() const {
+    std::size_t count = 1;
+    for (std::size_t extent : shape) count *= extent;
+    return count;
+  }
+};
+
+/// How many nn.Sequential indices layer L takes.
+template <class L>
+constexpr std::size_t torch_module_count = 1;
+template <std::size_t In, std::size_t Out, class Act>
+constexpr std::size_t torch_module_count<Dense<In, Out, Act>> = std::is_same_v<Act, Identity> ? 1 : 2;
+
+template <class L>
+void append_torch_tensors(std::vector<torch_tensor>& out, const std::string& prefix, std::size_t offset) {
+  if constexpr (requires { typename L::layers; }) {  // Sequential, Residual
+    std::size_t index = 0;
+    boost::mp11::mp_for_each<typename L::layers>([&]<class Child>(Child) {
+      append_torch_tensors<Child>(out, prefix + std::to_string(index) + ".", offset);
+      index += torch_module_count<Child>;
+      offset += Child::param_count;
+    });
+  } else if constexpr (L::param_count > 0) {
+    const std::string layer = spec_name<L>();
+    const std::size_t n = L::out_size;
+    if constexpr (requires { L::weight_count; }) {  // Dense
+      out.push_back({prefix + "weight", layer, {n, L::in_size}, offset, true});
+      out.push_back({prefix + "bias", layer, {n}, offset + L::weight_count, false});
+    } else {  // LayerNorm (gain, bias) or RMSNorm (gain)
+      out.push_back({prefix + "weight", layer, {n}, offset, false});
+      if (L::param_count == 2 * n) out.push_back({prefix + "bias", layer, {n}, offset + n, false});
+    }
+  }
+}
+
+template <class Net>
+std::vector<torch_tensor> torch_tensors() {
+  std::vector<torch_tensor> tensors;
+  append_torch_tensors<Net>(tensors, "", 0);
+  return tensors;
+}
+
+/// The model's tensors, renamed when the caller gave names.
+template <class Net>
+std::vector<torch_tensor> named_tensors(std::span<const std::string> names) {
+  auto tensors = torch_tensors<Net>();
+  if (names.empty()) return tensors;
+  if (names.size() != tensors.size())
+    throw std::invalid_argument("staticgrad: " + std::to_string(names.size()) + " tensor names for " +
+                                spec_name<Net>() + ", which has " + std::to_string(tensors.size()) +
+                                " parameter tensors");
+  for (std::size_t i = 0; i < names.size(); ++i) tensors[i].name = names[i];
+  return tensors;
+}
+
+inline std::string shape_string(const std::vector<std::size_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text += "]";
+}
+
+/// A tensor's entry in a safetensors header, checked against the bytes that follow it.
+struct safetensors_entry {
+  std::string dtype;
+  std::vector<std::size_t> shape;
+  std::size_t begin = 0, end = 0;
+};
+
+inline safetensors_entry read_entry(const std::filesystem::path& path, const std::string& name,
+                                    const nlohmann::json& entry, std::size_t data_size) {
+  const auto bad = [&](const std::string& what) { file_error(path, "tensor '" + name + "': " + what); };
+  if (!entry.is_object()) bad("its header entry is not an object");
+  const auto dtype = entry.find("dtype");
+  const auto shape = entry.find("shape");
+  const auto offsets = entry.find("data_offsets");
+  if (dtype == entry.end() || !dtype->is_string()) bad("no dtype string");
+  if (shape == entry.end() || !shape->is_array()) bad("no shape list");
+  if (offsets == entry.end() || !offsets->is_array() || offsets->size() != 2 ||
+      !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned())
+    bad("no data_offsets [begin, end]");
+  safetensors_entry result;
+  result.dtype = dtype->get<std::string>();
+  for (const auto& extent : *shape) {
+    if (!extent.is_number_unsigned()) bad("its shape holds something other than sizes");
+    result.shape.push_back(extent.get<std::size_t>());
+  }
+  result.begin = (*offsets)[0].get<std::size_t>();
+  result.end = (*offsets)[1].get<std::size_t>();
+  if (result.begin > result.end || result.end > data_size)
+    bad("data_offsets [" + std::to_string(result.begin) + ", " + std::to_string(result.end) +
+        "] lie outside the " + std::to_string(data_size) + " bytes of data");
+  return result;
+}
+
+template <class T>
+void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned char* data,
+                 std::size_t element_size) {
+  const auto value = [&](std::size_t i) -> T {
+    const unsigned char* bytes = data + i * element_size;
+    if (element_size == 4) return static_cast<T>(std::bit_cast<float>(take<std::uint32_t>(bytes)));
+    return static_cast<T>(std::bit_cast<double>(take<std::uint64_t>(bytes)));
+  };
+  if (!tensor.transposed) {
+    for (std::size_t i = 0; i < tensor.size(); ++i) flat[tensor.offset + i] = value(i);
+    return;
+  }
+  const std::size_t rows = tensor.shape[0], cols = tensor.shape[1];  // [Out, In] in the file
+  for (std::size_t o = 0; o < rows; ++o)
+    for (std::size_t i = 0; i < cols; ++i) flat[tensor.offset + i * rows + o] = value(o * cols + i);
+}
+
+/// The body of staticgrad::load_safetensors, for bytes already in memory; `path` names them
+/// in errors.
+template <class Net, class T>
+void load_safetensors(Model<Net, T>& model, std::span<const unsigned char> bytes,
+                      const std::filesystem::path& path, std::span<const std::string> names) {
+  const auto tensors = named_tensors<Net>(names);
+  if (bytes.size() < 8) file_error(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes");
+  const std::uint64_t header_size = take<std::uint64_t>(bytes.data());
+  if (header_size > bytes.size() - 8)
+    file_error(path, "truncated: a header of " + std::to_string(header_size) + " bytes in a file of " +
+                         std::to_string(bytes.size()));
+  const auto header_begin = bytes.begin() + 8;
+  const auto header_end = header_begin + static_cast<std::ptrdiff_t>(header_size);
+  const nlohmann::json header = nlohmann::json::parse(header_begin, header_end, nullptr, false);
+  if (header.is_discarded() || !header.is_object())
+    file_error(path, "not a safetensors file: its header is not a JSON object");
+  const unsigned char* data = bytes.data() + 8 + header_size;
+  const std::size_t data_size = bytes.size() - 8 - header_size;
+
+  std::vector<T> values(model.flat().begin(), model.flat().end());  // the model changes last
+  for (const auto& tensor : tensors) {
+    const auto found = header.find(tensor.name);
+    if (found == header.end())
+      file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape) + ", for " +
+                           tensor.layer + ")");
+    const auto entry = read_entry(path, tensor.name, *found, data_size);
+    const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" ? 8 : 0;
+    if (element_size == 0)
+      file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype + "; staticgrad reads F32 and F64");
+    if (entry.shape != tensor.shape)
+      file_error(path, "tensor '" + tensor.name + "' has shape " + shape_string(entry.shape) + ", but " +
+                           tensor.layer + " needs " + shape_string(tensor.shape));
+    if (entry.end - entry.begin != tensor.size() * element_size)
+      file_error(path, "tensor '" + tensor.name + "' has " + std::to_string(entry.end - entry.begin) +
+                           " bytes of data for " + std::to_string(tensor.size()) + " " + entry.dtype + " values");
+    read_values(std::span<T>(values), tensor, data + entry.begin, element_size);
+  }
+  std::string unexpected;
+  for (const auto& item : header.items()) {
+    if (item.key() == "__metadata__") continue;
+    bool known = false;
+    for (const auto& tensor : tensors) known = known || tensor.name == item.key();
+    if (!known) unexpected += (unexpected.empty() ? "'" : ", '") + item.key() + "'";
+  }
+  if (!unexpected.empty())
+    file_error(path, "holds tensors that " + spec_name<Net>() + " does not have: " + unexpected);
+  std::copy(values.begin(), values.end(), model.flat().begin());
+}
+
+}  // namespace detail
+
+/// The names load_safetensors and save_safetensors use for Net's parameter tensors by
+/// default, in the flat order (nn.Sequential numbering; see the file comment).
+template <class Net>
+std::vector<std::string> tensor_names() {
+  std::vector<std::string> names;
+  for (const auto& tensor : detail::torch_tensors<Net>()) names.push_back(tensor.name);
+  return names;
+}
+
+/// Reads a PyTorch state_dict saved as safetensors into `model`. Every tensor the model
+/// needs must be there with dtype F32 or F64 (converted to T) and PyTorch's shape, and the
+/// file must hold no other tensors (like load_state_dict(strict=True)). Otherwise throws
+/// std::runtime_error naming the file, the tensor and the sizes, and leaves the model
+/// untouched.
+/// @param names the tensors' names in the flat order (one per weight, bias or gain);
+///              empty: tensor_names<Net>()
+template <class Net, class T>
+void load_safetensors(Model<Net, T>& model, const std::filesystem::path& path,
+                      std::span<const std::string> names = {}) {
+  detail::load_safetensors(model, detail::read_file(path), path, names);
+}
+
+/// Writes the model's parameters as safetensors (dtype F32 or F64 after T), in PyTorch's
+/// layout, ready for torch's load_state_dict. Like staticgrad::save, it writes a temporary
+/// file and renames it, so a failed save leaves any previous file intact.
+/// @param names as for load_safetensors
+template <class Net, class T>
+void save_safetensors(const Model<Net, T>& model, const std::filesystem::path& path,
+                      std::span<const std::string> names = {}) {
+  const auto tensors = detail::named_tensors<Net>(names);
+  nlohmann::ordered_json header;
+  header["__metadata__"] = {{"format", "pt"}, {"staticgrad", detail::spec_name<Net>()}};
+  std::vector<unsigned char> data;
+  for (const auto& tensor : tensors) {
+    const std::size_t begin = data.size();
+    const auto put_value = [&](std::size_t flat_index) {
+      detail::put(data, std::bit_cast<detail::scalar_bits<T>>(model.flat()[flat_index]));
+    };
+    if (tensor.transposed) {
+      const std::size_t rows = tensor.shape[0], cols = tensor.shape[1];
+      for (std::size_t o = 0; o < rows; ++o)
+        for (std::size_t i = 0; i < cols; ++i) put_value(tensor.offset + i * rows + o);
+    } else {
+      for (std::size_t i = 0; i < tensor.size(); ++i) put_value(tensor.offset + i);
+    }
+    header[tensor.name] = {{"dtype", sizeof(T) == 4 ? "F32" : "F64"},
+                           {"shape", tensor.shape},
+                           {"data_offsets", {begin, data.size()}}};
+  }
+  std::string text = header.dump();
+  text.append((8 - text.size() % 8) % 8, ' ');  // the data starts 8-byte aligned
+  std::vector<unsigned char> bytes;
+  detail::put<std::uint64_t>(bytes, text.size());
+  bytes.insert(bytes.end(), text.begin(), text.end());
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  detail::write_file_atomically(path, bytes);
+}
+
+}  // namespace staticgrad

@@ -1,0 +1,19 @@
+// libFuzzer target: staticgrad::load's parser on arbitrary bytes. It may refuse them with
+// std::runtime_error; anything else (a crash, a sanitizer report, another exception) is a bug.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+
+#include <staticgrad/io/binary.hpp>
+
+#include "fuzz_network.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  staticgrad::Model<sgfuzz::Net, float> model{};
+  try {
+    staticgrad::detail::load_binary(model, std::span<const unsigned char>(data, size), "fuzz input");
+  } catch (const std::runtime_error&) {
+  }
+  return 0;
+}

@@ -1,0 +1,172 @@
+// load_safetensors / save_safetensors: PyTorch's names and layout, a committed file written
+// by PyTorch, round trips, and every bad file refused with the file, tensor and sizes named.
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <staticgrad/io/safetensors.hpp>
+
+#include "support/files.hpp"
+
+namespace sg = staticgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Every kind of parameter tensor, and the numbering of nested modules.
+using Net = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Residual<sg::LayerNorm<4>, sg::Dense<4, 4, sg::Tanh>>,
+                           sg::RMSNorm<4>, sg::Activation<sg::GELU, 4>, sg::Dense<4, 2>>;
+
+// A safetensors file from a header text and raw data, for the bad-file cases.
+void write_safetensors(const fs::path& path, const std::string& header, const std::vector<char>& data) {
+  std::vector<char> bytes;
+  for (std::size_t i = 0; i < 8; ++i) bytes.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  bytes.insert(bytes.end(), header.begin(), header.end());
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  sgtest::write_bytes(path, bytes);
+}
+
+// A one-layer network: its two tensors are easy to write by hand.
+using Small = sg::Dense<2, 1, sg::Identity>;
+
+std::string small_header(const std::string& weight_entry) {
+  return R"({"weight":)" + weight_entry + R"(,"bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})";
+}
+
+const std::vector<char> small_data(12, 0);  // weight 2 floats, bias 1 float: all zero
+
+void check_refused(sg::Model<Small, float>& model, const fs::path& file, const std::vector<std::string>& fragments) {
+  sgtest::check_refused(model, file, [](auto& m, const fs::path& f) { sg::load_safetensors(m, f); }, fragments);
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: default names follow nn.Sequential numbering") {
+  const std::vector<std::string> expected{"0.weight",   "0.bias",   "2.0.weight", "2.0.bias", "2.1.weight",
+                                          "2.1.bias",   "3.weight", "5.weight",   "5.bias"};
+  CHECK(sg::tensor_names<Net>() == expected);
+  CHECK(sg::tensor_names<Small>() == std::vector<std::string>{"weight", "bias"});
+}
+
+TEST_CASE("safetensors: a file written by PyTorch gives PyTorch's outputs") {
+  using Mlp = sg::Sequential<sg::Dense<4, 16, sg::Tanh>, sg::LayerNorm<16>, sg::Dense<16, 16, sg::GELU>,
+                             sg::Dense<16, 3>>;
+  sg::Model<Mlp, float> model{};
+  sg::load_safetensors(model, STATICGRAD_TEST_DATA "/pytorch_mlp.safetensors");
+  // The first line of pytorch_mlp.txt (examples/from_pytorch.py wrote both files; the
+  // from_pytorch example's test compares all eight): an input and PyTorch's output for it.
+  const std::array<float, 4> x{0x1.b46dap-1f, -0x1.9e837p-2f, 0x1.801a18p-1f, -0x1.865bp-6f};
+  const std::array<float, 3> torch_y{0x1.ddbbdap-2f, 0x1.f5a5c8p-1f, -0x1.1eb638p-4f};
+  const auto y = model(x);
+  for (std::size_t i = 0; i < 3; ++i) CHECK(y[i] == doctest::Approx(torch_y[i]).epsilon(1e-5));
+}
+
+TEST_CASE("safetensors: save then load gives the same bits; F32 and F64 convert") {
+  sgtest::Folder folder("safetensors_round_trip");
+  const sg::Model<Net, float> saved{42};
+  sg::save_safetensors(saved, folder.path / "model.safetensors");
+  sg::Model<Net, float> loaded{};
+  sg::load_safetensors(loaded, folder.path / "model.safetensors");
+  CHECK(sgtest::fingerprint(loaded) == sgtest::fingerprint(saved));
+
+  // The data starts 8-byte aligned, as the safetensors format asks.
+  const auto bytes = sgtest::read_bytes(folder.path / "model.safetensors");
+  CHECK(static_cast<unsigned char>(bytes[0]) % 8 == 0);
+
+  sg::Model<Net, double> widened{};  // an F32 file into a double model: exact
+  sg::load_safetensors(widened, folder.path / "model.safetensors");
+  for (std::size_t i = 0; i < sg::param_count<Net>; ++i)
+    CHECK(widened.flat()[i] == static_cast<double>(saved.flat()[i]));
+  sg::save_safetensors(widened, folder.path / "double.safetensors");
+  sg::Model<Net, float> narrowed{};  // and back
+  sg::load_safetensors(narrowed, folder.path / "double.safetensors");
+  CHECK(sgtest::fingerprint(narrowed) == sgtest::fingerprint(saved));
+}
+
+TEST_CASE("safetensors: names given by the caller") {
+  sgtest::Folder folder("safetensors_names");
+  const std::vector<std::string> names{"fc.weight", "fc.bias"};
+  const sg::Model<Small, float> saved{3};
+  sg::save_safetensors(saved, folder.path / "named.safetensors", names);
+  sg::Model<Small, float> loaded{};
+  sg::load_safetensors(loaded, folder.path / "named.safetensors", names);
+  CHECK(sgtest::fingerprint(loaded) == sgtest::fingerprint(saved));
+  // Default names do not find them.
+  check_refused(loaded, folder.path / "named.safetensors", {"no tensor 'weight'", "[1, 2]", "Dense<2,1,Identity>"});
+  // A list of the wrong length is the caller's mistake, said before any file is touched.
+  const std::vector<std::string> too_few{"fc.weight"};
+  CHECK_THROWS_WITH_AS(sg::load_safetensors(loaded, folder.path / "named.safetensors", too_few),
+                       "staticgrad: 1 tensor names for Dense<2,1,Identity>, which has 2 parameter tensors",
+                       std::invalid_argument);
+}
+
+TEST_CASE("safetensors: bad files are refused, naming the file, the tensor and the sizes") {
+  sgtest::Folder folder("safetensors_bad");
+  const auto file = folder.path / "bad.safetensors";
+  sg::Model<Small, float> model{5};
+  const std::string good_weight = R"({"dtype":"F32","shape":[1,2],"data_offsets":[0,8]})";
+
+  SUBCASE("the well-formed file loads") {
+    write_safetensors(file, small_header(good_weight), small_data);
+    sg::load_safetensors(model, file);
+    CHECK(model.flat()[0] == 0.0f);
+  }
+  SUBCASE("wrong shape") {
+    write_safetensors(file, small_header(R"({"dtype":"F32","shape":[2,1],"data_offsets":[0,8]})"), small_data);
+    check_refused(model, file, {"tensor 'weight' has shape [2, 1], but Dense<2,1,Identity> needs [1, 2]"});
+  }
+  SUBCASE("unsupported dtype") {
+    write_safetensors(file, small_header(R"({"dtype":"F16","shape":[1,2],"data_offsets":[0,8]})"), small_data);
+    check_refused(model, file, {"tensor 'weight' has dtype F16; staticgrad reads F32 and F64"});
+  }
+  SUBCASE("missing tensor") {
+    write_safetensors(file, R"({"weight":)" + good_weight + "}", small_data);
+    check_refused(model, file, {"no tensor 'bias' (shape [1], for Dense<2,1,Identity>)"});
+  }
+  SUBCASE("a tensor the model does not have") {
+    const std::string header = R"({"weight":)" + good_weight +
+                               R"(,"bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]},)"
+                               R"("extra":{"dtype":"F32","shape":[],"data_offsets":[8,12]}})";
+    write_safetensors(file, header, small_data);
+    check_refused(model, file, {"holds tensors that Dense<2,1,Identity> does not have: 'extra'"});
+  }
+  SUBCASE("data size disagrees with dtype and shape") {
+    write_safetensors(file, small_header(R"({"dtype":"F32","shape":[1,2],"data_offsets":[0,4]})"), small_data);
+    check_refused(model, file, {"tensor 'weight' has 4 bytes of data for 2 F32 values"});
+  }
+  SUBCASE("offsets beyond the data") {
+    write_safetensors(file, small_header(R"({"dtype":"F32","shape":[1,2],"data_offsets":[0,800]})"), small_data);
+    check_refused(model, file, {"tensor 'weight'", "[0, 800] lie outside the 12 bytes of data"});
+  }
+  SUBCASE("malformed entry") {
+    write_safetensors(file, small_header(R"({"dtype":"F32","shape":[1,-2],"data_offsets":[0,8]})"), small_data);
+    check_refused(model, file, {"tensor 'weight': its shape holds something other than sizes"});
+  }
+  SUBCASE("header is not JSON") {
+    write_safetensors(file, "{not json", small_data);
+    check_refused(model, file, {"its header is not a JSON object"});
+  }
+  SUBCASE("header size beyond the file") {
+    std::vector<char> bytes(8, 0);
+    bytes[3] = 1;  // 16 MiB
+    sgtest::write_bytes(file, bytes);
+    check_refused(model, file, {"truncated: a header of 16777216 bytes in a file of 8"});
+  }
+  SUBCASE("too short for a header") {
+    sgtest::write_bytes(file, {'h', 'i'});
+    check_refused(model, file, {"not a safetensors file: 2 bytes"});
+  }
+  SUBCASE("missing file") { check_refused(model, folder.path / "none.safetensors", {"cannot open it"}); }
+}
+
+TEST_CASE("safetensors: a save that fails leaves the previous file intact") {
+  sgtest::Folder folder("safetensors_failed_save");
+  sgtest::check_failed_save_keeps_old_file(folder.path / "model.safetensors", [](int seed, const fs::path& path) {
+    sg::save_safetensors(sg::Model<Small, float>{static_cast<std::uint64_t>(seed)}, path);
+  });
+}
