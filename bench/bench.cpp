@@ -291,6 +291,24 @@ void register_tape_node_cost() {
   });
 }
 
+// value_and_grad of N4 with its first two layers frozen (fine-tuning the head), against
+// all of N4 training: the frozen layers cost their forward pass only.
+using N4FrozenBase = sg::Sequential<sg::Frozen<sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>>>,
+                                    sg::Dense<128, 10>>;
+template <class Net>
+void register_frozen(const char* name) {
+  benchmark::RegisterBenchmark(name, [](benchmark::State& state) {
+    const sg::Model<Net, float> model{7};
+    sg::Gradients<Net, float> grads;
+    std::array<float, 64> x{};
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 7) * 0.1f - 0.3f;
+    for (auto _ : state) {
+      benchmark::DoNotOptimize(sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, x, std::size_t{3}, grads));
+      benchmark::ClobberMemory();
+    }
+  });
+}
+
 NetworkSpec dense_chain(std::vector<DenseSpec> layers, bool cross_entropy = false) {
   return {std::move(layers), false, cross_entropy};
 }
@@ -355,6 +373,10 @@ int main(int argc, char** argv) {
   register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
                           start32->labels);
   register_tape_node_cost();
+  const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
+  const char* frozen_half = "frozen/N4 value_and_grad, layers 0-1 Frozen";
+  register_frozen<N4>(frozen_none);
+  register_frozen<N4FrozenBase>(frozen_half);
 
   // Medians of 5 repetitions unless the command line says otherwise.
   std::vector<char*> args(argv, argv + argc);
@@ -397,6 +419,10 @@ int main(int argc, char** argv) {
   if (node_cost != reporter.median_ns.end())
     std::printf("tape: %.1f ns per recorded node (record + walk back, 100 one-value additions)\n",
                 node_cost->second / cost_nodes);
+  const auto none = reporter.median_ns.find(frozen_none), half = reporter.median_ns.find(frozen_half);
+  if (none != reporter.median_ns.end() && half != reporter.median_ns.end())
+    std::printf("Frozen: N4 value_and_grad %.1f ns; with layers 0-1 Frozen %.1f ns (%.2fx)\n", none->second,
+                half->second, half->second / none->second);
   benchmark::Shutdown();
   return 0;
 }

@@ -182,6 +182,7 @@ GradcheckReport<Net> gradcheck(const Model<Net, T>& model, const Loss& loss, con
   for (std::size_t l = 0; l < layers.size(); ++l) {
     for (std::size_t k = 0; k < layers[l].size; ++k) {
       const std::size_t i = layers[l].offset + k;
+      if (!detail::trains<Net>(i)) continue;  // Frozen: no gradient by definition
       const double saved = twin->flat()[i];
       twin->flat()[i] = saved + options.step;
       const double up = value_and_grad(*twin, loss, xs, targets, *scratch);

@@ -2,6 +2,7 @@
 /// staticgrad::param_count and staticgrad::flops.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
+#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
@@ -30,17 +32,6 @@ template <Layer Net>
 inline constexpr std::size_t flops = Net::flops;
 
 namespace detail {
-
-/// Sizes of a network, or zeros for one whose checks failed (already reported).
-template <class Net>
-struct network_sizes {
-  static constexpr std::size_t in_size = 0, out_size = 0, param_count = 0, cache_size = 0;
-};
-template <ValidLayer Net>
-struct network_sizes<Net> {
-  static constexpr std::size_t in_size = Net::in_size, out_size = Net::out_size,
-                               param_count = Net::param_count, cache_size = Net::cache_size;
-};
 
 template <class Net, class T>
 struct check_model_arguments {
@@ -272,6 +263,8 @@ template <class Net, class T, class Loss, class X, class Y>
 constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss,
                                                   const X& x, const Y& target) {
   auto result = detail::gradients_access::fresh_result<Net, T>();
+  for (const auto run : detail::frozen_ranges<Net>())  // never written by the backward pass
+    std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
   if constexpr (detail::ValidLayer<Net>)
     result.loss = detail::value_and_grad_into(model, loss, x, target, result.grads);
   return result;

@@ -10,6 +10,7 @@
 #include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>

@@ -58,6 +58,17 @@ using ActivationLayersCase = Case<sg::Sequential<sg::Dense<2, 3>, sg::Activation
                                   sg::MSE>;
 using NestedCase = Case<Nested, sg::MSE>;
 using IssueExampleCase = Case<IssueExample, sg::SoftmaxCrossEntropy, ClassTarget>;
+// Frozen parts: first (no input gradient needed), in the middle of trainable layers (the
+// input gradient must flow through them), composites, and last.
+using FrozenFirstCase = Case<sg::Sequential<sg::Frozen<sg::Dense<3, 5, sg::Tanh>>, sg::Dense<5, 4, sg::GELU>,
+                                            sg::Dense<4, 2>>,
+                             sg::MSE>;
+using FrozenMiddleCase =
+    Case<sg::Sequential<sg::Dense<3, 4, sg::Tanh>, sg::Frozen<sg::Sequential<sg::Dense<4, 4, sg::SiLU>, sg::LayerNorm<4>>>,
+                        sg::Frozen<sg::Residual<sg::Dense<4, 4, sg::Tanh>>>, sg::Dense<4, 3>>,
+         sg::SoftmaxCrossEntropy, ClassTarget>;
+using FrozenLastCase = Case<sg::Sequential<sg::Dense<2, 3, sg::Sigmoid>, sg::Frozen<sg::Dense<3, 2>>>,
+                            sg::HalfSquaredError>;
 
 }  // namespace sgtest
 
@@ -79,6 +90,9 @@ TYPE_TO_STRING_AS("Activation layers, BCEWithLogits", sgtest::BCECase);
 TYPE_TO_STRING_AS("Activation layers, MSE", sgtest::ActivationLayersCase);
 TYPE_TO_STRING_AS("nested Sequential and Residual", sgtest::NestedCase);
 TYPE_TO_STRING_AS("the README network", sgtest::IssueExampleCase);
+TYPE_TO_STRING_AS("Frozen first layer", sgtest::FrozenFirstCase);
+TYPE_TO_STRING_AS("Frozen layers between trainable ones", sgtest::FrozenMiddleCase);
+TYPE_TO_STRING_AS("Frozen last layer", sgtest::FrozenLastCase);
 
 
 namespace sgtest {
@@ -88,5 +102,5 @@ using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, 
                             TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>,
                             SoftplusCase, LayerNormCase, RMSNormCase,
                             ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
-                            IssueExampleCase>;
+                            IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase>;
 }  // namespace sgtest

@@ -13,9 +13,12 @@ namespace staticgrad {
 /// overwriting it (a single sample needs no zeroing pass first).
 /// `input_grad`: compute the gradient with respect to the layer's input. The first layer
 /// of a network does not need it, and skipping it saves a whole transposed matvec.
+/// `param_grad`: compute parameter gradients. False inside Frozen<L>: `dparams` is then
+/// not touched at all.
 struct BackwardMode {
   bool accumulate = false;
   bool input_grad = true;
+  bool param_grad = true;
 };
 
 /// A layer spec: an empty type that describes one differentiable map from
@@ -30,8 +33,9 @@ struct BackwardMode {
 ///   `backward<Mode>(params, cache, x, y, dy, dparams, dx)` over fixed-extent `std::span`s.
 ///
 /// Laws: `forward` writes the same `y` as `infer`; `backward` is the vector-Jacobian
-/// product of `forward`: it writes (or, with `Mode.accumulate`, adds) ∂L/∂params into
-/// `dparams` and, with `Mode.input_grad`, writes ∂L/∂x into `dx`, given `dy` = ∂L/∂y.
+/// product of `forward`: with `Mode.param_grad` it writes (or, with `Mode.accumulate`, adds)
+/// ∂L/∂params into `dparams`, and with `Mode.input_grad` it writes ∂L/∂x into `dx`, given
+/// `dy` = ∂L/∂y. With neither, it reads nothing (not even `dy`).
 /// A layer never allocates and never owns memory. The spans a call receives never overlap
 /// (an output is never also an input), and a layer may rely on it (the kernels are
 /// written with __restrict).

@@ -25,6 +25,13 @@ struct check_is_layer {
                 "type>)");
 };
 
+template <class L>
+struct check_frozen_layer {
+  static_assert(Layer<L>,
+                "staticgrad::Frozen<L>: L is not a layer spec (a layer declares static in_size, "
+                "out_size, param_count and cache_size; see check_frozen_layer<type>)");
+};
+
 template <std::size_t LayerIndex, std::size_t PreviousOut, std::size_t ThisIn>
 struct check_layer_link {
   static_assert(PreviousOut == ThisIn,

@@ -26,6 +26,17 @@ constexpr bool layer_is_valid() {
 template <class L>
 concept ValidLayer = Layer<L> && layer_is_valid<L>();
 
+/// Sizes of a layer or network, or zeros for one that is not valid (already reported).
+template <class Net>
+struct network_sizes {
+  static constexpr std::size_t in_size = 0, out_size = 0, param_count = 0, cache_size = 0;
+};
+template <ValidLayer Net>
+struct network_sizes<Net> {
+  static constexpr std::size_t in_size = Net::in_size, out_size = Net::out_size,
+                               param_count = Net::param_count, cache_size = Net::cache_size;
+};
+
 template <std::size_t N>
 constexpr std::array<std::size_t, N + 1> prefix_sums(const std::array<std::size_t, N>& sizes) {
   std::array<std::size_t, N + 1> sums{};

@@ -7,6 +7,7 @@
 
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
@@ -38,6 +39,10 @@ struct spec_name_of<LayerNorm<N>> {
 template <std::size_t N>
 struct spec_name_of<RMSNorm<N>> {
   static std::string get() { return "RMSNorm<" + std::to_string(N) + ">"; }
+};
+template <class L>
+struct spec_name_of<Frozen<L>> {
+  static std::string get() { return "Frozen<" + spec_name_of<L>::get() + ">"; }
 };
 template <class... Ls>
 struct spec_name_of<Sequential<Ls...>> {

@@ -57,10 +57,14 @@ template <class L>
 constexpr std::size_t torch_module_count = 1;
 template <std::size_t In, std::size_t Out, class Act>
 constexpr std::size_t torch_module_count<Dense<In, Out, Act>> = std::is_same_v<Act, Identity> ? 1 : 2;
+template <class L>
+constexpr std::size_t torch_module_count<Frozen<L>> = torch_module_count<L>;  // requires_grad=False in PyTorch
 
 template <class L>
 void append_torch_tensors(std::vector<torch_tensor>& out, const std::string& prefix, std::size_t offset) {
-  if constexpr (requires { typename L::layers; }) {  // Sequential, Residual
+  if constexpr (requires { typename L::frozen_layer; }) {
+    append_torch_tensors<typename L::frozen_layer>(out, prefix, offset);
+  } else if constexpr (requires { typename L::layers; }) {  // Sequential, Residual
     std::size_t index = 0;
     boost::mp11::mp_for_each<typename L::layers>([&]<class Child>(Child) {
       append_torch_tensors<Child>(out, prefix + std::to_string(index) + ".", offset);

@@ -62,7 +62,9 @@ struct Dense {
                                  std::span<const T, cache_size> cache, std::span<const T, In> x,
                                  std::span<const T, Out> y, std::span<const T, Out> dy,
                                  std::span<T, param_count> dparams, std::span<T, In> dx) {
-    if constexpr (std::is_same_v<Act, Identity>) {
+    if constexpr (!Mode.param_grad && !Mode.input_grad) {
+      return;
+    } else if constexpr (std::is_same_v<Act, Identity>) {
       affine_backward<Mode, T>(params, x, dy, dparams, dx);
     } else {
       std::array<T, Out> dz;
@@ -91,8 +93,9 @@ struct Dense {
   static constexpr void affine_backward(std::span<const T, param_count> params,
                                         std::span<const T, In> x, std::span<const T, Out> dz,
                                         std::span<T, param_count> dparams, std::span<T, In> dx) {
-    detail::affine_param_grad<Mode.accumulate, T, In, Out>(x.data(), dz.data(), dparams.data(),
-                                                           biases(dparams).data());
+    if constexpr (Mode.param_grad)
+      detail::affine_param_grad<Mode.accumulate, T, In, Out>(x.data(), dz.data(), dparams.data(),
+                                                             biases(dparams).data());
     if constexpr (Mode.input_grad)
       detail::affine_input_grad<T, In, Out>(params.data(), dz.data(), dx.data());
   }

@@ -59,8 +59,9 @@ struct LayerNorm {
                        std::span<const T, cache_size> cache, std::span<const T, N>,
                        std::span<const T, N>, std::span<const T, N> dy,
                        std::span<T, param_count> dparams, std::span<T, N> dx) {
-    detail::layer_norm_param_grad<Mode.accumulate>(dy.data(), cache.data(), N, dparams.data(),
-                                                   dparams.data() + N);
+    if constexpr (Mode.param_grad)
+      detail::layer_norm_param_grad<Mode.accumulate>(dy.data(), cache.data(), N, dparams.data(),
+                                                     dparams.data() + N);
     if constexpr (Mode.input_grad)
       detail::layer_norm_input_grad<false>(dy.data(), params.data(), cache.data(), N, dx.data());
   }
@@ -114,7 +115,8 @@ struct RMSNorm {
   static void backward(std::span<const T, param_count> gain, std::span<const T, cache_size> cache,
                        std::span<const T, N> x, std::span<const T, N>, std::span<const T, N> dy,
                        std::span<T, param_count> dgain, std::span<T, N> dx) {
-    detail::rms_norm_param_grad<Mode.accumulate>(dy.data(), x.data(), cache[0], N, dgain.data());
+    if constexpr (Mode.param_grad)
+      detail::rms_norm_param_grad<Mode.accumulate>(dy.data(), x.data(), cache[0], N, dgain.data());
     if constexpr (Mode.input_grad)
       detail::rms_norm_input_grad<false>(dy.data(), gain.data(), x.data(), cache[0], N, dx.data());
   }

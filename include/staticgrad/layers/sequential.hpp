@@ -12,6 +12,7 @@
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/detail/layout.hpp>
+#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
@@ -40,6 +41,11 @@ struct Sequential {
 
   template <std::size_t I>
   using at = boost::mp11::mp_at_c<list, I>;
+
+  // Whether a layer before layer I has parameters that train (not Frozen).
+  template <std::size_t I>
+  static constexpr bool trains_before =
+      boost::mp11::mp_any_of<boost::mp11::mp_take_c<list, I>, detail::has_trainable_params>::value;
 
   template <std::size_t I, class U, std::size_t N>
   static constexpr auto params_of(std::span<U, N> params) {
@@ -138,10 +144,10 @@ struct Sequential {
         if constexpr (i == 0)
           L::template backward<Mode, T>(params_of<i>(params), cache_of<i>(cache), in, out, d_out,
                                         params_of<i>(dparams), dx);
-        else
-          L::template backward<BackwardMode{Mode.accumulate, true}, T>(
-              params_of<i>(params), cache_of<i>(cache), in, out, d_out, params_of<i>(dparams),
-              buffer<L::in_size>(grads, (i - 1) % 2));
+        else  // the input gradient is needed by a trainable layer before this one, or by the caller
+          L::template backward<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
+                               T>(params_of<i>(params), cache_of<i>(cache), in, out, d_out,
+                                  params_of<i>(dparams), buffer<L::in_size>(grads, (i - 1) % 2));
       });
     }
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -43,7 +44,8 @@ class adam_impl {
   /// How many steps have been taken.
   std::uint64_t steps() const { return steps_; }
 
-  /// One update of every parameter from its gradient. Allocates nothing.
+  /// One update of every trainable parameter (Frozen ones stay) from its gradient.
+  /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
     ++steps_;
     const double step = static_cast<double>(steps_);
@@ -55,17 +57,18 @@ class adam_impl {
     const T shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
     auto params = model.flat();
     const auto g = grads.flat();
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      T grad = g[i];
-      if constexpr (Decoupled) params[i] *= shrink;
-      else if (options_.weight_decay != 0) grad += decay * params[i];
-      first_moment_[i] = first_moment_[i] * beta1 + (1 - beta1) * grad;
-      second_moment_[i] = second_moment_[i] * beta2 + (1 - beta2) * grad * grad;
-      T second = second_moment_[i];
-      if (options_.amsgrad) second = max_second_moment_[i] = std::max(max_second_moment_[i], second);
-      const T denominator = std::sqrt(second) / correction2_sqrt + eps;
-      params[i] -= step_size * (first_moment_[i] / denominator);
-    }
+    for (const auto run : detail::trainable_ranges<Net>())  // Frozen layers do not change
+      for (std::size_t i = run.offset; i < run.offset + run.size; ++i) {
+        T grad = g[i];
+        if constexpr (Decoupled) params[i] *= shrink;
+        else if (options_.weight_decay != 0) grad += decay * params[i];
+        first_moment_[i] = first_moment_[i] * beta1 + (1 - beta1) * grad;
+        second_moment_[i] = second_moment_[i] * beta2 + (1 - beta2) * grad * grad;
+        T second = second_moment_[i];
+        if (options_.amsgrad) second = max_second_moment_[i] = std::max(max_second_moment_[i], second);
+        const T denominator = std::sqrt(second) / correction2_sqrt + eps;
+        params[i] -= step_size * (first_moment_[i] / denominator);
+      }
   }
 
  private:

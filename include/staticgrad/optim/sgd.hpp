@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -43,7 +44,8 @@ class SGD {
   /// Changes the learning rate, for a schedule.
   void set_lr(double lr) { options_.lr = lr; }
 
-  /// One update of every parameter from its gradient. Allocates nothing.
+  /// One update of every trainable parameter (Frozen ones stay) from its gradient.
+  /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
     const T lr = static_cast<T>(options_.lr);
     const T momentum = static_cast<T>(options_.momentum);
@@ -53,15 +55,16 @@ class SGD {
     started_ = true;
     auto params = model.flat();
     const auto g = grads.flat();
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      T d = g[i];
-      if (options_.weight_decay != 0) d += decay * params[i];
-      if (options_.momentum != 0) {
-        buffer_[i] = first ? d : momentum * buffer_[i] + keep * d;
-        d = options_.nesterov ? d + momentum * buffer_[i] : buffer_[i];
+    for (const auto run : detail::trainable_ranges<Net>())  // Frozen layers do not change
+      for (std::size_t i = run.offset; i < run.offset + run.size; ++i) {
+        T d = g[i];
+        if (options_.weight_decay != 0) d += decay * params[i];
+        if (options_.momentum != 0) {
+          buffer_[i] = first ? d : momentum * buffer_[i] + keep * d;
+          d = options_.nesterov ? d + momentum * buffer_[i] : buffer_[i];
+        }
+        params[i] -= lr * d;
       }
-      params[i] -= lr * d;
-    }
   }
 
  private:

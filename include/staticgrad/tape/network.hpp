@@ -15,6 +15,7 @@
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
@@ -80,6 +81,15 @@ struct recorder<RMSNorm<N>> {
   template <class T>
   static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
     return rms_norm(x, parameter(t, params, grads, 0, N), static_cast<T>(RMSNorm<N>::epsilon));
+  }
+};
+
+// L's parameters enter the tape as constants: no gradient flows into them.
+template <class L>
+struct recorder<Frozen<L>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T>, Var<T> x) {
+    return recorder<L>::record(t, params, std::span<T>{}, x);
   }
 };
 

@@ -1,0 +1,77 @@
+/// @file Defines staticgrad::Frozen<L>: layer L with its parameters fixed.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// Layer L (any layer, Sequential or Residual included) whose parameters do not train.
+///
+/// They stay in the model, in the flat order, and in saved files, but the generated
+/// backward pass contains no code for them: their slice of a Gradients is never written
+/// (it holds zeros: a Gradients starts zeroed, and the value_and_grad that returns one
+/// zeroes it), the optimizers skip them, and the input gradient flows through L only when
+/// a trainable layer before it needs it. A frozen first half of a network costs little
+/// more than its forward pass.
+/// @tparam L the layer to freeze (checked: the diagnostic names `check_frozen_layer<L>`)
+template <class L>
+struct Frozen {
+  // Instantiating the check reports the problem; see detail/checks.hpp.
+  static_assert(sizeof(detail::check_frozen_layer<L>) > 0);
+  /// False when L is not a valid layer (the error names it); the members are then empty.
+  static constexpr bool valid = detail::ValidLayer<L>;
+
+  using frozen_layer = L;
+  static constexpr std::size_t in_size = detail::network_sizes<L>::in_size;
+  static constexpr std::size_t out_size = detail::network_sizes<L>::out_size;
+  static constexpr std::size_t param_count = detail::network_sizes<L>::param_count;
+  static constexpr std::size_t cache_size = detail::network_sizes<L>::cache_size;
+  static constexpr std::size_t flops = [] {
+    if constexpr (valid) return L::flops;
+    else return std::size_t{0};
+  }();
+
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
+                              std::span<T, out_size> y) {
+    L::template infer<T>(params, x, y);
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
+                                std::span<const T, in_size> x, std::span<T, out_size> y) {
+    L::template forward<T>(params, cache, x, y);
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, cache_size> cache,
+                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
+                                 std::span<const T, out_size> dy, std::span<T, param_count> dparams,
+                                 std::span<T, in_size> dx) {
+    if constexpr (Mode.input_grad)
+      L::template backward<BackwardMode{.accumulate = Mode.accumulate, .input_grad = true, .param_grad = false}, T>(
+          params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// As L's: a frozen layer starts like any other (and is usually loaded afterwards).
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    L::template initialize<T>(params, rng, scheme);
+  }
+};
+
+/// A frozen layer's parameters are named as L's.
+template <class L, class T>
+class LayerView<Frozen<L>, T> : public LayerView<L, T> {
+ public:
+  using LayerView<L, T>::LayerView;
+};
+
+}  // namespace staticgrad
