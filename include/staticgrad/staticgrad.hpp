@@ -9,6 +9,7 @@
 #include <staticgrad/io/binary.hpp>
 #include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>

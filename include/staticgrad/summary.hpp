@@ -8,6 +8,7 @@
 
 #include <boost/mp11/algorithm.hpp>
 
+#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/model.hpp>
 
@@ -28,16 +29,17 @@ inline void summary_row(std::ostream& os, const std::string& index, const std::s
 template <class T, class L>
 void summary_rows(std::ostream& os, const std::string& index, const std::string& indent) {
   constexpr bool is_residual = requires { typename L::body; };
-  constexpr bool is_composite = requires { typename L::layers; };  // Sequential or Residual
+  constexpr bool is_composite = Composite<L>;
   std::string name = spec_name<L>();
   if constexpr (is_residual) name = "Residual (x + f(x))";
-  else if constexpr (is_composite) name = "Sequential";
+  else if constexpr (requires { typename L::layers; }) name = "Sequential";
+  else if constexpr (is_composite) name = name.substr(0, name.find('<')) + " (branches)";
   std::string label = indent;  // appends, not +: g++ 12 -O3 gives a false -Wrestrict on +
   label += name;
   summary_row(os, index, label, L::in_size, L::out_size, L::param_count, L::flops,
               L::cache_size * sizeof(T));
   if constexpr (is_composite) {
-    using children = typename L::layers;
+    using children = typename children_of<L>::type;
     std::string child_indent = indent;
     child_indent += "  ";
     boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<children>>>([&](auto i) {

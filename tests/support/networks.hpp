@@ -67,6 +67,23 @@ using FrozenMiddleCase =
     Case<sg::Sequential<sg::Dense<3, 4, sg::Tanh>, sg::Frozen<sg::Sequential<sg::Dense<4, 4, sg::SiLU>, sg::LayerNorm<4>>>,
                         sg::Frozen<sg::Residual<sg::Dense<4, 4, sg::Tanh>>>, sg::Dense<4, 3>>,
          sg::SoftmaxCrossEntropy, ClassTarget>;
+// Branches: a Concat of a layer, a chain and an activation; a Sum with a frozen branch;
+// a Concat inside a Sum inside a Residual.
+using ConcatCase =
+    Case<sg::Sequential<sg::Dense<3, 4, sg::Tanh>,
+                        sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Sequential<sg::Dense<4, 3, sg::ReLU>, sg::Dense<3, 3>>,
+                                   sg::Activation<sg::Sigmoid, 4>>,
+                        sg::Dense<9, 2>>,
+         sg::MSE>;
+using SumCase = Case<sg::Sequential<sg::Sum<sg::Dense<3, 4, sg::Tanh>, sg::Sequential<sg::Dense<3, 2, sg::GELU>, sg::Dense<2, 4>>,
+                                            sg::Frozen<sg::Dense<3, 4, sg::Sigmoid>>>,
+                                    sg::LayerNorm<4>, sg::Dense<4, 3>>,
+                     sg::SoftmaxCrossEntropy, ClassTarget>;
+using NestedBranchesCase =
+    Case<sg::Sequential<sg::Dense<2, 4, sg::Tanh>,
+                        sg::Residual<sg::Sum<sg::Concat<sg::Dense<4, 2>, sg::Dense<4, 2, sg::Tanh>>, sg::Dense<4, 4, sg::LeakyReLU>>>,
+                        sg::Dense<4, 1>>,
+         sg::HalfSquaredError>;
 using FrozenLastCase = Case<sg::Sequential<sg::Dense<2, 3, sg::Sigmoid>, sg::Frozen<sg::Dense<3, 2>>>,
                             sg::HalfSquaredError>;
 
@@ -93,6 +110,9 @@ TYPE_TO_STRING_AS("the README network", sgtest::IssueExampleCase);
 TYPE_TO_STRING_AS("Frozen first layer", sgtest::FrozenFirstCase);
 TYPE_TO_STRING_AS("Frozen layers between trainable ones", sgtest::FrozenMiddleCase);
 TYPE_TO_STRING_AS("Frozen last layer", sgtest::FrozenLastCase);
+TYPE_TO_STRING_AS("Concat of a layer, a chain and an activation", sgtest::ConcatCase);
+TYPE_TO_STRING_AS("Sum with a frozen branch", sgtest::SumCase);
+TYPE_TO_STRING_AS("Concat in Sum in Residual", sgtest::NestedBranchesCase);
 
 
 namespace sgtest {
@@ -102,5 +122,6 @@ using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, 
                             TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>,
                             SoftplusCase, LayerNormCase, RMSNormCase,
                             ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
-                            IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase>;
+                            IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase,
+                            ConcatCase, SumCase, NestedBranchesCase>;
 }  // namespace sgtest

@@ -39,6 +39,22 @@ struct check_layer_link {
                 "out_size (see check_layer_link<layer index, previous out_size, this in_size>)");
 };
 
+template <std::size_t BranchIndex, std::size_t FirstIn, std::size_t ThisIn>
+struct check_branch_input {
+  static_assert(FirstIn == ThisIn,
+                "staticgrad::Concat/Sum: every branch reads the same input, but a branch's "
+                "in_size differs from the first branch's (see check_branch_input<branch index, "
+                "first branch in_size, this in_size>)");
+};
+
+template <std::size_t BranchIndex, std::size_t FirstOut, std::size_t ThisOut>
+struct check_sum_output {
+  static_assert(FirstOut == ThisOut,
+                "staticgrad::Sum: the branches' outputs are added, but a branch's out_size "
+                "differs from the first branch's (see check_sum_output<branch index, first "
+                "branch out_size, this out_size>)");
+};
+
 template <std::size_t BodyIn, std::size_t BodyOut>
 struct check_residual_shape {
   static_assert(BodyIn == BodyOut,

@@ -16,6 +16,21 @@ struct parameter_range {
   std::size_t size = 0;
 };
 
+/// A composite's children: a chain's layers (Sequential, Residual) or a DAG's branches
+/// (Concat, Sum); their parameters sit one after the other either way.
+template <class L>
+concept Composite = requires { typename L::layers; } || requires { typename L::branches; };
+
+template <class L>
+struct children_of {
+  using type = typename L::layers;
+};
+template <class L>
+  requires requires { typename L::branches; }
+struct children_of<L> {
+  using type = typename L::branches;
+};
+
 // RangesOf<Child>::get() for each child, shifted to where the child's parameters sit.
 template <template <class> class RangesOf, class... Ls>
 constexpr auto children_ranges(boost::mp11::mp_list<Ls...>) {
@@ -34,8 +49,8 @@ struct parameter_layers_of {
   static constexpr auto get() {
     if constexpr (requires { typename L::frozen_layer; })  // Frozen<L>: L's layers, untrained
       return parameter_layers_of<typename L::frozen_layer>::get();
-    else if constexpr (requires { typename L::layers; })  // Sequential, Residual
-      return children_ranges<parameter_layers_of>(typename L::layers{});
+    else if constexpr (Composite<L>)
+      return children_ranges<parameter_layers_of>(typename children_of<L>::type{});
     else if constexpr (L::param_count > 0)
       return std::array<parameter_range, 1>{{{0, L::param_count}}};
     else
@@ -61,11 +76,11 @@ struct has_trainable_params_impl<L> {
   static constexpr bool value = false;
 };
 template <class L>
-  requires requires { typename L::layers; }
+  requires Composite<L>
 struct has_trainable_params_impl<L> {
   template <class Child>
   using trains = boost::mp11::mp_bool<has_trainable_params_impl<Child>::value>;
-  static constexpr bool value = boost::mp11::mp_any_of<typename L::layers, trains>::value;
+  static constexpr bool value = boost::mp11::mp_any_of<typename children_of<L>::type, trains>::value;
 };
 template <class L>
 using has_trainable_params = boost::mp11::mp_bool<has_trainable_params_impl<L>::value>;
@@ -76,8 +91,8 @@ struct trainable_leaves_of {
   static constexpr auto get() {
     if constexpr (!has_trainable_params<L>::value)
       return std::array<parameter_range, 0>{};
-    else if constexpr (requires { typename L::layers; })
-      return children_ranges<trainable_leaves_of>(typename L::layers{});
+    else if constexpr (Composite<L>)
+      return children_ranges<trainable_leaves_of>(typename children_of<L>::type{});
     else
       return std::array<parameter_range, 1>{{{0, L::param_count}}};
   }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
@@ -51,6 +52,15 @@ struct spec_name_of<Sequential<Ls...>> {
 template <class... Ls>
 struct spec_name_of<Residual<Ls...>> {
   static std::string get() { return "Residual<" + joined_names<Ls...>() + ">"; }
+};
+
+template <class... Bs>
+struct spec_name_of<Concat<Bs...>> {
+  static std::string get() { return "Concat<" + joined_names<Bs...>() + ">"; }
+};
+template <class... Bs>
+struct spec_name_of<Sum<Bs...>> {
+  static std::string get() { return "Sum<" + joined_names<Bs...>() + ">"; }
 };
 
 template <class... Ls>

@@ -8,7 +8,9 @@
 /// network is written in PyTorch: a Dense<In,Out,Act> is nn.Linear followed, unless Act is
 /// Identity, by the activation's module (so it takes two indices); an Activation, a
 /// LayerNorm, an RMSNorm take one; a nested Sequential or a Residual is one module whose
-/// members are numbered inside it (in PyTorch: a subclass of nn.Sequential). So
+/// members are numbered inside it (in PyTorch: a subclass of nn.Sequential); a Concat or
+/// Sum is one module holding its branches as an nn.ModuleList of nn.Sequential (branch j's
+/// layers are "j.0", "j.1", …); a Frozen layer is named as the layer. So
 /// Sequential<Dense<3,4,ReLU>, Dense<4,2>> has "0.weight", "0.bias", "2.weight", "2.bias".
 /// Dense weights are [Out, In] in the file (nn.Linear's layout) and transposed on the way.
 ///
@@ -60,10 +62,28 @@ constexpr std::size_t torch_module_count<Dense<In, Out, Act>> = std::is_same_v<A
 template <class L>
 constexpr std::size_t torch_module_count<Frozen<L>> = torch_module_count<L>;  // requires_grad=False in PyTorch
 
+// A branch is an nn.Sequential in PyTorch: a Sequential or Residual numbers its own layers
+// in it, any other layer is its only member.
+template <class B>
+struct branch_as_sequential {
+  using type = Sequential<B>;
+};
+template <class B>
+  requires requires { typename B::layers; }
+struct branch_as_sequential<B> {
+  using type = B;
+};
+
 template <class L>
 void append_torch_tensors(std::vector<torch_tensor>& out, const std::string& prefix, std::size_t offset) {
   if constexpr (requires { typename L::frozen_layer; }) {
     append_torch_tensors<typename L::frozen_layer>(out, prefix, offset);
+  } else if constexpr (requires { typename L::branches; }) {  // Concat, Sum: like nn.ModuleList
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<boost::mp11::mp_size<typename L::branches>::value>>([&](auto i) {
+      using Branch = boost::mp11::mp_at_c<typename L::branches, decltype(i)::value>;
+      append_torch_tensors<typename branch_as_sequential<Branch>::type>(out, prefix + std::to_string(decltype(i)::value) + ".",
+                                         offset + L::param_offset[decltype(i)::value]);
+    });
   } else if constexpr (requires { typename L::layers; }) {  // Sequential, Residual
     std::size_t index = 0;
     boost::mp11::mp_for_each<typename L::layers>([&]<class Child>(Child) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -14,6 +15,7 @@
 
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
@@ -116,6 +118,38 @@ struct recorder<Residual<Ls...>> {
     return x + recorder<Sequential<Ls...>>::record(t, params, grads, x);
   }
 };
+
+// Each branch reads x; `Combine` joins two outputs (concat for Concat, + for Sum).
+template <class Spec, class Combine>
+struct branches_recorder {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    std::optional<Var<T>> y;
+    Spec::each_branch([&](auto index) {
+      constexpr std::size_t i = decltype(index)::value;
+      using B = typename Spec::template at<i>;
+      constexpr std::size_t offset = Spec::param_offset[i];
+      const Var<T> branch = recorder<B>::record(t, params.subspan(offset, B::param_count),
+                                                gradient_slice(grads, offset, B::param_count), x);
+      y = y ? Combine{}(*y, branch) : branch;
+    });
+    return *y;
+  }
+};
+
+struct concat_outputs {
+  template <class T>
+  Var<T> operator()(Var<T> a, Var<T> b) const { return concat(a, b); }
+};
+struct add_outputs {
+  template <class T>
+  Var<T> operator()(Var<T> a, Var<T> b) const { return a + b; }
+};
+
+template <class... Bs>
+struct recorder<Concat<Bs...>> : branches_recorder<Concat<Bs...>, concat_outputs> {};
+template <class... Bs>
+struct recorder<Sum<Bs...>> : branches_recorder<Sum<Bs...>, add_outputs> {};
 
 // The loss of one output on the tape.
 template <class T, std::size_t Out>

@@ -1,5 +1,5 @@
 /// @file Defines the operations of staticgrad::tape: affine, +, −, ⊙, activations,
-/// layer_norm, rms_norm, sum and the losses, with their backward passes.
+/// layer_norm, rms_norm, concat, sum and the losses, with their backward passes.
 ///
 /// Every operation works on whole vectors and computes its value when it is recorded.
 /// Shapes are checked at run time: a mismatch throws std::invalid_argument naming the
@@ -138,6 +138,18 @@ Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
                          t.node(x).needs_grad || t.node(gain).needs_grad);  // scratch: 1/rms
   t.scratch_of(id)[0] = staticgrad::detail::rms_norm_forward(t.value_of(t.id(x)), t.value_of(t.id(gain)), n,
                                                              epsilon, t.output_of(id));
+  return t.var(id);
+}
+
+/// The values of x, then those of y, in one vector.
+template <class T>
+Var<T> concat(Var<T> x, Var<T> y) {
+  Tape<T>& t = x.tape();
+  const auto id = t.push({.op = Op::concat, .a = t.id(x), .b = t.id(y)}, x.size() + y.size(), 0,
+                         t.node(x).needs_grad || t.node(y).needs_grad);
+  T* z = t.output_of(id);
+  std::copy_n(t.value_of(t.id(x)), x.size(), z);
+  std::copy_n(t.value_of(t.id(y)), y.size(), z + x.size());
   return t.var(id);
 }
 
@@ -296,6 +308,14 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
       if (T* dx = grad_of(n.a))
         for (std::size_t i = 0; i < nodes_[n.a].size; ++i) dx[i] += dy[0];
       return;
+    case Op::concat: {
+      const std::size_t split = nodes_[n.a].size;
+      if (T* da = grad_of(n.a))
+        for (std::size_t i = 0; i < split; ++i) da[i] += dy[i];
+      if (T* db = grad_of(n.b))
+        for (std::size_t i = split; i < n.size; ++i) db[i - split] += dy[i];
+      return;
+    }
     case Op::mse:
     case Op::half_squared_error: {
       const std::size_t size = nodes_[n.a].size;

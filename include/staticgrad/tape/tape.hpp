@@ -52,6 +52,7 @@ enum class Op : std::uint8_t {
   cross_entropy_probabilities,
   bce_with_logits,
   sum,
+  concat,
 };
 
 /// The tape. Operations run as they are recorded (eagerly, like PyTorch); backward()

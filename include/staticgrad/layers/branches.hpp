@@ -1,0 +1,235 @@
+/// @file Defines staticgrad::Concat<Bs...> and staticgrad::Sum<Bs...>: branches that read
+/// the same input, their outputs concatenated or added. A network becomes a static DAG.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+namespace detail {
+
+template <std::size_t N>
+constexpr std::size_t first_differing(const std::array<std::size_t, N>& sizes) {
+  for (std::size_t i = 1; i < N; ++i)
+    if (sizes[i] != sizes[0]) return i;
+  return N;
+}
+
+/// What is wrong with a set of branches, first problem only (each index is `count` when
+/// there is none): a non-layer, an in_size that differs from the first branch's, and for
+/// Sum an out_size that differs.
+template <bool Added, class... Bs>
+struct branches_report {
+  static constexpr std::size_t count = sizeof...(Bs);
+  static constexpr std::array<std::size_t, count> ins{in_size_of<Bs>()...};
+  static constexpr std::array<std::size_t, count> outs{out_size_of<Bs>()...};
+  static constexpr std::size_t bad_layer = first_false<count>({Layer<Bs>...});
+  static constexpr bool members_valid = (layer_is_valid<Bs>() && ...);
+  static constexpr std::size_t bad_input = first_differing(ins);
+  static constexpr std::size_t bad_output = Added ? first_differing(outs) : count;
+  static constexpr bool valid = bad_layer == count && members_valid && bad_input == count && bad_output == count;
+  static constexpr int problem = bad_layer < count ? 1
+                                 : !members_valid  ? 0
+                                 : bad_input < count ? 2
+                                 : bad_output < count ? 3
+                                                      : 0;
+};
+
+template <class Report, class List, int Problem = Report::problem>
+struct branches_diagnostic {
+  using check = no_problem;
+};
+template <class Report, class List>
+struct branches_diagnostic<Report, List, 1> {
+  using check = check_is_layer<Report::bad_layer, boost::mp11::mp_at_c<List, Report::bad_layer>>;
+};
+template <class Report, class List>
+struct branches_diagnostic<Report, List, 2> {
+  using check = check_branch_input<Report::bad_input, Report::ins[0], Report::ins[Report::bad_input]>;
+};
+template <class Report, class List>
+struct branches_diagnostic<Report, List, 3> {
+  using check = check_sum_output<Report::bad_output, Report::outs[0], Report::outs[Report::bad_output]>;
+};
+
+/// Branches Bs reading one input; `Added`: Sum (outputs added), else Concat (outputs one
+/// after the other). Parameters: each branch's, in order. Cache: each branch's, and for
+/// Sum each branch's output too (Concat's are slices of its own output).
+template <bool Added, class... Bs>
+struct parallel {
+  static_assert(sizeof...(Bs) > 0, "staticgrad::Concat/Sum: needs at least one branch");
+  using report = branches_report<Added, Bs...>;
+  static constexpr bool valid = report::valid;
+  // Instantiating the check reports the problem; see detail/checks.hpp.
+  static_assert(sizeof(typename branches_diagnostic<report, boost::mp11::mp_list<Bs...>>::check) > 0);
+
+  using branches = boost::mp11::mp_list<Bs...>;
+  static constexpr std::size_t count = sizeof...(Bs);
+
+  static constexpr std::size_t in_size = valid ? report::ins[0] : 0;
+  static constexpr std::size_t out_size = !valid ? 0 : Added ? report::outs[0] : (network_sizes<Bs>::out_size + ...);
+  static constexpr std::array<std::size_t, count + 1> param_offset =
+      prefix_sums<count>({network_sizes<Bs>::param_count...});
+  static constexpr std::array<std::size_t, count + 1> cache_offset =
+      prefix_sums<count>({(network_sizes<Bs>::cache_size + (Added ? network_sizes<Bs>::out_size : 0))...});
+  static constexpr std::array<std::size_t, count + 1> out_offset = prefix_sums<count>({network_sizes<Bs>::out_size...});
+  static constexpr std::size_t param_count = param_offset[count];
+  static constexpr std::size_t cache_size = cache_offset[count];
+  static constexpr std::size_t flops = [] {
+    if constexpr (valid) return (Bs::flops + ...) + (Added ? (count - 1) * out_size : 0);
+    else return std::size_t{0};
+  }();
+
+  template <std::size_t I>
+  using at = boost::mp11::mp_at_c<branches, I>;
+
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto params_of(std::span<U, N> params) {
+    return slice<param_offset[I], at<I>::param_count>(params);
+  }
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto cache_of(std::span<U, N> cache) {
+    return slice<cache_offset[I], at<I>::cache_size>(cache);
+  }
+  // Branch I's output: kept in the cache for Sum, a slice of the output for Concat.
+  template <std::size_t I, class U, std::size_t N, class Y>
+  static constexpr auto output_of(std::span<U, N> cache, Y y) {
+    if constexpr (Added) return slice<cache_offset[I] + at<I>::cache_size, out_size>(cache);
+    else return slice<out_offset[I], at<I>::out_size>(y);
+  }
+
+  template <class F>
+  static constexpr void each_branch(F f) {
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>(f);
+  }
+
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
+                              std::span<T, out_size> y) {
+    if constexpr (valid) {
+      std::array<T, Added ? out_size : 0> branch_y;
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        if constexpr (!Added) {
+          at<i>::template infer<T>(params_of<i>(params), x, slice<out_offset[i], at<i>::out_size>(y));
+        } else if constexpr (i == 0) {
+          at<i>::template infer<T>(params_of<i>(params), x, y);
+        } else {
+          at<i>::template infer<T>(params_of<i>(params), x, std::span<T, out_size>(branch_y));
+          for (std::size_t k = 0; k < out_size; ++k) y[k] += branch_y[k];
+        }
+      });
+    }
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
+                                std::span<const T, in_size> x, std::span<T, out_size> y) {
+    if constexpr (valid) {
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        at<i>::template forward<T>(params_of<i>(params), cache_of<i>(cache), x, output_of<i>(cache, y));
+      });
+      if constexpr (Added) {
+        std::fill(y.begin(), y.end(), T{0});
+        each_branch([&](auto index) {
+          const auto branch_y = output_of<decltype(index)::value>(cache, y);
+          for (std::size_t k = 0; k < out_size; ++k) y[k] += branch_y[k];
+        });
+      }
+    }
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, cache_size> cache,
+                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
+                                 std::span<const T, out_size> dy, std::span<T, param_count> dparams,
+                                 std::span<T, in_size> dx) {
+    if constexpr (valid) {
+      std::array<T, in_size> branch_dx;  // the first branch writes dx, the others add theirs
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        const auto d_out = [&] {
+          if constexpr (Added) return dy;
+          else return slice<out_offset[i], at<i>::out_size>(dy);
+        }();
+        const auto dx_i = i == 0 ? dx : std::span<T, in_size>(branch_dx);
+        at<i>::template backward<Mode, T>(params_of<i>(params), cache_of<i>(cache), x, output_of<i>(cache, y),
+                                          d_out, params_of<i>(dparams), dx_i);
+        if constexpr (i > 0 && Mode.input_grad)
+          for (std::size_t k = 0; k < in_size; ++k) dx[k] += branch_dx[k];
+      });
+    }
+  }
+
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    if constexpr (valid) {
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        at<i>::template initialize<T>(params_of<i>(params), rng, scheme);
+      });
+    }
+  }
+};
+
+/// `layer<I>()` is a view of branch I.
+template <class Spec, class T>
+class branches_view : public view_base<Spec, T> {
+ public:
+  using view_base<Spec, T>::view_base;
+
+  /// A view of branch I's parameters.
+  template <std::size_t I>
+  constexpr auto layer() const {
+    static_assert(I < Spec::count, "staticgrad: layer<I>(): I is past the last branch");
+    constexpr std::size_t index = I < Spec::count ? I : 0;  // no follow-up errors
+    using B = typename Spec::template at<index>;
+    return LayerView<B, T>(Spec::template params_of<index>(this->params_));
+  }
+};
+
+}  // namespace detail
+
+/// Branches that all read the input x; the output is their outputs one after the other:
+/// y = [B_0(x), B_1(x), …]. Each branch is a layer or a Sequential; all must take the same
+/// in_size (checked: the diagnostic names `check_branch_input<branch, first in, this in>`).
+/// Parameters, in the flat order: each branch's.
+/// @tparam Bs the branches
+template <class... Bs>
+struct Concat : detail::parallel<false, Bs...> {};
+
+/// Branches that all read the input x; the output is the sum of their outputs:
+/// y = B_0(x) + B_1(x) + …. All must take the same in_size and give the same out_size
+/// (checked: `check_branch_input<…>`, `check_sum_output<branch, first out, this out>`).
+/// Parameters, in the flat order: each branch's.
+/// @tparam Bs the branches
+template <class... Bs>
+struct Sum : detail::parallel<true, Bs...> {};
+
+template <class... Bs, class T>
+class LayerView<Concat<Bs...>, T> : public detail::branches_view<Concat<Bs...>, T> {
+ public:
+  using detail::branches_view<Concat<Bs...>, T>::branches_view;
+};
+
+template <class... Bs, class T>
+class LayerView<Sum<Bs...>, T> : public detail::branches_view<Sum<Bs...>, T> {
+ public:
+  using detail::branches_view<Sum<Bs...>, T>::branches_view;
+};
+
+}  // namespace staticgrad
