@@ -4,7 +4,9 @@
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/custom_activation.hpp>
 #include <staticgrad/diagnostics.hpp>
+#include <staticgrad/dual.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/io/binary.hpp>
 #include <staticgrad/io/header.hpp>

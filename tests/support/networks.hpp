@@ -84,6 +84,23 @@ using NestedBranchesCase =
                         sg::Residual<sg::Sum<sg::Concat<sg::Dense<4, 2>, sg::Dense<4, 2, sg::Tanh>>, sg::Dense<4, 4, sg::LeakyReLU>>>,
                         sg::Dense<4, 1>>,
          sg::HalfSquaredError>;
+// A custom activation: only the function is written; its derivative comes from dual numbers.
+struct Swish {
+  template <class X>
+  X operator()(X x) const {
+    using std::exp;
+    return x / (1 + exp(-x));
+  }
+};
+struct Bumpy {  // smooth, with every Dual function in it
+  template <class X>
+  X operator()(X x) const {
+    using std::atan, std::cos, std::erf, std::log1p, std::sin, std::sqrt, std::tanh;
+    return sin(x) * cos(x / 2) + tanh(x) * erf(x) + log1p(x * x) - atan(x) + sqrt(1 + x * x) / 4;
+  }
+};
+using CustomActivationCase =
+    Case<sg::Sequential<sg::Dense<3, 4, Swish>, sg::Activation<Bumpy, 4>, sg::Dense<4, 2, Bumpy>>, sg::MSE>;
 using FrozenLastCase = Case<sg::Sequential<sg::Dense<2, 3, sg::Sigmoid>, sg::Frozen<sg::Dense<3, 2>>>,
                             sg::HalfSquaredError>;
 
@@ -113,6 +130,7 @@ TYPE_TO_STRING_AS("Frozen last layer", sgtest::FrozenLastCase);
 TYPE_TO_STRING_AS("Concat of a layer, a chain and an activation", sgtest::ConcatCase);
 TYPE_TO_STRING_AS("Sum with a frozen branch", sgtest::SumCase);
 TYPE_TO_STRING_AS("Concat in Sum in Residual", sgtest::NestedBranchesCase);
+TYPE_TO_STRING_AS("custom activations (dual numbers)", sgtest::CustomActivationCase);
 
 
 namespace sgtest {
@@ -123,5 +141,5 @@ using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, 
                             SoftplusCase, LayerNormCase, RMSNormCase,
                             ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
                             IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase,
-                            ConcatCase, SumCase, NestedBranchesCase>;
+                            ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase>;
 }  // namespace sgtest

@@ -26,12 +26,12 @@ std::string joined_names();
 template <std::size_t In, std::size_t Out, class Act>
 struct spec_name_of<Dense<In, Out, Act>> {
   static std::string get() {
-    return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + "," + std::string(Act::name) + ">";
+    return "Dense<" + std::to_string(In) + "," + std::to_string(Out) + "," + std::string(Dense<In, Out, Act>::activation::name) + ">";
   }
 };
 template <class Act, std::size_t N>
 struct spec_name_of<Activation<Act, N>> {
-  static std::string get() { return "Activation<" + std::string(Act::name) + "," + std::to_string(N) + ">"; }
+  static std::string get() { return "Activation<" + std::string(Activation<Act, N>::activation::name) + "," + std::to_string(N) + ">"; }
 };
 template <std::size_t N>
 struct spec_name_of<LayerNorm<N>> {

@@ -13,28 +13,10 @@
 #include <type_traits>
 
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/detail/type_name.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
-
-namespace detail {
-// The spec string as C++: every name qualified with staticgrad::.
-inline std::string qualified_spec(const std::string& spec) {
-  std::string out;
-  for (std::size_t i = 0; i < spec.size();) {
-    if (std::isalpha(static_cast<unsigned char>(spec[i]))) {
-      std::size_t end = i;
-      while (end < spec.size() && std::isalnum(static_cast<unsigned char>(spec[end]))) ++end;
-      out += "staticgrad::";
-      out.append(spec, i, end - i);
-      i = end;
-    } else {
-      out += spec[i++];
-    }
-  }
-  return out;
-}
-}  // namespace detail
 
 /// Writes a header that defines, in `namespace name`: `network` (the network's type),
 /// `scalar`, `parameters` (a constexpr std::array, hexadecimal floating literals, so every
@@ -52,7 +34,7 @@ void emit_header(const Model<Net, T>& model, const std::string& name, std::ostre
   const std::string spec = detail::spec_name<Net>();
   os << "// Written by staticgrad::emit_header: the parameters of\n// " << spec
      << "\n#pragma once\n\n#include <array>\n\n#include <staticgrad/staticgrad.hpp>\n\nnamespace " << name
-     << " {\n\nusing network = " << detail::qualified_spec(spec) << ";\nusing scalar = " << scalar
+     << " {\n\nusing network = " << detail::full_type_name<Net>() << ";\nusing scalar = " << scalar
      << ";\n\ninline constexpr std::array<scalar, " << param_count<Net> << "> parameters{\n";
   std::ostringstream values;
   values << std::hexfloat;

@@ -6,18 +6,25 @@
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/custom_activation.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
 
 /// y = φ(x) element-wise, as a layer without parameters.
-/// @tparam Act the activation φ
+/// @tparam Act the activation φ: an activation type, or a generic function whose
+///             derivative is derived (custom_activation.hpp)
 /// @tparam N   the number of inputs and outputs
-template <ActivationFunction Act, std::size_t N>
+template <class Act, std::size_t N>
 struct Activation {
+  // Instantiating the check reports a bad activation; see detail/checks.hpp.
+  static_assert(sizeof(detail::check_activation<Act>) > 0);
+  /// False when Act is not an activation (the error names it).
+  static constexpr bool valid = ActivationLike<Act>;
   static_assert(N > 0, "staticgrad::Activation: N must be positive");
 
-  using activation = Act;
+  /// The activation (a generic function F becomes Derived<F>).
+  using activation = detail::activation_t<Act>;
   static constexpr std::size_t in_size = N;
   static constexpr std::size_t out_size = N;
   static constexpr std::size_t param_count = 0;
@@ -27,7 +34,7 @@ struct Activation {
   template <class T>
   static constexpr void infer(std::span<const T, 0>, std::span<const T, N> x, std::span<T, N> y) {
     for (std::size_t i = 0; i < N; ++i) y[i] = x[i];
-    detail::apply_activation<Act>(y);
+    detail::apply_activation<activation>(y);
   }
 
   template <class T>
@@ -41,10 +48,10 @@ struct Activation {
                                  std::span<const T, N> x, std::span<const T, N> y,
                                  std::span<const T, N> dy, std::span<T, 0>, std::span<T, N> dx) {
     if constexpr (Mode.input_grad) {
-      if constexpr (Act::derivative_from_output)
-        detail::activation_backward<Act, T, N>(y.data(), dy.data(), dx.data());
+      if constexpr (activation::derivative_from_output)
+        detail::activation_backward<activation, T, N>(y.data(), dy.data(), dx.data());
       else
-        detail::activation_backward<Act, T, N>(x.data(), dy.data(), dx.data());
+        detail::activation_backward<activation, T, N>(x.data(), dy.data(), dx.data());
     }
   }
 

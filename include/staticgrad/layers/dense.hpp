@@ -11,6 +11,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/custom_activation.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
@@ -22,17 +23,23 @@ namespace staticgrad {
 /// z only when φ's derivative cannot be computed from the output.
 /// @tparam In  number of inputs
 /// @tparam Out number of outputs
-/// @tparam Act the activation φ applied to Wx + b
-template <std::size_t In, std::size_t Out, ActivationFunction Act = Identity>
+/// @tparam Act the activation φ applied to Wx + b: an activation type, or a generic
+///             function whose derivative is derived (custom_activation.hpp)
+template <std::size_t In, std::size_t Out, class Act = Identity>
 struct Dense {
+  // Instantiating the check reports a bad activation; see detail/checks.hpp.
+  static_assert(sizeof(detail::check_activation<Act>) > 0);
+  /// False when Act is not an activation (the error names it).
+  static constexpr bool valid = ActivationLike<Act>;
   static_assert(In > 0 && Out > 0, "staticgrad::Dense: In and Out must be positive");
 
-  using activation = Act;
+  /// The activation (a generic function F becomes Derived<F>).
+  using activation = detail::activation_t<Act>;
   static constexpr std::size_t in_size = In;
   static constexpr std::size_t out_size = Out;
   static constexpr std::size_t weight_count = In * Out;
   static constexpr std::size_t param_count = weight_count + Out;
-  static constexpr std::size_t cache_size = Act::derivative_from_output ? 0 : Out;
+  static constexpr std::size_t cache_size = activation::derivative_from_output ? 0 : Out;
   /// Forward FLOPs: a multiply and an add per weight, one operation per activation.
   static constexpr std::size_t flops = 2 * In * Out + (std::is_same_v<Act, Identity> ? 0 : Out);
 
@@ -40,7 +47,7 @@ struct Dense {
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, In> x,
                               std::span<T, Out> y) {
     detail::affine<T, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
-    detail::apply_activation<Act>(y);
+    detail::apply_activation<activation>(y);
   }
 
   template <class T>
@@ -53,7 +60,7 @@ struct Dense {
     std::array<T, Out> z;
     detail::affine<T, In, Out>(params.data(), biases(params).data(), x.data(), z.data());
     if constexpr (cache_size > 0) std::copy(z.begin(), z.end(), cache.begin());
-    detail::apply_activation<Act>(std::span<T, Out>(z));
+    detail::apply_activation<activation>(std::span<T, Out>(z));
     std::copy(z.begin(), z.end(), y.begin());
   }
 
@@ -68,10 +75,10 @@ struct Dense {
       affine_backward<Mode, T>(params, x, dy, dparams, dx);
     } else {
       std::array<T, Out> dz;
-      if constexpr (Act::derivative_from_output)
-        detail::activation_backward<Act, T, Out>(y.data(), dy.data(), dz.data());
+      if constexpr (activation::derivative_from_output)
+        detail::activation_backward<activation, T, Out>(y.data(), dy.data(), dz.data());
       else
-        detail::activation_backward<Act, T, Out>(cache.data(), dy.data(), dz.data());
+        detail::activation_backward<activation, T, Out>(cache.data(), dy.data(), dz.data());
       affine_backward<Mode, T>(params, x, dz, dparams, dx);
     }
   }
@@ -81,7 +88,7 @@ struct Dense {
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
     if constexpr (std::is_same_v<Scheme, init::Default>) {
-      initialize<T>(params, rng, typename Act::default_init{});
+      initialize<T>(params, rng, typename activation::default_init{});
     } else {
       for (auto& w : weights(params)) w = static_cast<T>(scheme.sample(rng, In, Out));
       for (auto& b : biases(params)) b = T{0};

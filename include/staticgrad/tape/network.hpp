@@ -57,7 +57,7 @@ struct recorder<Dense<In, Out, Act>> {
     const auto b = parameter(t, params, grads, In * Out, Out);
     const auto z = affine(w, b, x);
     if constexpr (std::is_same_v<Act, Identity>) return z;
-    else return activation<Act>(z);
+    else return activation<typename Dense<In, Out, Act>::activation>(z);
   }
 };
 
@@ -65,7 +65,7 @@ template <class Act, std::size_t N>
 struct recorder<Activation<Act, N>> {
   template <class T>
   static Var<T> record(Tape<T>&, std::span<const T>, std::span<T>, Var<T> x) {
-    return activation<Act>(x);
+    return activation<typename Activation<Act, N>::activation>(x);
   }
 };
 
