@@ -1,10 +1,12 @@
 // Proves that inference, value_and_grad (single and batch) and the backward pass never
 // touch the heap: global operator new is replaced by one that counts its calls.
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdlib>
 #include <memory>
 #include <new>
+#include <ratio>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -50,6 +52,35 @@ TEST_CASE("no heap: inference and value_and_grad allocate nothing") {
   sink += sg::value_and_grad(*model, sg::BCEWithLogits{}, x, y, *grads);
   CHECK(allocations == before);
   CHECK(sink == sink);  // keeps the calls from being optimized away; false only for NaN
+}
+
+namespace {
+struct Swish {
+  template <class X>
+  X operator()(X x) const {
+    using std::exp;
+    return x / (1 + exp(-x));
+  }
+};
+}  // namespace
+
+TEST_CASE("no heap: Dropout, Frozen, branches and custom activations allocate nothing") {
+  using Net = sg::Sequential<sg::Frozen<sg::Dense<4, 8, sg::Tanh>>, sg::Dropout<8, std::ratio<1, 10>>,
+                             sg::Sum<sg::Dense<8, 6, Swish>, sg::Concat<sg::Dense<8, 3>, sg::Dense<8, 3, sg::ReLU>>>,
+                             sg::Dense<6, 2>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(42);
+  auto grads = std::make_unique<sg::Gradients<Net, float>>();
+  const std::array<float, 4> x{1, 2, 3, 4};
+  const std::array<float, 2> y{0, 1};
+  const std::vector<std::array<float, 4>> xs(16, x);
+  const std::vector<std::array<float, 2>> ys(16, y);
+
+  const std::size_t before = allocations;
+  float sink = (*model)(x)[0];
+  sink += sg::value_and_grad(*model, sg::MSE{}, x, y, sg::Training{1, 2}).loss;
+  sink += sg::value_and_grad(*model, sg::MSE{}, xs, ys, *grads, sg::Training{1, 3});
+  CHECK(allocations == before);
+  CHECK(sink == sink);
 }
 
 TEST_CASE("no heap: optimizer steps and clipping allocate nothing") {

@@ -127,6 +127,7 @@ struct GradcheckOptions {
   double step = 1e-5;        ///< central differences: (L(θ + h) − L(θ − h)) / 2h
   double tolerance = 1e-6;   ///< the largest relative error that passes
   double floor = 1e-3;       ///< relative error = |a − n| / max(|a|, |n|, floor)
+  Training training{};       ///< the Dropout masks, the same for every evaluation
 };
 
 /// The worst disagreement between the generated gradient and finite differences.
@@ -174,7 +175,7 @@ GradcheckReport<Net> gradcheck(const Model<Net, T>& model, const Loss& loss, con
   const auto xs = detail::in_double(x);
   const auto targets = detail::in_double(target);
   auto grads = std::make_unique<Gradients<Net, double>>();
-  value_and_grad(*twin, loss, xs, targets, *grads);
+  value_and_grad(*twin, loss, xs, targets, *grads, options.training);
   auto scratch = std::make_unique<Gradients<Net, double>>();
 
   GradcheckReport<Net> report;
@@ -185,9 +186,9 @@ GradcheckReport<Net> gradcheck(const Model<Net, T>& model, const Loss& loss, con
       if (!detail::trains<Net>(i)) continue;  // Frozen: no gradient by definition
       const double saved = twin->flat()[i];
       twin->flat()[i] = saved + options.step;
-      const double up = value_and_grad(*twin, loss, xs, targets, *scratch);
+      const double up = value_and_grad(*twin, loss, xs, targets, *scratch, options.training);
       twin->flat()[i] = saved - options.step;
-      const double down = value_and_grad(*twin, loss, xs, targets, *scratch);
+      const double down = value_and_grad(*twin, loss, xs, targets, *scratch, options.training);
       twin->flat()[i] = saved;
       const double numeric = (up - down) / (2 * options.step);
       const double analytic = grads->flat()[i];

@@ -15,6 +15,7 @@
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
@@ -250,6 +251,15 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
   }
 }
 
+// value_and_grad_into with `training` as the thread's key for the Dropout masks (not
+// constexpr: the key lives in a thread_local).
+template <class Net, class T, class Loss, class X, class Y>
+T value_and_grad_training(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
+                          Gradients<Net, T>& grads, Training training) {
+  const training_scope scope(training);
+  return value_and_grad_into(model, loss, x, target, grads);
+}
+
 }  // namespace detail
 
 /// The loss of `model` on (x, target) and its gradient with respect to every parameter,
@@ -262,12 +272,9 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
 template <class Net, class T, class Loss, class X, class Y>
 constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss,
                                                   const X& x, const Y& target) {
-  auto result = detail::gradients_access::fresh_result<Net, T>();
-  for (const auto run : detail::frozen_ranges<Net>())  // never written by the backward pass
-    std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
-  if constexpr (detail::ValidLayer<Net>)
-    result.loss = detail::value_and_grad_into(model, loss, x, target, result.grads);
-  return result;
+  static_assert(!detail::is_stochastic<Net>, "staticgrad::value_and_grad: this network has Dropout: pass "
+                                             "staticgrad::Training{seed, step}, the key of its masks");
+  return value_and_grad(model, loss, x, target, Training{});
 }
 
 /// As value_and_grad above, but writes the gradient into the caller's `grads` (which may
@@ -275,10 +282,35 @@ constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, co
 template <class Net, class T, class Loss, class X, class Y>
 constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
                            const Y& target, Gradients<Net, T>& grads) {
-  if constexpr (detail::ValidLayer<Net>)
-    return detail::value_and_grad_into(model, loss, x, target, grads);
-  else
+  static_assert(!detail::is_stochastic<Net>, "staticgrad::value_and_grad: this network has Dropout: pass "
+                                             "staticgrad::Training{seed, step}, the key of its masks");
+  return value_and_grad(model, loss, x, target, grads, Training{});
+}
+
+/// value_and_grad for a training step whose Dropout masks are keyed by `training` (the same
+/// key, the same masks). Networks without Dropout ignore it, so generic code can always
+/// pass one.
+template <class Net, class T, class Loss, class X, class Y>
+constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
+                           Gradients<Net, T>& grads, Training training) {
+  if constexpr (!detail::ValidLayer<Net>) {
     return T{};
+  } else if constexpr (detail::is_stochastic<Net>) {
+    return detail::value_and_grad_training(model, loss, x, target, grads, training);
+  } else {
+    return detail::value_and_grad_into(model, loss, x, target, grads);
+  }
+}
+
+/// As above, returning {loss, grads}.
+template <class Net, class T, class Loss, class X, class Y>
+constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
+                                                  const Y& target, Training training) {
+  auto result = detail::gradients_access::fresh_result<Net, T>();
+  for (const auto run : detail::frozen_ranges<Net>())  // never written by the backward pass
+    std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
+  result.loss = value_and_grad(model, loss, x, target, result.grads, training);
+  return result;
 }
 
 }  // namespace staticgrad

@@ -4,6 +4,7 @@
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/custom_activation.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/dual.hpp>
@@ -13,6 +14,7 @@
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>

@@ -65,7 +65,7 @@ struct keep_training {
 /// callback may also return nothing), training stops. Returns the loss of every step.
 ///
 /// inputs and targets are contiguous ranges of the same length, as value_and_grad takes
-/// for a batch. Everything fit needs is allocated before the first step: a step allocates
+/// for a batch. Dropout masks are keyed by Training{options.seed, step}. Everything fit needs is allocated before the first step: a step allocates
 /// nothing.
 template <class Net, class T, class Optimizer, class Loss, class Inputs, class Targets,
           class Callback = detail::keep_training>
@@ -100,8 +100,8 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
         batch_targets[s] = std::ranges::data(targets)[order[first + s]];
       }
       const T batch_loss =
-          value_and_grad(model, loss, std::span(batch_inputs.data(), size),
-                         std::span(batch_targets.data(), size), *grads);
+          value_and_grad(model, loss, std::span(batch_inputs.data(), size), std::span(batch_targets.data(), size),
+                         *grads, Training{options.seed, history.size()});
       info.grad_norms = grad_norms(*grads);
       if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
       optimizer.step(model, *grads);

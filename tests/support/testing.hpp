@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <span>
 
 #include <staticgrad/staticgrad.hpp>
@@ -17,9 +18,12 @@ namespace sgtest {
 
 namespace sg = staticgrad;
 
-/// FNV-1a over the bytes of a model's parameters: equal fingerprints, equal bits.
-template <class Net, class T>
-std::uint64_t fingerprint(const sg::Model<Net, T>& model) {
+/// FNV-1a over the bytes of a model's parameters (or gradients): equal fingerprints,
+/// equal bits.
+template <class Params>
+  requires requires(const Params& p) { p.flat(); }
+std::uint64_t fingerprint(const Params& model) {
+  using T = std::remove_cvref_t<decltype(model.flat()[0])>;
   std::uint64_t hash = 14695981039346656037ull;
   for (T value : model.flat()) {
     unsigned char bytes[sizeof(T)];

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include <staticgrad/core/concepts.hpp>
 
@@ -37,6 +38,13 @@ struct check_layer_link {
   static_assert(PreviousOut == ThisIn,
                 "staticgrad::Sequential: a layer's in_size differs from the previous layer's "
                 "out_size (see check_layer_link<layer index, previous out_size, this in_size>)");
+};
+
+template <std::intmax_t Num, std::intmax_t Den>
+struct check_dropout_rate {
+  static_assert(Num >= 0 && Num < Den,
+                "staticgrad::Dropout<N, P>: the rate P (a std::ratio) must be in [0, 1) "
+                "(see check_dropout_rate<numerator, denominator>)");
 };
 
 template <std::size_t BranchIndex, std::size_t FirstIn, std::size_t ThisIn>

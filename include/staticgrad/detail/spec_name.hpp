@@ -8,6 +8,7 @@
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
@@ -40,6 +41,12 @@ struct spec_name_of<LayerNorm<N>> {
 template <std::size_t N>
 struct spec_name_of<RMSNorm<N>> {
   static std::string get() { return "RMSNorm<" + std::to_string(N) + ">"; }
+};
+template <std::size_t N, class P>
+struct spec_name_of<Dropout<N, P>> {
+  static std::string get() {
+    return "Dropout<" + std::to_string(N) + "," + std::to_string(P::num) + "/" + std::to_string(P::den) + ">";
+  }
 };
 template <class L>
 struct spec_name_of<Frozen<L>> {

@@ -13,6 +13,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/init.hpp>
@@ -77,6 +78,7 @@ struct parallel {
   static_assert(sizeof(typename branches_diagnostic<report, boost::mp11::mp_list<Bs...>>::check) > 0);
 
   using branches = boost::mp11::mp_list<Bs...>;
+  static constexpr bool stochastic = (is_stochastic<Bs> || ...);
   static constexpr std::size_t count = sizeof...(Bs);
 
   static constexpr std::size_t in_size = valid ? report::ins[0] : 0;

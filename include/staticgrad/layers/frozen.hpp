@@ -6,6 +6,7 @@
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/init.hpp>
@@ -29,6 +30,7 @@ struct Frozen {
   static constexpr bool valid = detail::ValidLayer<L>;
 
   using frozen_layer = L;
+  static constexpr bool stochastic = detail::is_stochastic<L>;  // freezing stops parameters, not noise
   static constexpr std::size_t in_size = detail::network_sizes<L>::in_size;
   static constexpr std::size_t out_size = detail::network_sizes<L>::out_size;
   static constexpr std::size_t param_count = detail::network_sizes<L>::param_count;

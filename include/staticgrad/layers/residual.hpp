@@ -23,6 +23,7 @@ struct Residual {
   using body = Sequential<Ls...>;
   /// The body's layers (as Sequential's: model.layer<I>() reaches them the same way).
   using layers = typename body::layers;
+  static constexpr bool stochastic = body::stochastic;
   /// False when a shape check failed (the error names it); the members are then empty.
   static constexpr bool valid = body::valid && body::in_size == body::out_size;
   // Instantiating the check reports the problem; see detail/checks.hpp.

@@ -11,6 +11,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/init.hpp>
@@ -68,6 +69,8 @@ struct Sequential {
 
  public:
   using layers = list;
+  /// Whether a layer draws random numbers in training (Dropout).
+  static constexpr bool stochastic = (detail::is_stochastic<Ls> || ...);
   static constexpr std::size_t in_size = layout::in_size;
   static constexpr std::size_t out_size = layout::out_size;
   static constexpr std::size_t param_count = layout::param_count;

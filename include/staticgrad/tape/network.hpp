@@ -17,6 +17,7 @@
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/dense.hpp>
+#include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
@@ -83,6 +84,18 @@ struct recorder<RMSNorm<N>> {
   template <class T>
   static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
     return rms_norm(x, parameter(t, params, grads, 0, N), static_cast<T>(RMSNorm<N>::epsilon));
+  }
+};
+
+// In training, x ⊙ the mask the generated engine draws for the same call; else x.
+template <std::size_t N, class P>
+struct recorder<Dropout<N, P>> {
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T>, std::span<T>, Var<T> x) {
+    if (!staticgrad::detail::current_training.training) return x;
+    std::array<T, N> mask;
+    Dropout<N, P>::draw_mask(std::span<T, N>(mask));
+    return x * t.input(std::span<const T>(mask));
   }
 };
 
@@ -206,14 +219,19 @@ std::array<T, Net::out_size> infer(Tape<T>& t, const Model<Net, T>& model, const
   return out;
 }
 
-/// As staticgrad::value_and_grad (same arguments: one sample or a batch), but computed by
-/// recording `t` and walking it backwards; writes the gradient into `grads` and returns
-/// the loss.
+/// As staticgrad::value_and_grad (same arguments: one sample or a batch, and a Training key
+/// for a network with Dropout, which then draws the generated engine's masks), but computed
+/// by recording `t` and walking it backwards; writes the gradient into `grads` and returns
+/// the loss. Throws std::invalid_argument for a network with Dropout and no key.
 template <class Net, class T, class Loss, class X, class Y>
 T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const X& x,
-                 const Y& target, Gradients<Net, T>& grads) {
+                 const Y& target, Gradients<Net, T>& grads, std::optional<Training> training = {}) {
   namespace sd = staticgrad::detail;
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  if (sd::is_stochastic<Net> && !training)
+    Tape<T>::fail("value_and_grad", "this network has Dropout: pass staticgrad::Training{seed, step}");
+  std::optional<sd::training_scope> scope;
+  if (sd::is_stochastic<Net>) scope.emplace(*training);
   std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
   if constexpr (sd::FixedVector<X>) {
     return detail::sample_value_and_grad<Net>(t, model.flat(), loss,
@@ -237,17 +255,17 @@ T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const
 /// the same result, so that switching engines is one word.
 template <class Net, class T, class Loss, class X, class Y>
 LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
-                                        const Y& target) {
+                                        const Y& target, std::optional<Training> training = {}) {
   auto result = staticgrad::detail::gradients_access::fresh_result<Net, T>();
-  result.loss = value_and_grad(detail::thread_tape<T>(), model, loss, x, target, result.grads);
+  result.loss = value_and_grad(detail::thread_tape<T>(), model, loss, x, target, result.grads, training);
   return result;
 }
 
 /// As above, writing into the caller's gradients.
 template <class Net, class T, class Loss, class X, class Y>
 T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
-                 Gradients<Net, T>& grads) {
-  return value_and_grad(detail::thread_tape<T>(), model, loss, x, target, grads);
+                 Gradients<Net, T>& grads, std::optional<Training> training = {}) {
+  return value_and_grad(detail::thread_tape<T>(), model, loss, x, target, grads, training);
 }
 
 }  // namespace staticgrad::tape
