@@ -80,6 +80,22 @@ const std::map<std::string, Check> networks = {
      check_case<sg::Sequential<sg::LayerNorm<8>, sg::Dense<8, 32, sg::GELU>,
                                sg::Residual<sg::Dense<32, 32, sg::Tanh>>, sg::Dense<32, 3>>,
                 sg::MSE>},
+    // PyTorch: requires_grad_(False) on the frozen modules (their gradients compare as zeros).
+    {"frozen", check_case<sg::Sequential<sg::Dense<3, 4, sg::Tanh>,
+                                         sg::Frozen<sg::Sequential<sg::Dense<4, 4, sg::SiLU>, sg::LayerNorm<4>>>,
+                                         sg::Dense<4, 2>>,
+                          sg::MSE>},
+    // PyTorch: tools/make_golden.py's LoRALinear, the base Linear frozen.
+    {"lora", check_case<sg::Sequential<sg::LoRA<sg::Dense<3, 5, sg::Tanh>, 2, 4>,
+                                       sg::Residual<sg::LoRA<sg::Dense<5, 5, sg::GELU>, 3, 3>>,
+                                       sg::LoRA<sg::Dense<5, 2>, 1, 2>>,
+                        sg::MSE>},
+    // PyTorch: torch.cat of the branches' outputs, and their sum.
+    {"concat_sum",
+     check_case<sg::Sequential<sg::Dense<3, 4, sg::Tanh>,
+                               sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Sequential<sg::Dense<4, 3, sg::ReLU>, sg::Dense<3, 3>>>,
+                               sg::Sum<sg::Dense<5, 3, sg::Sigmoid>, sg::Dense<5, 3>>, sg::Dense<3, 2>>,
+                sg::SoftmaxCrossEntropy>},
 };
 
 }  // namespace

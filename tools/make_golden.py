@@ -43,6 +43,34 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
 
 
+class LoRALinear(nn.Module):
+    """act(base(x) + (alpha / rank) * B(A(x))) with the base Linear frozen (Hu et al., 2021)."""
+
+    def __init__(self, n_in, n_out, act, rank, alpha):
+        super().__init__()
+        self.base = nn.Linear(n_in, n_out).requires_grad_(False)
+        self.lora_A = nn.Parameter(torch.zeros(rank, n_in))
+        self.lora_B = nn.Parameter(torch.zeros(n_out, rank))
+        self.scale = alpha / rank
+        self.act = ACTIVATIONS[act]()
+
+    def forward(self, x):
+        return self.act(self.base(x) + self.scale * (x @ self.lora_A.t()) @ self.lora_B.t())
+
+
+class Branches(nn.Module):
+    """Each branch reads x; the outputs are concatenated or added."""
+
+    def __init__(self, branches, combine):
+        super().__init__()
+        self.branches = nn.ModuleList(branches)
+        self.combine = combine
+
+    def forward(self, x):
+        outputs = [branch(x) for branch in self.branches]
+        return torch.cat(outputs, dim=-1) if self.combine == "concat" else sum(outputs)
+
+
 class Residual(nn.Module):
     def __init__(self, body):
         super().__init__()
@@ -67,12 +95,23 @@ def build(spec):
         return norm, [("", norm.weight)]
     if kind == "act":
         return ACTIVATIONS[spec[1]](), []
-    if kind in ("seq", "res"):
+    if kind == "frozen":
+        module, params = build(spec[1])
+        for _, p in params:
+            p.requires_grad_(False)
+        return module, params
+    if kind == "lora":
+        _, n_in, n_out, act, rank, alpha = spec
+        layer = LoRALinear(n_in, n_out, act, rank, alpha)
+        return layer, [("T", layer.base.weight), ("", layer.base.bias), ("T", layer.lora_A), ("T", layer.lora_B)]
+    if kind in ("concat", "sum", "seq", "res"):
         modules, params = [], []
         for child in spec[1]:
             module, child_params = build(child)
             modules.append(module)
             params += child_params
+        if kind in ("concat", "sum"):
+            return Branches(modules, kind), params
         body = nn.Sequential(*modules)
         return (body if kind == "seq" else Residual(body)), params
     raise ValueError(kind)
@@ -82,6 +121,8 @@ def flat(params, attr="data"):
     parts = []
     for layout, p in params:
         t = getattr(p, attr)
+        if t is None:  # a frozen parameter has no gradient: staticgrad's slice holds zeros
+            t = torch.zeros_like(p)
         parts.append((t.t() if layout == "T" else t).reshape(-1))
     return torch.cat(parts)
 
@@ -199,8 +240,22 @@ def main():
         make_case("nested", nested, "MSE", 2, 1, 4, "vector", generator),
         make_case("issue_example", issue_example, "MSE", 8, 3, 4, "vector", generator),
     ]
+    optimizer_cases = [optimizer_case(name, generator) for name in OPTIMIZER_CASES]
+    # Added later, drawn after the cases above so that those keep their values.
+    cases += [
+        make_case("frozen", ("seq", [dense(3, 4, "Tanh"), ("frozen", ("seq", [dense(4, 4, "SiLU"), ("layernorm", 4)])),
+                                     dense(4, 2)]),
+                  "MSE", 3, 2, 3, "vector", generator),
+        make_case("lora", ("seq", [("lora", 3, 5, "Tanh", 2, 4), ("res", [("lora", 5, 5, "GELU", 3, 3)]),
+                                   ("lora", 5, 2, "Identity", 1, 2)]),
+                  "MSE", 3, 2, 3, "vector", generator),
+        make_case("concat_sum", ("seq", [dense(3, 4, "Tanh"),
+                                         ("concat", [dense(4, 2, "SiLU"), ("seq", [dense(4, 3, "ReLU"), dense(3, 3)])]),
+                                         ("sum", [dense(5, 3, "Sigmoid"), dense(5, 3)]), dense(3, 2)]),
+                  "SoftmaxCrossEntropy", 3, 2, 3, "class", generator),
+    ]
     write("golden.txt", cases)
-    write("optimizers.txt", [optimizer_case(name, generator) for name in OPTIMIZER_CASES])
+    write("optimizers.txt", optimizer_cases)
 
 
 if __name__ == "__main__":

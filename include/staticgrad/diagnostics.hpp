@@ -25,6 +25,14 @@
 
 namespace staticgrad {
 
+/// How many of Net's parameters train: all but Frozen layers' and LoRA layers' base weights.
+template <class Net>
+inline constexpr std::size_t trainable_param_count = [] {
+  std::size_t count = 0;
+  for (const auto run : detail::trainable_ranges<Net>()) count += run.size;
+  return count;
+}();
+
 /// How many layers of Net own parameters (the length of grad_norms' result).
 template <class Net>
 inline constexpr std::size_t parameter_layer_count = detail::parameter_layers<Net>().size();

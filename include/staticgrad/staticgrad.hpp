@@ -16,10 +16,12 @@
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
+#include <staticgrad/layers/lora.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
 #include <staticgrad/losses.hpp>
+#include <staticgrad/merge.hpp>
 #include <staticgrad/model.hpp>
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>

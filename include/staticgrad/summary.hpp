@@ -10,6 +10,7 @@
 
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/diagnostics.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -71,8 +72,10 @@ void summary(std::ostream& os) {
   // Gradients does not).
   const std::size_t stack = (Net::cache_size + 2 * Net::out_size) * sizeof(T);
   os << "total: " << param_count<Net> << " parameters (" << parameter_bytes << " bytes), "
-     << flops<Net> << " forward FLOPs\n"
-     << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
+     << flops<Net> << " forward FLOPs\n";
+  if constexpr (trainable_param_count<Net> != param_count<Net>)
+    os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen or LoRA base weights)\n";
+  os << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
      << " bytes for the returned Gradients\n";
 }
 

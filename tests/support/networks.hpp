@@ -101,6 +101,10 @@ struct Bumpy {  // smooth, with every Dual function in it
 };
 using CustomActivationCase =
     Case<sg::Sequential<sg::Dense<3, 4, Swish>, sg::Activation<Bumpy, 4>, sg::Dense<4, 2, Bumpy>>, sg::MSE>;
+// LoRA adapters (base weights frozen), alone and inside a Residual.
+using LoRACase = Case<sg::Sequential<sg::LoRA<sg::Dense<3, 5, sg::Tanh>, 2, 4>,
+                                    sg::Residual<sg::LoRA<sg::Dense<5, 5, sg::GELU>, 3>>, sg::LoRA<sg::Dense<5, 2>, 1>>,
+                      sg::MSE>;
 using FrozenLastCase = Case<sg::Sequential<sg::Dense<2, 3, sg::Sigmoid>, sg::Frozen<sg::Dense<3, 2>>>,
                             sg::HalfSquaredError>;
 
@@ -131,6 +135,7 @@ TYPE_TO_STRING_AS("Concat of a layer, a chain and an activation", sgtest::Concat
 TYPE_TO_STRING_AS("Sum with a frozen branch", sgtest::SumCase);
 TYPE_TO_STRING_AS("Concat in Sum in Residual", sgtest::NestedBranchesCase);
 TYPE_TO_STRING_AS("custom activations (dual numbers)", sgtest::CustomActivationCase);
+TYPE_TO_STRING_AS("LoRA adapters", sgtest::LoRACase);
 
 
 namespace sgtest {
@@ -141,5 +146,5 @@ using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, 
                             SoftplusCase, LayerNormCase, RMSNormCase,
                             ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
                             IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase,
-                            ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase>;
+                            ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase, LoRACase>;
 }  // namespace sgtest

@@ -22,16 +22,22 @@ constexpr std::span<T, Count> slice(std::span<T, N> s) {
 // instead of storing and reloading it after every multiply-add (measured: 1.3× on
 // 64-128-128-10 inference).
 
-/// z = Wᵀx + b with W stored [In][Out].
+/// z += Wᵀx with W stored [In][Out].
 template <class T, std::size_t In, std::size_t Out>
-constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __restrict x,
-                      T* __restrict z) {
-  for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
+constexpr void add_linear(const T* __restrict w, const T* __restrict x, T* __restrict z) {
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
     const T* __restrict row = w + i * Out;
     for (std::size_t o = 0; o < Out; ++o) z[o] += xi * row[o];
   }
+}
+
+/// z = Wᵀx + b with W stored [In][Out].
+template <class T, std::size_t In, std::size_t Out>
+constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __restrict x,
+                      T* __restrict z) {
+  for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
+  add_linear<T, In, Out>(w, x, z);
 }
 
 /// dx = W dz with W stored [In][Out]: one dot product per input.
@@ -46,13 +52,13 @@ constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
   }
 }
 
-/// dW (+)= x ⊗ dz and db (+)= dz, with dW stored [In][Out].
+/// dW (+)= x ⊗ dz, with dW stored [In][Out].
 ///
 /// No __restrict here: dW and db are two parts of one layer's gradient slice, and g++ 12
 /// at -O3 miscompiled the accumulating form with restrict pointers once a batch loop
 /// inlined it (wrong bias gradients; caught by the tape-vs-generated batch tests).
 template <bool Accumulate, class T, std::size_t In, std::size_t Out>
-constexpr void affine_param_grad(const T* x, const T* dz, T* dw, T* db) {
+constexpr void outer_product(const T* x, const T* dz, T* dw) {
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
     T* row = dw + i * Out;
@@ -61,6 +67,12 @@ constexpr void affine_param_grad(const T* x, const T* dz, T* dw, T* db) {
       else row[o] = xi * dz[o];
     }
   }
+}
+
+/// dW (+)= x ⊗ dz and db (+)= dz (outer_product's comment says why no __restrict).
+template <bool Accumulate, class T, std::size_t In, std::size_t Out>
+constexpr void affine_param_grad(const T* x, const T* dz, T* dw, T* db) {
+  outer_product<Accumulate, T, In, Out>(x, dz, dw);
   for (std::size_t o = 0; o < Out; ++o) {
     if constexpr (Accumulate) db[o] += dz[o];
     else db[o] = dz[o];

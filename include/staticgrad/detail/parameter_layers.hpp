@@ -65,10 +65,17 @@ constexpr auto parameter_layers() {
   return parameter_layers_of<L>::get();
 }
 
+/// How many of leaf L's leading parameters do not train (a LoRA layer's base weights).
+template <class L>
+constexpr std::size_t leading_frozen_count() {
+  if constexpr (requires { L::frozen_count; }) return L::frozen_count;
+  else return 0;
+}
+
 /// Whether any of L's parameters train: it has some, and not all of them are Frozen.
 template <class L>
 struct has_trainable_params_impl {
-  static constexpr bool value = L::param_count > 0;
+  static constexpr bool value = L::param_count > leading_frozen_count<L>();
 };
 template <class L>
   requires requires { typename L::frozen_layer; }
@@ -94,7 +101,7 @@ struct trainable_leaves_of {
     else if constexpr (Composite<L>)
       return children_ranges<trainable_leaves_of>(typename children_of<L>::type{});
     else
-      return std::array<parameter_range, 1>{{{0, L::param_count}}};
+      return std::array<parameter_range, 1>{{{leading_frozen_count<L>(), L::param_count - leading_frozen_count<L>()}}};
   }
 };
 

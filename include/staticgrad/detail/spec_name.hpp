@@ -10,6 +10,7 @@
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
+#include <staticgrad/layers/lora.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
@@ -46,6 +47,12 @@ template <std::size_t N, class P>
 struct spec_name_of<Dropout<N, P>> {
   static std::string get() {
     return "Dropout<" + std::to_string(N) + "," + std::to_string(P::num) + "/" + std::to_string(P::den) + ">";
+  }
+};
+template <class Base, std::size_t Rank, std::size_t Alpha>
+struct spec_name_of<LoRA<Base, Rank, Alpha>> {
+  static std::string get() {
+    return "LoRA<" + spec_name_of<Base>::get() + "," + std::to_string(Rank) + "," + std::to_string(Alpha) + ">";
   }
 };
 template <class L>

@@ -10,7 +10,8 @@
 /// LayerNorm, an RMSNorm take one; a nested Sequential or a Residual is one module whose
 /// members are numbered inside it (in PyTorch: a subclass of nn.Sequential); a Concat or
 /// Sum is one module holding its branches as an nn.ModuleList of nn.Sequential (branch j's
-/// layers are "j.0", "j.1", …); a Frozen layer is named as the layer. So
+/// layers are "j.0", "j.1", …); a Frozen layer is named as the layer; a LoRA layer as its
+/// Dense plus "lora_A.weight" [Rank, In] and "lora_B.weight" [Out, Rank]. So
 /// Sequential<Dense<3,4,ReLU>, Dense<4,2>> has "0.weight", "0.bias", "2.weight", "2.bias".
 /// Dense weights are [Out, In] in the file (nn.Linear's layout) and transposed on the way.
 ///
@@ -33,6 +34,7 @@
 #include <staticgrad/activations.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/io/files.hpp>
+#include <staticgrad/layers/lora.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -61,6 +63,8 @@ template <std::size_t In, std::size_t Out, class Act>
 constexpr std::size_t torch_module_count<Dense<In, Out, Act>> = std::is_same_v<Act, Identity> ? 1 : 2;
 template <class L>
 constexpr std::size_t torch_module_count<Frozen<L>> = torch_module_count<L>;  // requires_grad=False in PyTorch
+template <class Base, std::size_t Rank, std::size_t Alpha>
+constexpr std::size_t torch_module_count<LoRA<Base, Rank, Alpha>> = torch_module_count<Base>;
 
 // A branch is an nn.Sequential in PyTorch: a Sequential or Residual numbers its own layers
 // in it, any other layer is its only member.
@@ -94,7 +98,13 @@ void append_torch_tensors(std::vector<torch_tensor>& out, const std::string& pre
   } else if constexpr (L::param_count > 0) {
     const std::string layer = spec_name<L>();
     const std::size_t n = L::out_size;
-    if constexpr (requires { L::weight_count; }) {  // Dense
+    if constexpr (requires { L::adapter_a_count; }) {  // LoRA: the Dense's tensors, then A and B
+      constexpr std::size_t rank = L::adapter_a_count / L::in_size, adapters = L::base::param_count;
+      out.push_back({prefix + "weight", layer, {n, L::in_size}, offset, true});
+      out.push_back({prefix + "bias", layer, {n}, offset + L::base::weight_count, false});
+      out.push_back({prefix + "lora_A.weight", layer, {rank, L::in_size}, offset + adapters, true});
+      out.push_back({prefix + "lora_B.weight", layer, {n, rank}, offset + adapters + L::adapter_a_count, true});
+    } else if constexpr (requires { L::weight_count; }) {  // Dense
       out.push_back({prefix + "weight", layer, {n, L::in_size}, offset, true});
       out.push_back({prefix + "bias", layer, {n}, offset + L::weight_count, false});
     } else {  // LayerNorm (gain, bias) or RMSNorm (gain)

@@ -19,6 +19,7 @@
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
+#include <staticgrad/layers/lora.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
@@ -84,6 +85,29 @@ struct recorder<RMSNorm<N>> {
   template <class T>
   static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
     return rms_norm(x, parameter(t, params, grads, 0, N), static_cast<T>(RMSNorm<N>::epsilon));
+  }
+};
+
+// φ(Wᵀx + b + Bᵀ((α/r)·Aᵀx)) with W and b as constants: only A and B get gradients.
+template <std::size_t In, std::size_t Out, class Act, std::size_t Rank, std::size_t Alpha>
+struct recorder<LoRA<Dense<In, Out, Act>, Rank, Alpha>> {
+  using L = LoRA<Dense<In, Out, Act>, Rank, Alpha>;
+  template <class T>
+  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
+    constexpr std::size_t a_offset = L::base::param_count, b_offset = a_offset + L::adapter_a_count;
+    const auto base_params = params.first(L::base::param_count);
+    const auto w = parameter(t, base_params, std::span<T>{}, 0, In, Out);
+    const auto b = parameter(t, base_params, std::span<T>{}, In * Out, Out);
+    const std::array<T, Out> zeros_out{};
+    const std::array<T, Rank> zeros_rank{};
+    std::array<T, Rank> scale;
+    scale.fill(static_cast<T>(L::scale));
+    const auto h = affine(parameter(t, params, grads, a_offset, In, Rank), t.input(std::span<const T>(zeros_rank)), x) *
+                   t.input(std::span<const T>(scale));
+    const auto z = affine(w, b, x) + affine(parameter(t, params, grads, b_offset, Rank, Out),
+                                            t.input(std::span<const T>(zeros_out)), h);
+    if constexpr (std::is_same_v<typename L::activation, Identity>) return z;
+    else return activation<typename L::activation>(z);
   }
 };
 
