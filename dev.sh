@@ -39,7 +39,8 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-base_packages=(g++ cmake ninja-build "libboost1.81-dev|libboost-dev" nlohmann-json3-dev)
+base_packages=(g++ cmake ninja-build "libboost1.81-dev|libboost-dev" nlohmann-json3-dev
+  libxsimd-dev)
 
 # configure DIR [cmake options...]: a fresh configuration in DIR (an old one is reused).
 configure() {

@@ -11,8 +11,10 @@
 #include <numbers>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/simd.hpp>
 #include <staticgrad/init.hpp>
 
 namespace staticgrad {
@@ -64,16 +66,22 @@ struct LeakyReLU {
   }
 };
 
+// The activations below that call exp, tanh or erf are written once, generically: X is
+// a number or a SIMD register of numbers (core/simd.hpp), and `vectorized` says so, so that
+// whole spans go through xsimd's vectorized math.
+
 /// φ(z) = 1 / (1 + e^(−z)), evaluated without overflow for large |z|.
 struct Sigmoid {
   static constexpr std::string_view name = "Sigmoid";
   static constexpr bool derivative_from_output = true;
+  static constexpr bool vectorized = true;
   using default_init = init::XavierUniform;
-  template <class T>
-  static T value(T z) {
-    if (z >= T{0}) return T{1} / (T{1} + std::exp(-z));
-    const T e = std::exp(z);
-    return e / (T{1} + e);
+  template <class X>
+  static X value(X z) {
+    namespace s = detail::simd;
+    const X e = s::exp(-s::abs(z));  // e^(−|z|) ≤ 1
+    const X one = s::constant<X>(1);
+    return s::select(z >= s::constant<X>(0), one / (one + e), e / (one + e));
   }
   template <class T>
   static constexpr T derivative(T y) {
@@ -85,10 +93,11 @@ struct Sigmoid {
 struct Tanh {
   static constexpr std::string_view name = "Tanh";
   static constexpr bool derivative_from_output = true;
+  static constexpr bool vectorized = true;
   using default_init = init::XavierUniform;
-  template <class T>
-  static T value(T z) {
-    return std::tanh(z);
+  template <class X>
+  static X value(X z) {
+    return detail::simd::tanh(z);
   }
   template <class T>
   static constexpr T derivative(T y) {
@@ -100,16 +109,18 @@ struct Tanh {
 struct GELU {
   static constexpr std::string_view name = "GELU";
   static constexpr bool derivative_from_output = false;
+  static constexpr bool vectorized = true;
   using default_init = init::HeNormal;
-  template <class T>
-  static T value(T z) {
-    return T{0.5} * z * (T{1} + std::erf(z * static_cast<T>(std::numbers::sqrt2 / 2)));
+  template <class X>
+  static X value(X z) {
+    namespace s = detail::simd;
+    return s::constant<X>(0.5) * z * (s::constant<X>(1) + s::erf(z * s::constant<X>(std::numbers::sqrt2 / 2)));
   }
-  template <class T>
-  static T derivative(T z) {
-    const T cdf = T{0.5} * (T{1} + std::erf(z * static_cast<T>(std::numbers::sqrt2 / 2)));
-    const T pdf = static_cast<T>(std::numbers::inv_sqrtpi / std::numbers::sqrt2) *
-                  std::exp(T{-0.5} * z * z);
+  template <class X>
+  static X derivative(X z) {
+    namespace s = detail::simd;
+    const X cdf = s::constant<X>(0.5) * (s::constant<X>(1) + s::erf(z * s::constant<X>(std::numbers::sqrt2 / 2)));
+    const X pdf = s::constant<X>(std::numbers::inv_sqrtpi / std::numbers::sqrt2) * s::exp(s::constant<X>(-0.5) * z * z);
     return cdf + z * pdf;
   }
 };
@@ -118,19 +129,22 @@ struct GELU {
 struct GELUTanh {
   static constexpr std::string_view name = "GELUTanh";
   static constexpr bool derivative_from_output = false;
+  static constexpr bool vectorized = true;
   using default_init = init::HeNormal;
   static constexpr double k = std::numbers::sqrt2 * std::numbers::inv_sqrtpi;  // √(2/π)
   static constexpr double c = 0.044715;
-  template <class T>
-  static T value(T z) {
-    const T t = std::tanh(static_cast<T>(k) * (z + static_cast<T>(c) * z * z * z));
-    return T{0.5} * z * (T{1} + t);
+  template <class X>
+  static X value(X z) {
+    namespace s = detail::simd;
+    const X t = s::tanh(s::constant<X>(k) * (z + s::constant<X>(c) * z * z * z));
+    return s::constant<X>(0.5) * z * (s::constant<X>(1) + t);
   }
-  template <class T>
-  static T derivative(T z) {
-    const T t = std::tanh(static_cast<T>(k) * (z + static_cast<T>(c) * z * z * z));
-    const T du = static_cast<T>(k) * (T{1} + static_cast<T>(3 * c) * z * z);
-    return T{0.5} * (T{1} + t) + T{0.5} * z * (T{1} - t * t) * du;
+  template <class X>
+  static X derivative(X z) {
+    namespace s = detail::simd;
+    const X t = s::tanh(s::constant<X>(k) * (z + s::constant<X>(c) * z * z * z));
+    const X du = s::constant<X>(k) * (s::constant<X>(1) + s::constant<X>(3 * c) * z * z);
+    return s::constant<X>(0.5) * (s::constant<X>(1) + t) + s::constant<X>(0.5) * z * (s::constant<X>(1) - t * t) * du;
   }
 };
 
@@ -138,15 +152,17 @@ struct GELUTanh {
 struct SiLU {
   static constexpr std::string_view name = "SiLU";
   static constexpr bool derivative_from_output = false;
+  static constexpr bool vectorized = true;
   using default_init = init::HeNormal;
-  template <class T>
-  static T value(T z) {
+  template <class X>
+  static X value(X z) {
     return z * Sigmoid::value(z);
   }
-  template <class T>
-  static T derivative(T z) {
-    const T s = Sigmoid::value(z);
-    return s * (T{1} + z * (T{1} - s));
+  template <class X>
+  static X derivative(X z) {
+    const X s = Sigmoid::value(z);
+    const X one = detail::simd::constant<X>(1);
+    return s * (one + z * (one - s));
   }
 };
 
@@ -154,23 +170,59 @@ struct SiLU {
 struct Softplus {
   static constexpr std::string_view name = "Softplus";
   static constexpr bool derivative_from_output = false;
+  static constexpr bool vectorized = true;
   using default_init = init::HeNormal;
   static constexpr double threshold = 20.0;
-  template <class T>
-  static T value(T z) {
-    return z > static_cast<T>(threshold) ? z : std::log1p(std::exp(z));
+  template <class X>
+  static X value(X z) {
+    namespace s = detail::simd;
+    return s::select(z > s::constant<X>(threshold), z, s::log1p(s::exp(z)));
   }
-  template <class T>
-  static T derivative(T z) {
-    return z > static_cast<T>(threshold) ? T{1} : Sigmoid::value(z);
+  template <class X>
+  static X derivative(X z) {
+    namespace s = detail::simd;
+    return s::select(z > s::constant<X>(threshold), s::constant<X>(1), Sigmoid::value(z));
   }
 };
 
 namespace detail {
 
-/// v ← φ(v), element-wise over a whole span (the place for vectorized math).
+template <class Act>
+concept VectorizedActivation = requires { requires Act::vectorized; };
+
+// Whether φ' goes through SIMD registers: from the output it is a polynomial, which plain
+// loops vectorize by themselves.
+template <class Act>
+concept VectorizedDerivative = VectorizedActivation<Act> && !Act::derivative_from_output;
+
+/// out = φ(in) over n values; in may be out. Both engines use it, so they compute the
+/// same numbers.
+template <ActivationFunction Act, class T>
+void activation_values(std::size_t n, const T* in, T* out) {
+  if constexpr (VectorizedActivation<Act>) simd::map([](auto z) { return Act::value(z); }, n, out, in);
+  else for (std::size_t i = 0; i < n; ++i) out[i] = Act::value(in[i]);
+}
+
+/// dz (+)= dy ⊙ φ'(u) over n values, u being φ's output or input as
+/// `Act::derivative_from_output` says.
+template <bool Accumulate, ActivationFunction Act, class T>
+void activation_gradient(std::size_t n, const T* u, const T* dy, T* dz) {
+  if constexpr (VectorizedDerivative<Act> && Accumulate)
+    simd::map([](auto x, auto d, auto sum) { return sum + d * Act::derivative(x); }, n, dz, u, dy, dz);
+  else if constexpr (VectorizedDerivative<Act>)
+    simd::map([](auto x, auto d) { return d * Act::derivative(x); }, n, dz, u, dy);
+  else if constexpr (Accumulate)
+    for (std::size_t i = 0; i < n; ++i) dz[i] += dy[i] * Act::derivative(u[i]);
+  else
+    for (std::size_t i = 0; i < n; ++i) dz[i] = dy[i] * Act::derivative(u[i]);
+}
+
+/// v ← φ(v), element-wise over a whole span: in SIMD registers when φ is written for them.
 template <ActivationFunction Act, class T, std::size_t N>
 constexpr void apply_activation(std::span<T, N> v) {
+  if constexpr (VectorizedActivation<Act>) {
+    if (!std::is_constant_evaluated()) return activation_values<Act>(N, v.data(), v.data());
+  }
   for (std::size_t i = 0; i < N; ++i) v[i] = Act::value(v[i]);
 }
 
@@ -180,6 +232,9 @@ constexpr void apply_activation(std::span<T, N> v) {
 template <ActivationFunction Act, class T, std::size_t N>
 constexpr void activation_backward(const T* __restrict u, const T* __restrict dy,
                                    T* __restrict dz) {
+  if constexpr (VectorizedDerivative<Act>) {
+    if (!std::is_constant_evaluated()) return activation_gradient<false, Act>(N, u, dy, dz);
+  }
   for (std::size_t i = 0; i < N; ++i) dz[i] = dy[i] * Act::derivative(u[i]);
 }
 

@@ -31,8 +31,7 @@ void require_same_size(const char* operation, Var<T> x, Var<T> y) {
 
 template <class T, class Act>
 void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i)
-    dx[i] += dy[i] * Act::derivative(Act::derivative_from_output ? y[i] : x[i]);
+  staticgrad::detail::activation_gradient<true, Act>(n, Act::derivative_from_output ? y : x, dy, dx);
 }
 }  // namespace detail
 
@@ -101,7 +100,7 @@ Var<T> activation(Var<T> x) {
   const auto id = t.push(node, x.size(), 0, t.node(x).needs_grad);
   const T* xv = t.value_of(t.id(x));
   T* y = t.output_of(id);
-  for (std::size_t i = 0; i < x.size(); ++i) y[i] = Act::value(xv[i]);
+  staticgrad::detail::activation_values<Act>(x.size(), xv, y);
   return t.var(id);
 }
 template <class T> Var<T> relu(Var<T> x) { return activation<ReLU>(x); }
