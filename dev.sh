@@ -73,7 +73,6 @@ run_example() {
   cmake --build build/demo -j "$jobs" --target $targets
   case "$name" in
     embed)
-      mkdir -p out/embed
       ./build/demo/examples/embed_train out/embed/waveshaper.sgrd
       ./build/demo/examples/embed_deploy out/embed/waveshaper.sgrd "$@"
       ;;

@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <numbers>
 #include <vector>
 
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
             if (step.epoch_end && step.epoch % 3 == 2)
               std::printf("  epoch %2zu  mean loss %.2e\n", step.epoch + 1, static_cast<double>(step.epoch_loss));
           });
-  sg::save(model, argv[1]);
+  const std::filesystem::path file = argv[1];
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
+  sg::save(model, file);
   std::printf("embed_train: saved %zu parameters to %s\n", sg::param_count<embed::Net>, argv[1]);
 }
