@@ -291,6 +291,24 @@ void register_tape_node_cost() {
   });
 }
 
+// The core's peak: independent chains of fused multiply-adds in the widest registers, 2
+// FLOPs per lane per instruction; enough chains to cover the FMA latency.
+constexpr std::size_t fma_chains = 12, fma_steps = 4096;
+using Register = xsimd::batch<float>;
+constexpr double fma_flops = 2.0 * Register::size * fma_chains * fma_steps;
+void register_fma_peak() {
+  benchmark::RegisterBenchmark("peak/fma", [](benchmark::State& state) {
+    std::array<Register, fma_chains> sums;
+    sums.fill(Register(0.0f));
+    const Register a(0.999f), b(0.001f);
+    for (auto _ : state) {
+      for (std::size_t step = 0; step < fma_steps; ++step)
+        for (auto& sum : sums) sum = xsimd::fma(sum, a, b);
+      benchmark::DoNotOptimize(sums);
+    }
+  });
+}
+
 // value_and_grad of N4 with its first two layers frozen (fine-tuning the head), against
 // all of N4 training: the frozen layers cost their forward pass only.
 using N4FrozenBase = sg::Sequential<sg::Frozen<sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>>>,
@@ -373,6 +391,7 @@ int main(int argc, char** argv) {
   register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
                           start32->labels);
   register_tape_node_cost();
+  register_fma_peak();
   const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
   const char* frozen_half = "frozen/N4 value_and_grad, layers 0-1 Frozen";
   register_frozen<N4>(frozen_none);
@@ -419,6 +438,16 @@ int main(int argc, char** argv) {
   if (node_cost != reporter.median_ns.end())
     std::printf("tape: %.1f ns per recorded node (record + walk back, 100 one-value additions)\n",
                 node_cost->second / cost_nodes);
+  const auto peak = reporter.median_ns.find("peak/fma");
+  const auto n4_vag = reporter.median_ns.find(n4->name + "/value_and_grad/generated");
+  if (peak != reporter.median_ns.end() && n4_vag != reporter.median_ns.end()) {
+    const double peak_gflops = fma_flops / peak->second;
+    // Forward, the weight gradients (as many FLOPs again) and the input gradients of every
+    // layer but the first: 3·flops − 2·64·128 (activations and the loss not counted).
+    const double vag_flops = 3.0 * sg::flops<N4> - 2.0 * 64 * 128;
+    std::printf("FMA peak of this core: %.1f GFLOP/s (%zu float lanes); N4 value_and_grad: %.1f GFLOP/s, %.0f%% of it\n",
+                peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
+  }
   const auto none = reporter.median_ns.find(frozen_none), half = reporter.median_ns.find(frozen_half);
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())
     std::printf("Frozen: N4 value_and_grad %.1f ns; with layers 0-1 Frozen %.1f ns (%.2fx)\n", none->second,
