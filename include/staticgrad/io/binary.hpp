@@ -33,10 +33,9 @@ namespace detail {
 inline constexpr std::string_view file_magic = "SGRD";
 inline constexpr std::uint32_t file_version = 1;
 
-inline std::uint64_t fnv1a(const unsigned char* bytes, std::size_t size) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (std::size_t i = 0; i < size; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  return hash;
+// FNV-1a of the bytes, the checksum that closes a file.
+inline std::uint64_t checksum(const unsigned char* bytes, std::size_t size) {
+  return fnv1a(std::string_view(reinterpret_cast<const char*>(bytes), size));
 }
 
 }  // namespace detail
@@ -51,11 +50,11 @@ void save(const Model<Net, T>& model, const std::filesystem::path& path) {
   detail::put<std::uint32_t>(bytes, detail::file_version);
   detail::put<std::uint32_t>(bytes, sizeof(T));
   detail::put<std::uint64_t>(bytes, param_count<Net>);
-  detail::put<std::uint64_t>(bytes, detail::fnv1a(reinterpret_cast<const unsigned char*>(spec.data()), spec.size()));
+  detail::put<std::uint64_t>(bytes, structure_fingerprint<Net>);
   detail::put<std::uint32_t>(bytes, static_cast<std::uint32_t>(spec.size()));
   bytes.insert(bytes.end(), spec.begin(), spec.end());
   for (T value : model.flat()) detail::put(bytes, std::bit_cast<detail::scalar_bits<T>>(value));
-  detail::put<std::uint64_t>(bytes, detail::fnv1a(bytes.data(), bytes.size()));
+  detail::put<std::uint64_t>(bytes, detail::checksum(bytes.data(), bytes.size()));
 
   detail::write_file_atomically(path, bytes);
 }
@@ -83,8 +82,8 @@ void load_binary(Model<Net, T>& model, std::span<const unsigned char> bytes, con
   if (size != expected)
     file_error(path, (size < expected ? "truncated: " : "too long: ") + std::to_string(size) +
                      " bytes where its header announces " + std::to_string(expected));
-  const std::uint64_t checksum = take<std::uint64_t>(&bytes[size - 8]);
-  if (checksum != fnv1a(bytes.data(), size - 8))
+  const std::uint64_t stored_checksum = take<std::uint64_t>(&bytes[size - 8]);
+  if (stored_checksum != checksum(bytes.data(), size - 8))
     file_error(path, "corrupted: the checksum does not match its contents");
 
   const std::string spec(reinterpret_cast<const char*>(&bytes[header]), spec_size);
