@@ -95,4 +95,44 @@ void map(F f, std::size_t n, T* out, const Ins*... in) {
 #endif
 }
 
+#ifndef STATICGRAD_NO_SIMD
+/// out[i] = Σ_o m[i·Cols + o]·v[o] for i < Rows, m row-major: the products of each row
+/// summed in the lanes of a register, then across them (a fixed order: the same on every
+/// run). Four rows at a time, so that four independent sums hide the latency of each
+/// fused multiply-add and every load of v serves four rows. Needs Cols ≥ one register.
+template <class T, std::size_t Rows, std::size_t Cols>
+void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
+  using B = xsimd::batch<T>;
+  static_assert(Cols >= B::size);
+  constexpr std::size_t whole = Cols / B::size * B::size, block = 4;
+  const auto finish = [&](B sum, const T* row) {  // across the lanes, then the tail
+    T total = xsimd::hadd(sum);
+    for (std::size_t o = whole; o < Cols; ++o) total += row[o] * v[o];
+    return total;
+  };
+  constexpr std::size_t blocked = Rows / block * block;  // constant bounds: g++ sees the trip counts
+  for (std::size_t i = 0; i < blocked; i += block) {
+    const T* row = m + i * Cols;
+    B s0(T{0}), s1(T{0}), s2(T{0}), s3(T{0});
+    for (std::size_t o = 0; o < whole; o += B::size) {
+      const B x = B::load_unaligned(v + o);
+      s0 = xsimd::fma(B::load_unaligned(row + o), x, s0);
+      s1 = xsimd::fma(B::load_unaligned(row + Cols + o), x, s1);
+      s2 = xsimd::fma(B::load_unaligned(row + 2 * Cols + o), x, s2);
+      s3 = xsimd::fma(B::load_unaligned(row + 3 * Cols + o), x, s3);
+    }
+    out[i] = finish(s0, row);
+    out[i + 1] = finish(s1, row + Cols);
+    out[i + 2] = finish(s2, row + 2 * Cols);
+    out[i + 3] = finish(s3, row + 3 * Cols);
+  }
+  for (std::size_t i = blocked; i < Rows; ++i) {
+    const T* row = m + i * Cols;
+    B sum(T{0});
+    for (std::size_t o = 0; o < whole; o += B::size) sum = xsimd::fma(B::load_unaligned(row + o), B::load_unaligned(v + o), sum);
+    out[i] = finish(sum, row);
+  }
+}
+#endif
+
 }  // namespace staticgrad::detail::simd
