@@ -13,6 +13,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 
 #ifndef STATICGRAD_NO_SIMD
@@ -45,6 +46,8 @@ template <std::floating_point T> T tanh(T x) { return std::tanh(x); }
 template <std::floating_point T> T erf(T x) { return std::erf(x); }
 template <std::floating_point T> T log1p(T x) { return std::log1p(x); }
 template <std::floating_point T> T abs(T x) { return std::abs(x); }
+template <std::floating_point T> T sqrt(T x) { return std::sqrt(x); }
+template <std::floating_point T> T max(T a, T b) { return std::max(a, b); }
 template <std::floating_point T> T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
 
 #ifndef STATICGRAD_NO_SIMD
@@ -63,6 +66,11 @@ xsimd::batch<double, A> erf(const xsimd::batch<double, A>& x) {
 }
 template <class T, class A> xsimd::batch<T, A> log1p(const xsimd::batch<T, A>& x) { return xsimd::log1p(x); }
 template <class T, class A> xsimd::batch<T, A> abs(const xsimd::batch<T, A>& x) { return xsimd::abs(x); }
+template <class T, class A> xsimd::batch<T, A> sqrt(const xsimd::batch<T, A>& x) { return xsimd::sqrt(x); }
+template <class T, class A>
+xsimd::batch<T, A> max(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b) {
+  return xsimd::max(a, b);
+}
 template <class T, class A>
 xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& condition, const xsimd::batch<T, A>& if_true,
                           const xsimd::batch<T, A>& if_false) {
@@ -92,6 +100,42 @@ void map(F f, std::size_t n, T* out, const Ins*... in) {
   }
 #else
   for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]...);
+#endif
+}
+
+/// f(a[i], b[i], …) for i < n, where f takes each value by reference and may change those
+/// of the arrays that are not const (an optimizer's parameters and state). Whole registers,
+/// the last values in a register padded with zeros, as map does.
+template <class F, class... Arrays>
+void update(F f, std::size_t n, Arrays*... arrays) {
+#ifndef STATICGRAD_NO_SIMD
+  using T = std::remove_const_t<std::common_type_t<Arrays...>>;
+  using B = xsimd::batch<T>;
+  const auto registers = [&](std::size_t i, std::size_t count) {
+    const bool whole = count == B::size;
+    const auto load = [&](const T* values) {
+      if (whole) return B::load_unaligned(values + i);
+      std::array<T, B::size> lanes{};
+      std::copy_n(values + i, count, lanes.begin());
+      return B::load_unaligned(lanes.data());
+    };
+    std::tuple<decltype(load(arrays))...> values{load(arrays)...};
+    std::apply(f, values);
+    std::apply([&](const auto&... results) {
+      const auto store = [&]<class A>(A* array, const B& result) {
+        if constexpr (!std::is_const_v<A>) {
+          if (whole) return result.store_unaligned(array + i);
+          std::array<T, B::size> lanes;
+          result.store_unaligned(lanes.data());
+          std::copy_n(lanes.begin(), count, array + i);
+        }
+      };
+      (store(arrays, results), ...);
+    }, values);
+  };
+  for (std::size_t i = 0; i < n; i += B::size) registers(i, std::min(B::size, n - i));
+#else
+  for (std::size_t i = 0; i < n; ++i) f(arrays[i]...);
 #endif
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include <staticgrad/core/simd.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
@@ -55,20 +56,30 @@ class adam_impl {
     const T eps = static_cast<T>(options_.eps);
     const T decay = static_cast<T>(options_.weight_decay);
     const T shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
-    auto params = model.flat();
-    const auto g = grads.flat();
-    for (const auto run : detail::trainable_ranges<Net>())  // Frozen layers do not change
-      for (std::size_t i = run.offset; i < run.offset + run.size; ++i) {
-        T grad = g[i];
-        if constexpr (Decoupled) params[i] *= shrink;
-        else if (options_.weight_decay != 0) grad += decay * params[i];
-        first_moment_[i] = first_moment_[i] * beta1 + (1 - beta1) * grad;
-        second_moment_[i] = second_moment_[i] * beta2 + (1 - beta2) * grad * grad;
-        T second = second_moment_[i];
-        if (options_.amsgrad) second = max_second_moment_[i] = std::max(max_second_moment_[i], second);
-        const T denominator = std::sqrt(second) / correction2_sqrt + eps;
-        params[i] -= step_size * (first_moment_[i] / denominator);
-      }
+    const bool weight_decay = options_.weight_decay != 0;
+    // One parameter, or a SIMD register of them (X): the same operations either way. The
+    // amsgrad maximum is passed (read and written) only with amsgrad.
+    const auto update = [&](auto& param, auto grad, auto& first, auto& second, auto&... max_second) {
+      using X = std::remove_cvref_t<decltype(grad)>;
+      if constexpr (Decoupled) param *= X(shrink);
+      else if (weight_decay) grad += X(decay) * param;
+      first = first * X(beta1) + X(1 - beta1) * grad;
+      second = second * X(beta2) + X(1 - beta2) * grad * grad;
+      X estimate = second;
+      ((estimate = max_second = detail::simd::max(max_second, estimate)), ...);
+      const X denominator = detail::simd::sqrt(estimate) / X(correction2_sqrt) + X(eps);
+      param -= X(step_size) * (first / denominator);
+    };
+    for (const auto run : detail::trainable_ranges<Net>()) {  // Frozen layers do not change
+      T* const param = model.flat().data() + run.offset;
+      const T* const grad = grads.flat().data() + run.offset;
+      T* const first = first_moment_.data() + run.offset;
+      T* const second = second_moment_.data() + run.offset;
+      if (options_.amsgrad)
+        detail::simd::update(update, run.size, param, grad, first, second, max_second_moment_.data() + run.offset);
+      else
+        detail::simd::update(update, run.size, param, grad, first, second);
+    }
   }
 
  private:
