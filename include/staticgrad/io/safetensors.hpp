@@ -54,6 +54,13 @@ struct torch_tensor {
     for (std::size_t extent : shape) count *= extent;
     return count;
   }
+
+  /// Where the file's k-th value (row-major in PyTorch's shape) lives in the flat array.
+  std::size_t flat_index(std::size_t k) const {
+    if (!transposed) return offset + k;
+    const std::size_t rows = shape[0], cols = shape[1];  // [Out, In] in the file
+    return offset + (k % cols) * rows + k / cols;
+  }
 };
 
 /// How many nn.Sequential indices layer L takes.
@@ -184,13 +191,7 @@ void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned c
     if (element_size == 4) return static_cast<T>(std::bit_cast<float>(take<std::uint32_t>(bytes)));
     return static_cast<T>(std::bit_cast<double>(take<std::uint64_t>(bytes)));
   };
-  if (!tensor.transposed) {
-    for (std::size_t i = 0; i < tensor.size(); ++i) flat[tensor.offset + i] = value(i);
-    return;
-  }
-  const std::size_t rows = tensor.shape[0], cols = tensor.shape[1];  // [Out, In] in the file
-  for (std::size_t o = 0; o < rows; ++o)
-    for (std::size_t i = 0; i < cols; ++i) flat[tensor.offset + i * rows + o] = value(o * cols + i);
+  for (std::size_t k = 0; k < tensor.size(); ++k) flat[tensor.flat_index(k)] = value(k);
 }
 
 /// The body of staticgrad::load_safetensors, for bytes already in memory; `path` names them
@@ -279,16 +280,8 @@ void save_safetensors(const Model<Net, T>& model, const std::filesystem::path& p
   std::vector<unsigned char> data;
   for (const auto& tensor : tensors) {
     const std::size_t begin = data.size();
-    const auto put_value = [&](std::size_t flat_index) {
-      detail::put(data, std::bit_cast<detail::scalar_bits<T>>(model.flat()[flat_index]));
-    };
-    if (tensor.transposed) {
-      const std::size_t rows = tensor.shape[0], cols = tensor.shape[1];
-      for (std::size_t o = 0; o < rows; ++o)
-        for (std::size_t i = 0; i < cols; ++i) put_value(tensor.offset + i * rows + o);
-    } else {
-      for (std::size_t i = 0; i < tensor.size(); ++i) put_value(tensor.offset + i);
-    }
+    for (std::size_t k = 0; k < tensor.size(); ++k)
+      detail::put(data, std::bit_cast<detail::scalar_bits<T>>(model.flat()[tensor.flat_index(k)]));
     header[tensor.name] = {{"dtype", sizeof(T) == 4 ? "F32" : "F64"},
                            {"shape", tensor.shape},
                            {"data_offsets", {begin, data.size()}}};
