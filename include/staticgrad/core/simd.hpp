@@ -78,6 +78,25 @@ xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& condition, const xsimd:
 }
 #endif
 
+#ifndef STATICGRAD_NO_SIMD
+// The first `count` values at `values` in a register, the other lanes zero.
+template <class B, class T>
+B load_lanes(const T* values, std::size_t count) {
+  if (count == B::size) return B::load_unaligned(values);
+  std::array<T, B::size> lanes{};
+  std::copy_n(values, count, lanes.begin());
+  return B::load_unaligned(lanes.data());
+}
+// The first `count` lanes of a register to `out`.
+template <class B, class T>
+void store_lanes(const B& values, T* out, std::size_t count) {
+  if (count == B::size) return values.store_unaligned(out);
+  std::array<T, B::size> lanes;
+  values.store_unaligned(lanes.data());
+  std::copy_n(lanes.begin(), count, out);
+}
+#endif
+
 /// out[i] = f(in[i]...) for i < n, f a generic callable over the functions above; `in` may
 /// be `out`. Every value goes through a SIMD register, the last ones in a register padded
 /// with zeros: one formula for all, so equal inputs give equal outputs wherever they sit
@@ -88,16 +107,8 @@ void map(F f, std::size_t n, T* out, const Ins*... in) {
   using B = xsimd::batch<T>;
   const std::size_t whole = n / B::size * B::size;
   for (std::size_t i = 0; i < whole; i += B::size) f(B::load_unaligned(in + i)...).store_unaligned(out + i);
-  if (const std::size_t rest = n - whole; rest > 0) {
-    const auto padded = [&](const T* values) {
-      std::array<T, B::size> lanes{};
-      std::copy_n(values + whole, rest, lanes.begin());
-      return B::load_unaligned(lanes.data());
-    };
-    std::array<T, B::size> result;
-    f(padded(in)...).store_unaligned(result.data());
-    std::copy_n(result.begin(), rest, out + whole);
-  }
+  if (const std::size_t rest = n - whole; rest > 0)
+    store_lanes(f(load_lanes<B>(in + whole, rest)...), out + whole, rest);
 #else
   for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]...);
 #endif
@@ -111,29 +122,16 @@ void update(F f, std::size_t n, Arrays*... arrays) {
 #ifndef STATICGRAD_NO_SIMD
   using T = std::remove_const_t<std::common_type_t<Arrays...>>;
   using B = xsimd::batch<T>;
-  const auto registers = [&](std::size_t i, std::size_t count) {
-    const bool whole = count == B::size;
-    const auto load = [&](const T* values) {
-      if (whole) return B::load_unaligned(values + i);
-      std::array<T, B::size> lanes{};
-      std::copy_n(values + i, count, lanes.begin());
-      return B::load_unaligned(lanes.data());
-    };
-    std::tuple<decltype(load(arrays))...> values{load(arrays)...};
+  for (std::size_t i = 0; i < n; i += B::size) {
+    const std::size_t count = std::min(B::size, n - i);
+    std::tuple<decltype(load_lanes<B>(arrays, count))...> values{load_lanes<B>(arrays + i, count)...};
     std::apply(f, values);
     std::apply([&](const auto&... results) {
-      const auto store = [&]<class A>(A* array, const B& result) {
-        if constexpr (!std::is_const_v<A>) {
-          if (whole) return result.store_unaligned(array + i);
-          std::array<T, B::size> lanes;
-          result.store_unaligned(lanes.data());
-          std::copy_n(lanes.begin(), count, array + i);
-        }
-      };
-      (store(arrays, results), ...);
+      ([&] {
+        if constexpr (!std::is_const_v<Arrays>) store_lanes(results, arrays + i, count);
+      }(), ...);
     }, values);
-  };
-  for (std::size_t i = 0; i < n; i += B::size) registers(i, std::min(B::size, n - i));
+  }
 #else
   for (std::size_t i = 0; i < n; ++i) f(arrays[i]...);
 #endif
