@@ -218,6 +218,7 @@ struct TrainingStep {
     sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
     adam.step(model, grads);
   }
+  void gradient_only() { sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
   void taped() {
     tape::value_and_grad(recorder, model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
     adam.step(model, grads);
@@ -241,6 +242,17 @@ struct TrainingStep {
       benchmark::ClobberMemory();
     }
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(B));
+  }
+
+  // value_and_grad alone over the batch: the matrix-matrix path's share of the peak.
+  void register_gradient_benchmark(const std::string& name) {
+    benchmark::RegisterBenchmark((name + "/generated").c_str(), [this](benchmark::State& state) {
+      for (auto _ : state) {
+        gradient_only();
+        benchmark::ClobberMemory();
+      }
+      state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(B));
+    });
   }
 
   void register_benchmarks(const std::string& name, const TrainingStep& start) {
@@ -388,6 +400,8 @@ int main(int argc, char** argv) {
   const char* step32 = "N4 train step (Adam), batch 32";
   train1->register_benchmarks(std::string(step1) + "/train", *start1);
   train32->register_benchmarks(std::string(step32) + "/train", *start32);
+  const char* gradient32 = "N4 value_and_grad, batch 32";
+  train32->register_gradient_benchmark(std::string(gradient32) + "/batch");
   register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
                           start32->labels);
   register_tape_node_cost();
@@ -447,6 +461,16 @@ int main(int argc, char** argv) {
     const double vag_flops = 3.0 * sg::flops<N4> - 2.0 * 64 * 128;
     std::printf("FMA peak of this core: %.1f GFLOP/s (%zu float lanes); N4 value_and_grad: %.1f GFLOP/s, %.0f%% of it\n",
                 peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
+  }
+  const auto batch32 = reporter.median_ns.find(std::string(gradient32) + "/batch/generated");
+  const auto train32_ns = reporter.median_ns.find(std::string(step32) + "/train/generated");
+  if (peak != reporter.median_ns.end() && batch32 != reporter.median_ns.end() && train32_ns != reporter.median_ns.end()) {
+    const double peak_gflops = fma_flops / peak->second;
+    const double batch_flops = 32 * (3.0 * sg::flops<N4> - 2.0 * 64 * 128);
+    std::printf("N4 batch 32: value_and_grad %.1f ns per sample, %.1f GFLOP/s, %.0f%% of peak; "
+                "training step (with Adam) %.0f samples/s\n",
+                batch32->second / 32, batch_flops / batch32->second, 100 * batch_flops / batch32->second / peak_gflops,
+                32e9 / train32_ns->second);
   }
   const auto none = reporter.median_ns.find(frozen_none), half = reporter.median_ns.find(frozen_half);
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())

@@ -103,3 +103,20 @@ TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails includ
   sg::detail::apply_activation<sg::GELU>(std::span<float, 37>(values));
   CHECK(std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; }));
 }
+
+TEST_CASE_TEMPLATE("simd: sums_of_lanes puts the sum of register k's lanes in lane k", T, float, double) {
+  using B = xsimd::batch<T>;
+  std::array<B, B::size> rows;
+  std::array<T, B::size> expected{};
+  for (std::size_t k = 0; k < B::size; ++k) {
+    std::array<T, B::size> lanes;
+    for (std::size_t l = 0; l < B::size; ++l) {
+      lanes[l] = static_cast<T>(k * 100 + l * l);  // small integers: every sum is exact
+      expected[k] += lanes[l];
+    }
+    rows[k] = B::load_unaligned(lanes.data());
+  }
+  std::array<T, B::size> sums;
+  sg::detail::simd::sums_of_lanes(rows.data()).store_unaligned(sums.data());
+  for (std::size_t k = 0; k < B::size; ++k) CHECK(sums[k] == expected[k]);
+}

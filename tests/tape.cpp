@@ -50,7 +50,7 @@ TEST_CASE_TEMPLATE_DEFINE("tape: the same loss and gradients as the generated en
     sgtest::randomize(model, rng);
     std::vector<std::array<double, Net::in_size>> xs;
     std::vector<decltype(C::target(rng))> targets;
-    for (int s = 0; s < 7; ++s) {
+    for (int s = 0; s < 37; ++s) {  // blocks of samples (model.hpp's block_samples) and a rest
       xs.push_back(sgtest::random_vector<double, Net::in_size>(rng));
       targets.push_back(C::target(rng));
     }

@@ -13,6 +13,7 @@
 #include <string>
 #include <type_traits>
 
+#include <staticgrad/core/batch.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/core/training.hpp>
@@ -221,14 +222,50 @@ constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, c
   return value;
 }
 
+/// Samples per block on the batched path: as many as keep a block's inputs, caches, outputs
+/// and output gradients within 32 KiB (most of L1), at most 16 (the weights are then
+/// reused enough that more would not pay).
+template <class Net, class T>
+inline constexpr std::size_t block_samples =
+    std::clamp<std::size_t>(32768 / (sizeof(T) * (Net::in_size + Net::cache_size + 2 * Net::out_size)), 1, 16);
+
+/// Forward, loss and backward for the Samples samples at inputs and targets, in one block
+/// (core/batch.hpp): the same numbers as sample_value_and_grad on each of them in turn.
+/// Adds each sample's loss to `total`, in order.
+template <BackwardMode Mode, class Net, std::size_t Samples, class T, class Loss, class Input, class Target>
+void block_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
+                          const Target* targets, T scale, std::span<T, Net::param_count> dparams, T& total) {
+  constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  std::array<T, Samples * in> x;
+  for (std::size_t s = 0; s < Samples; ++s) {
+    const auto input = fixed_span<check_input_size, T, in>(inputs[s]);
+    std::copy(input.begin(), input.end(), x.begin() + static_cast<std::ptrdiff_t>(s * in));
+  }
+  std::array<T, Samples * Net::cache_size> cache;
+  std::array<T, Samples * out> y;
+  std::array<T, Samples * out> dy;
+  std::array<T, Samples * in> unused_dx;  // Mode.input_grad is false: never written
+  forward_batch<Net, Samples, T>(params, cache, x, y);
+  for (std::size_t s = 0; s < Samples; ++s) {
+    const auto dy_s = sample_row<out>(std::span(dy), s);
+    total += loss.template value_and_grad<T, out>(sample_row<out>(std::span<const T, Samples * out>(y), s),
+                                                  target_view<Loss, T, out>(targets[s]), dy_s);
+    if (scale != T{1}) {
+      for (auto& d : dy_s) d *= scale;
+    }
+  }
+  backward_batch<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, unused_dx);
+}
+
 template <class Net, class T, class Loss, class X, class Y>
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
                                 const Y& target, Gradients<Net, T>& grads) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  constexpr BackwardMode first{.accumulate = false, .input_grad = false};
+  constexpr BackwardMode others{.accumulate = true, .input_grad = false};
   if constexpr (FixedVector<X>) {
-    return sample_value_and_grad<BackwardMode{.accumulate = false, .input_grad = false}, Net>(
-        model.flat(), loss, fixed_span<check_input_size, T, in>(x),
-        target_view<Loss, T, out>(target), T{1}, grads.flat());
+    return sample_value_and_grad<first, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
+                                             target_view<Loss, T, out>(target), T{1}, grads.flat());
   } else {
     static_assert(FixedVectorRange<X>,
                   "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
@@ -240,13 +277,28 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     const T scale = T{1} / static_cast<T>(count);
     const auto* inputs = std::ranges::data(x);
     const auto* targets = std::ranges::data(target);
-    T total = sample_value_and_grad<BackwardMode{.accumulate = false, .input_grad = false}, Net>(
-        model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[0]),
-        target_view<Loss, T, out>(targets[0]), scale, grads.flat());
-    for (std::size_t s = 1; s < count; ++s)
-      total += sample_value_and_grad<BackwardMode{.accumulate = true, .input_grad = false}, Net>(
-          model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[s]),
-          target_view<Loss, T, out>(targets[s]), scale, grads.flat());
+    T total{};
+    std::size_t s = 0;
+    // Whole blocks of samples on the batched path; a Dropout network stays one sample at a
+    // time, which draws its masks in the order the tape draws them.
+    constexpr std::size_t block = block_samples<Net, T>;
+    if constexpr (block > 1 && !is_stochastic<Net>) {
+      if (!std::is_constant_evaluated()) {
+        for (; s + block <= count; s += block) {
+          if (s == 0)
+            block_value_and_grad<first, Net, block>(model.flat(), loss, inputs, targets, scale, grads.flat(), total);
+          else
+            block_value_and_grad<others, Net, block>(model.flat(), loss, inputs + s, targets + s, scale, grads.flat(),
+                                                     total);
+        }
+      }
+    }
+    for (; s < count; ++s) {
+      const auto input = fixed_span<check_input_size, T, in>(inputs[s]);
+      const auto sample_target = target_view<Loss, T, out>(targets[s]);
+      total += s == 0 ? sample_value_and_grad<first, Net>(model.flat(), loss, input, sample_target, scale, grads.flat())
+                      : sample_value_and_grad<others, Net>(model.flat(), loss, input, sample_target, scale, grads.flat());
+    }
     return total * scale;
   }
 }

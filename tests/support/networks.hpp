@@ -107,6 +107,12 @@ using LoRACase = Case<sg::Sequential<sg::LoRA<sg::Dense<3, 5, sg::Tanh>, 2, 4>,
                       sg::MSE>;
 using FrozenLastCase = Case<sg::Sequential<sg::Dense<2, 3, sg::Sigmoid>, sg::Frozen<sg::Dense<3, 2>>>,
                             sg::HalfSquaredError>;
+// Layers wide enough for the batched matrix-matrix kernels (core/gemm.hpp) in double on
+// SSE, AVX2 and AVX-512: 40 outputs are several tiles of registers with a partial last
+// one, 9 are one register and a bit, 5 are a zero-padded register on AVX-512.
+using WideCase = Case<sg::Sequential<sg::Dense<6, 40, sg::Tanh>, sg::Residual<sg::Dense<40, 40, sg::GELU>>,
+                                     sg::Dense<40, 9, sg::Sigmoid>, sg::Dense<9, 5>>,
+                      sg::SoftmaxCrossEntropy, ClassTarget>;
 
 }  // namespace sgtest
 
@@ -136,6 +142,7 @@ TYPE_TO_STRING_AS("Sum with a frozen branch", sgtest::SumCase);
 TYPE_TO_STRING_AS("Concat in Sum in Residual", sgtest::NestedBranchesCase);
 TYPE_TO_STRING_AS("custom activations (dual numbers)", sgtest::CustomActivationCase);
 TYPE_TO_STRING_AS("LoRA adapters", sgtest::LoRACase);
+TYPE_TO_STRING_AS("wide layers (matrix-matrix kernels)", sgtest::WideCase);
 
 
 namespace sgtest {
@@ -146,5 +153,5 @@ using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, 
                             SoftplusCase, LayerNormCase, RMSNormCase,
                             ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
                             IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase,
-                            ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase, LoRACase>;
+                            ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase, LoRACase, WideCase>;
 }  // namespace sgtest

@@ -9,6 +9,7 @@
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/gemm.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/custom_activation.hpp>
@@ -80,6 +81,42 @@ struct Dense {
       else
         detail::activation_backward<activation, T, Out>(cache.data(), dy.data(), dz.data());
       affine_backward<Mode, T>(params, x, dz, dparams, dx);
+    }
+  }
+
+  /// forward over a block of samples (core/batch.hpp), as small matrix-matrix products;
+  /// only for layers at least half a SIMD register wide (others go one sample at a time).
+  template <std::size_t Samples, class T>
+    requires detail::gemm::fits<T, In, Out>
+  static void forward_batch(std::span<const T, param_count> params, std::span<T, Samples * cache_size> cache,
+                            std::span<const T, Samples * In> x, std::span<T, Samples * Out> y) {
+    detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+    if constexpr (cache_size > 0) std::copy(y.begin(), y.end(), cache.begin());
+    detail::apply_activation<activation>(y);
+  }
+
+  /// backward over a block of samples (core/batch.hpp).
+  template <BackwardMode Mode, std::size_t Samples, class T>
+    requires detail::gemm::fits<T, In, Out>
+  static void backward_batch(std::span<const T, param_count> params,
+                             std::span<const T, Samples * cache_size> cache, std::span<const T, Samples * In> x,
+                             std::span<const T, Samples * Out> y, std::span<const T, Samples * Out> dy,
+                             std::span<T, param_count> dparams, std::span<T, Samples * In> dx) {
+    const auto affine_backward = [&](const T* dz) {
+      if constexpr (Mode.param_grad)
+        detail::gemm::param_grad<Mode.accumulate, T, Samples, In, Out>(x.data(), dz, dparams.data(),
+                                                                       biases(dparams).data());
+      if constexpr (Mode.input_grad) detail::gemm::input_grad<T, Samples, In, Out>(params.data(), dz, dx.data());
+    };
+    if constexpr (!Mode.param_grad && !Mode.input_grad) {
+      return;
+    } else if constexpr (std::is_same_v<Act, Identity>) {
+      affine_backward(dy.data());
+    } else {
+      std::array<T, Samples * Out> dz;
+      const T* u = activation::derivative_from_output ? y.data() : cache.data();
+      detail::activation_backward<activation, T, Samples * Out>(u, dy.data(), dz.data());
+      affine_backward(dz.data());
     }
   }
 

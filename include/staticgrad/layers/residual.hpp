@@ -38,13 +38,14 @@ struct Residual {
  private:
   static constexpr std::size_t N = in_size;
 
-  template <class U, std::size_t Size>
+  // The body's cache and f(x) in a block of Samples samples' cache.
+  template <std::size_t Samples, class U, std::size_t Size>
   static constexpr auto body_cache(std::span<U, Size> cache) {
-    return detail::slice<0, body::cache_size>(cache);
+    return detail::slice<0, Samples * body::cache_size>(cache);
   }
-  template <class U, std::size_t Size>
+  template <std::size_t Samples, class U, std::size_t Size>
   static constexpr auto body_output(std::span<U, Size> cache) {
-    return detail::slice<body::cache_size, N>(cache);
+    return detail::slice<Samples * body::cache_size, Samples * N>(cache);
   }
 
  public:
@@ -61,23 +62,41 @@ struct Residual {
   static constexpr void forward(std::span<const T, param_count> params,
                                 std::span<T, cache_size> cache, std::span<const T, N> x,
                                 std::span<T, N> y) {
-    if constexpr (valid) {
-      const auto fx = body_output(cache);
-      body::template forward<T>(params, body_cache(cache), x, fx);
-      for (std::size_t i = 0; i < N; ++i) y[i] = x[i] + fx[i];
-    }
+    forward_batch<1, T>(params, cache, x, y);
   }
 
   template <BackwardMode Mode, class T>
   static constexpr void backward(std::span<const T, param_count> params,
                                  std::span<const T, cache_size> cache, std::span<const T, N> x,
-                                 std::span<const T, N>, std::span<const T, N> dy,
+                                 std::span<const T, N> y, std::span<const T, N> dy,
                                  std::span<T, param_count> dparams, std::span<T, N> dx) {
+    backward_batch<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// forward over a block of Samples samples (core/batch.hpp).
+  template <std::size_t Samples, class T>
+  static constexpr void forward_batch(std::span<const T, param_count> params,
+                                      std::span<T, Samples * cache_size> cache,
+                                      std::span<const T, Samples * N> x, std::span<T, Samples * N> y) {
     if constexpr (valid) {
-      body::template backward<Mode, T>(params, body_cache(cache), x, body_output(cache), dy,
-                                       dparams, dx);
+      const auto fx = body_output<Samples>(cache);
+      body::template forward_batch<Samples, T>(params, body_cache<Samples>(cache), x, fx);
+      for (std::size_t i = 0; i < Samples * N; ++i) y[i] = x[i] + fx[i];
+    }
+  }
+
+  /// backward over a block of Samples samples (core/batch.hpp).
+  template <BackwardMode Mode, std::size_t Samples, class T>
+  static constexpr void backward_batch(std::span<const T, param_count> params,
+                                       std::span<const T, Samples * cache_size> cache,
+                                       std::span<const T, Samples * N> x, std::span<const T, Samples * N>,
+                                       std::span<const T, Samples * N> dy, std::span<T, param_count> dparams,
+                                       std::span<T, Samples * N> dx) {
+    if constexpr (valid) {
+      body::template backward_batch<Mode, Samples, T>(params, body_cache<Samples>(cache), x,
+                                                      body_output<Samples>(cache), dy, dparams, dx);
       if constexpr (Mode.input_grad) {
-        for (std::size_t i = 0; i < N; ++i) dx[i] += dy[i];  // the skip path
+        for (std::size_t i = 0; i < Samples * N; ++i) dx[i] += dy[i];  // the skip path
       }
     }
   }

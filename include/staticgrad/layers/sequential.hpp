@@ -8,6 +8,7 @@
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 
+#include <staticgrad/core/batch.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
@@ -52,14 +53,15 @@ struct Sequential {
   static constexpr auto params_of(std::span<U, N> params) {
     return detail::slice<layout::param_offset[I], at<I>::param_count>(params);
   }
-  template <std::size_t I, class U, std::size_t N>
+  // Layer I's cache and output (I < count − 1) in a block of Samples samples' cache: each
+  // part of one sample's cache, Samples times over.
+  template <std::size_t I, std::size_t Samples = 1, class U, std::size_t N>
   static constexpr auto cache_of(std::span<U, N> cache) {
-    return detail::slice<layout::cache_offset[I], at<I>::cache_size>(cache);
+    return detail::slice<Samples * layout::cache_offset[I], Samples * at<I>::cache_size>(cache);
   }
-  // Layer I's output, kept in the cache (I < count − 1).
-  template <std::size_t I, class U, std::size_t N>
+  template <std::size_t I, std::size_t Samples = 1, class U, std::size_t N>
   static constexpr auto output_of(std::span<U, N> cache) {
-    return detail::slice<layout::cache_offset[I] + at<I>::cache_size, at<I>::out_size>(cache);
+    return detail::slice<Samples*(layout::cache_offset[I] + at<I>::cache_size), Samples * at<I>::out_size>(cache);
   }
   // Views of the two ping-pong buffers that carry values between layers.
   template <std::size_t Size, class Buffers>
@@ -102,21 +104,7 @@ struct Sequential {
   static constexpr void forward(std::span<const T, param_count> params,
                                 std::span<T, cache_size> cache, std::span<const T, in_size> x,
                                 std::span<T, out_size> y) {
-    if constexpr (valid) {
-      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
-        constexpr std::size_t i = decltype(index)::value;
-        using L = at<i>;
-        const auto in = [&] {
-          if constexpr (i == 0) return x;
-          else return std::span<const T, L::in_size>(output_of<i - 1>(cache));
-        }();
-        const auto out = [&] {
-          if constexpr (i + 1 == count) return y;
-          else return output_of<i>(cache);
-        }();
-        L::template forward<T>(params_of<i>(params), cache_of<i>(cache), in, out);
-      });
-    }
+    forward_batch<1, T>(params, cache, x, y);
   }
 
   template <BackwardMode Mode, class T>
@@ -125,32 +113,68 @@ struct Sequential {
                                  std::span<const T, in_size> x, std::span<const T, out_size> y,
                                  std::span<const T, out_size> dy,
                                  std::span<T, param_count> dparams, std::span<T, in_size> dx) {
+    backward_batch<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// forward over a block of Samples samples (core/batch.hpp).
+  template <std::size_t Samples, class T>
+  static constexpr void forward_batch(std::span<const T, param_count> params,
+                                      std::span<T, Samples * cache_size> cache,
+                                      std::span<const T, Samples * in_size> x,
+                                      std::span<T, Samples * out_size> y) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return std::span<const T, Samples * L::in_size>(output_of<i - 1, Samples>(cache));
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return output_of<i, Samples>(cache);
+        }();
+        detail::forward_batch<L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out);
+      });
+    }
+  }
+
+  /// backward over a block of Samples samples (core/batch.hpp).
+  template <BackwardMode Mode, std::size_t Samples, class T>
+  static constexpr void backward_batch(std::span<const T, param_count> params,
+                                       std::span<const T, Samples * cache_size> cache,
+                                       std::span<const T, Samples * in_size> x,
+                                       std::span<const T, Samples * out_size> y,
+                                       std::span<const T, Samples * out_size> dy,
+                                       std::span<T, param_count> dparams,
+                                       std::span<T, Samples * in_size> dx) {
     if constexpr (valid) {
       // The gradient with respect to layer i's output lives in buffer i % 2.
-      std::array<std::array<T, layout::buffer_width>, 2> grads;
+      std::array<std::array<T, Samples * layout::buffer_width>, 2> grads;
       using reversed = boost::mp11::mp_reverse<boost::mp11::mp_iota_c<count>>;
       boost::mp11::mp_for_each<reversed>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = at<i>;
         const auto in = [&] {
           if constexpr (i == 0) return x;
-          else return output_of<i - 1>(cache);
+          else return output_of<i - 1, Samples>(cache);
         }();
         const auto out = [&] {
           if constexpr (i + 1 == count) return y;
-          else return output_of<i>(cache);
+          else return output_of<i, Samples>(cache);
         }();
         const auto d_out = [&] {
           if constexpr (i + 1 == count) return dy;
-          else return std::span<const T, L::out_size>(buffer<L::out_size>(grads, i % 2));
+          else return std::span<const T, Samples * L::out_size>(buffer<Samples * L::out_size>(grads, i % 2));
         }();
         if constexpr (i == 0)
-          L::template backward<Mode, T>(params_of<i>(params), cache_of<i>(cache), in, out, d_out,
-                                        params_of<i>(dparams), dx);
+          detail::backward_batch<Mode, L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out,
+                                                      d_out, params_of<i>(dparams), dx);
         else  // the input gradient is needed by a trainable layer before this one, or by the caller
-          L::template backward<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
-                               T>(params_of<i>(params), cache_of<i>(cache), in, out, d_out,
-                                  params_of<i>(dparams), buffer<L::in_size>(grads, (i - 1) % 2));
+          detail::backward_batch<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
+                                 L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out, d_out,
+                                                params_of<i>(dparams),
+                                                buffer<Samples * L::in_size>(grads, (i - 1) % 2));
       });
     }
   }

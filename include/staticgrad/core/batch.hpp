@@ -1,0 +1,76 @@
+/// @file The batched layer protocol: forward and backward over a block of samples at once.
+///
+/// A block of Samples samples is stored sample-major: a layer's input is [Samples][in_size],
+/// its output [Samples][out_size], its cache [Samples][cache_size]. A layer may provide
+///
+///     template <std::size_t Samples, class T>
+///     static void forward_batch(params, cache, x, y);
+///     template <BackwardMode Mode, std::size_t Samples, class T>
+///     static void backward_batch(params, cache, x, y, dy, dparams, dx);
+///
+/// over spans of those sizes, with the laws of forward and backward applied to each sample
+/// (parameter gradients summed over the samples, in order). A layer without them is run one
+/// sample at a time, so every layer works in a block, and the ones whose weights are worth
+/// reusing across samples (Dense) provide them.
+#pragma once
+
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/core/concepts.hpp>
+
+namespace staticgrad::detail {
+
+/// Sample s's row of a [Samples][N] block.
+template <std::size_t N, class U, std::size_t Size>
+constexpr std::span<U, N> sample_row(std::span<U, Size> block, std::size_t s) {
+  return std::span<U, N>(block.data() + s * N, N);
+}
+
+/// L's forward pass over a block of Samples samples.
+template <class L, std::size_t Samples, class T>
+constexpr void forward_batch(std::span<const T, L::param_count> params,
+                             std::span<T, Samples * L::cache_size> cache,
+                             std::span<const T, Samples * L::in_size> x,
+                             std::span<T, Samples * L::out_size> y) {
+  if constexpr (Samples == 1) {
+    L::template forward<T>(params, cache, x, y);
+  } else if constexpr (requires { L::template forward_batch<Samples, T>(params, cache, x, y); }) {
+    L::template forward_batch<Samples, T>(params, cache, x, y);
+  } else {
+    for (std::size_t s = 0; s < Samples; ++s)
+      L::template forward<T>(params, sample_row<L::cache_size>(cache, s), sample_row<L::in_size>(x, s),
+                             sample_row<L::out_size>(y, s));
+  }
+}
+
+/// L's backward pass over a block of Samples samples.
+template <BackwardMode Mode, class L, std::size_t Samples, class T>
+constexpr void backward_batch(std::span<const T, L::param_count> params,
+                              std::span<const T, Samples * L::cache_size> cache,
+                              std::span<const T, Samples * L::in_size> x,
+                              std::span<const T, Samples * L::out_size> y,
+                              std::span<const T, Samples * L::out_size> dy,
+                              std::span<T, L::param_count> dparams,
+                              std::span<T, Samples * L::in_size> dx) {
+  if constexpr (Samples == 1) {
+    L::template backward<Mode, T>(params, cache, x, y, dy, dparams, dx);
+  } else if constexpr (requires {
+                         L::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
+                       }) {
+    L::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
+  } else {
+    // The first sample writes the parameter gradients (unless Mode accumulates), the
+    // others add to them.
+    constexpr BackwardMode accumulate{.accumulate = true, .input_grad = Mode.input_grad, .param_grad = Mode.param_grad};
+    const auto sample = [&]<BackwardMode M>(std::size_t s) {
+      L::template backward<M, T>(params, sample_row<L::cache_size>(cache, s), sample_row<L::in_size>(x, s),
+                                 sample_row<L::out_size>(y, s), sample_row<L::out_size>(dy, s), dparams,
+                                 sample_row<L::in_size>(dx, s));
+    };
+    sample.template operator()<Mode>(0);
+    for (std::size_t s = 1; s < Samples; ++s) sample.template operator()<accumulate>(s);
+  }
+}
+
+}  // namespace staticgrad::detail

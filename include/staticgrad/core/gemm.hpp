@@ -1,0 +1,253 @@
+/// @file Small matrix-matrix kernels for a block of samples: the batched training path of
+/// a Dense layer, with its input-major ([In][Out]) weights.
+///
+/// One sample at a time, every weight is loaded for one multiply-add; for a block of
+/// samples, a tile of outputs lives in SIMD registers while the weights stream past once
+/// for all of the tile's samples, and a weight-gradient tile sums all samples before it is
+/// stored once. Forward values and weight gradients are summed in the same order as the
+/// one-sample kernels (core/kernels.hpp); input gradients add their lanes in another order
+/// (see input_grad_tiles), so a batch agrees with one sample at a time to rounding.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <utility>
+
+#include <staticgrad/core/simd.hpp>
+
+namespace staticgrad::detail::gemm {
+
+#ifndef STATICGRAD_NO_SIMD
+template <class T>
+using reg = xsimd::batch<T>;
+template <class T>
+inline constexpr std::size_t lanes = reg<T>::size;
+
+/// Whether a layer takes the matrix-matrix path: its rows fill at least a register, or at
+/// least half of one (then its weights are copied into rows of one whole register each,
+/// up to 16 KiB of them). Narrower layers are latency-bound, and keep the one-sample
+/// kernels.
+template <class T, std::size_t In, std::size_t Out>
+inline constexpr bool fits =
+    Out >= lanes<T> || (2 * Out >= lanes<T> && In * lanes<T> * sizeof(T) <= 16384);
+template <class T, std::size_t Out>
+inline constexpr bool padded = Out < lanes<T>;
+
+/// The Rows × Cols matrix m with each row padded with zeros to one register.
+template <class T, std::size_t Rows, std::size_t Cols>
+std::array<T, Rows * lanes<T>> pad_rows(const T* m) {
+  std::array<T, Rows * lanes<T>> out{};
+  for (std::size_t r = 0; r < Rows; ++r) std::copy_n(m + r * Cols, Cols, out.begin() + static_cast<std::ptrdiff_t>(r * lanes<T>));
+  return out;
+}
+/// The first Cols values of each of the Rows padded rows of m, to out.
+template <class T, std::size_t Rows, std::size_t Cols>
+void unpad_rows(const std::array<T, Rows * lanes<T>>& m, T* out) {
+  for (std::size_t r = 0; r < Rows; ++r) std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(r * lanes<T>), Cols, out + r * Cols);
+}
+
+// A tile is tile_rows samples (or weight rows) by up to tile_registers registers of
+// outputs: 16 accumulators of the 32 registers AVX-512 has, 8 of the 16 of SSE and AVX2,
+// leaving room for the operands.
+inline constexpr std::size_t tile_rows = 4;
+template <class T>
+inline constexpr std::size_t tile_registers = sizeof(reg<T>) == 64 ? 4 : 2;
+
+/// Calls f(std::integral_constant<std::size_t, I>{}) for I < N, in order, written out:
+/// a tile's accumulators stay in registers only when every index into them is a constant.
+template <std::size_t N, class F>
+inline void unrolled(F&& f) {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (f(std::integral_constant<std::size_t, I>{}), ...);
+  }(std::make_index_sequence<N>{});
+}
+
+/// Register r of a tile whose registers start at column First of rows Cols wide: a whole
+/// load, or for the last, partial register, only its columns that exist. `whole_ok` says
+/// that the memory after the row's end may be read (it is, when more of the same array
+/// follows); the extra lanes are never stored.
+template <class T, std::size_t Cols, std::size_t First, std::size_t R>
+reg<T> load_register(const T* row, bool whole_ok = false) {
+  constexpr std::size_t column = First + R * lanes<T>;
+  constexpr std::size_t count = std::min(lanes<T>, Cols - column);
+  if (count == lanes<T> || whole_ok) return reg<T>::load_unaligned(row + column);
+  return simd::load_lanes<reg<T>>(row + column, count);
+}
+template <class T, std::size_t Cols, std::size_t First, std::size_t R>
+void store_register(const reg<T>& value, T* row) {
+  constexpr std::size_t column = First + R * lanes<T>;
+  simd::store_lanes(value, row + column, std::min(lanes<T>, Cols - column));
+}
+
+/// Calls tile.template operator()<Rows, Registers, FirstColumn>(first_row) over a
+/// Rows × Cols matrix: column tiles outside (what they read stays in L1 across the row
+/// tiles), row tiles of tile_rows inside, then the leftover rows.
+template <class T, std::size_t Rows, std::size_t Cols, class Tile>
+inline void for_each_tile(Tile&& tile) {
+  constexpr std::size_t registers = (Cols + lanes<T> - 1) / lanes<T>;
+  constexpr std::size_t width = tile_registers<T>;
+  unrolled<(registers + width - 1) / width>([&](auto column_tile) {
+    constexpr std::size_t first_register = column_tile * width;
+    constexpr std::size_t count = std::min(width, registers - first_register);
+    constexpr std::size_t first = first_register * lanes<T>;
+    constexpr std::size_t whole_rows = Rows / tile_rows * tile_rows;
+    for (std::size_t r = 0; r < whole_rows; r += tile_rows)
+      tile.template operator()<tile_rows, count, first>(r);
+    if constexpr (Rows % tile_rows != 0) tile.template operator()<Rows % tile_rows, count, first>(whole_rows);
+  });
+}
+
+/// z[s] = Wᵀx[s] + b for Samples samples (x [Samples][In], z [Samples][Out], W [In][Out]):
+/// z starts at b and adds x[s][i]·W[i] for i = 0, 1, … (affine's order).
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
+  for_each_tile<T, Samples, Out>([&]<std::size_t Rows, std::size_t Registers, std::size_t First>(std::size_t s0) {
+    std::array<std::array<reg<T>, Registers>, Rows> acc;
+    unrolled<Registers>([&](auto r) {
+      const reg<T> bias = load_register<T, Out, First, decltype(r)::value>(b);
+      unrolled<Rows>([&](auto s) { acc[s][r] = bias; });
+    });
+    for (std::size_t i = 0; i < In; ++i) {
+      // Reading past a row's last column stays inside the layer's parameters: the next
+      // row, or for the last row the biases (Out ≥ lanes of them).
+      std::array<reg<T>, Registers> weights;
+      unrolled<Registers>([&](auto r) { weights[r] = load_register<T, Out, First, decltype(r)::value>(w + i * Out, true); });
+      unrolled<Rows>([&](auto s) {
+        const reg<T> input(x[(s0 + s) * In + i]);
+        unrolled<Registers>([&](auto r) { acc[s][r] = xsimd::fma(input, weights[r], acc[s][r]); });
+      });
+    }
+    unrolled<Rows>([&](auto s) {
+      unrolled<Registers>([&](auto r) { store_register<T, Out, First, decltype(r)::value>(acc[s][r], z + (s0 + s) * Out); });
+    });
+  });
+}
+
+/// dW (+)= Σ_s x[s] ⊗ dz[s] and db (+)= Σ_s dz[s], samples in order (affine_param_grad's
+/// order, one sample after the other). dW and db are two parts of one gradient slice:
+/// no __restrict on them (see outer_product).
+template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* db) {
+  for_each_tile<T, In, Out>([&]<std::size_t Rows, std::size_t Registers, std::size_t First>(std::size_t i0) {
+    std::array<std::array<reg<T>, Registers>, Rows> acc;
+    // Sample s's term: the first one is a product (when not accumulating), the others
+    // multiply-adds. Its row of dz is read whole when the next sample's row follows it.
+    const auto add_sample = [&]<bool Product>(std::size_t s) {
+      std::array<reg<T>, Registers> grads;
+      unrolled<Registers>([&](auto r) {
+        grads[r] = load_register<T, Out, First, decltype(r)::value>(dz + s * Out, s + 1 < Samples);
+      });
+      unrolled<Rows>([&](auto i) {
+        const reg<T> input(x[s * In + i0 + i]);
+        unrolled<Registers>([&](auto r) {
+          if constexpr (Product) acc[i][r] = input * grads[r];
+          else acc[i][r] = xsimd::fma(input, grads[r], acc[i][r]);
+        });
+      });
+    };
+    std::size_t s = 0;
+    if constexpr (Accumulate) {
+      unrolled<Rows>([&](auto i) {
+        unrolled<Registers>([&](auto r) {
+          acc[i][r] = load_register<T, Out, First, decltype(r)::value>(dw + (i0 + i) * Out);
+        });
+      });
+    } else {
+      add_sample.template operator()<true>(s++);
+    }
+    for (; s < Samples; ++s) add_sample.template operator()<false>(s);
+    unrolled<Rows>([&](auto i) {
+      unrolled<Registers>([&](auto r) { store_register<T, Out, First, decltype(r)::value>(acc[i][r], dw + (i0 + i) * Out); });
+    });
+  });
+  for (std::size_t s = 0; s < Samples; ++s)
+    for (std::size_t o = 0; o < Out; ++o) {
+      if (!Accumulate && s == 0) db[o] = dz[o];
+      else db[o] += dz[s * Out + o];
+    }
+}
+
+/// dx[s] = W dz[s]: one dot product per input and sample, tile_rows weight rows by up to
+/// tile_registers samples at a time, each summed lane by lane over whole registers; then
+/// simd::sums_of_lanes adds the lanes of a register's worth of those sums at once (one hadd per
+/// sum cost as much as the products on a 128-wide layer), and the products of the last
+/// Out mod lanes columns follow in order.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restrict dx) {
+  constexpr std::size_t whole = Out / lanes<T> * lanes<T>;
+  // Tiles over the [In][Samples] matrix of results: rows are weight rows, "registers" samples.
+  for_each_tile<T, In, Samples * lanes<T>>([&]<std::size_t Rows, std::size_t Samples_, std::size_t First>(std::size_t i0) {
+    constexpr std::size_t s0 = First / lanes<T>, sums = Rows * Samples_;
+    constexpr std::size_t groups = (sums + lanes<T> - 1) / lanes<T>;
+    std::array<reg<T>, groups * lanes<T>> acc;  // sum (i, s) at i·Samples_ + s; zeros after
+    acc.fill(reg<T>(T{0}));
+    for (std::size_t o = 0; o < whole; o += lanes<T>) {
+      std::array<reg<T>, Rows> weights;
+      unrolled<Rows>([&](auto i) { weights[i] = reg<T>::load_unaligned(w + (i0 + i) * Out + o); });
+      unrolled<Samples_>([&](auto s) {
+        const reg<T> grads = reg<T>::load_unaligned(dz + (s0 + s) * Out + o);
+        unrolled<Rows>([&](auto i) { acc[i * Samples_ + s] = xsimd::fma(weights[i], grads, acc[i * Samples_ + s]); });
+      });
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
+      alignas(sizeof(reg<T>)) std::array<T, lanes<T>> totals;
+      simd::sums_of_lanes(acc.data() + g * lanes<T>).store_aligned(totals.data());
+      for (std::size_t k = 0; k < lanes<T> && g * lanes<T> + k < sums; ++k) {
+        const std::size_t i = i0 + (g * lanes<T> + k) / Samples_, s = s0 + (g * lanes<T> + k) % Samples_;
+        T total = totals[k];
+        for (std::size_t o = whole; o < Out; ++o) total += w[i * Out + o] * dz[s * Out + o];
+        dx[s * In + i] = total;
+      }
+    }
+  });
+}
+
+// The kernels for a layer that fits: narrow ones on zero-padded copies.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine(const T* w, const T* b, const T* x, T* z) {
+  static_assert(fits<T, In, Out>);
+  if constexpr (padded<T, Out>) {
+    std::array<T, Samples * lanes<T>> padded_z;
+    affine_tiles<T, Samples, In, lanes<T>>(pad_rows<T, In, Out>(w).data(), pad_rows<T, 1, Out>(b).data(), x,
+                                           padded_z.data());
+    unpad_rows<T, Samples, Out>(padded_z, z);
+  } else {
+    affine_tiles<T, Samples, In, Out>(w, b, x, z);
+  }
+}
+template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void param_grad(const T* x, const T* dz, T* dw, T* db) {
+  static_assert(fits<T, In, Out>);
+  if constexpr (padded<T, Out>) {
+    auto padded_dw = Accumulate ? pad_rows<T, In, Out>(dw) : std::array<T, In * lanes<T>>{};
+    auto padded_db = Accumulate ? pad_rows<T, 1, Out>(db) : std::array<T, lanes<T>>{};
+    param_grad_tiles<Accumulate, T, Samples, In, lanes<T>>(x, pad_rows<T, Samples, Out>(dz).data(), padded_dw.data(),
+                                                           padded_db.data());
+    unpad_rows<T, In, Out>(padded_dw, dw);
+    unpad_rows<T, 1, Out>(padded_db, db);
+  } else {
+    param_grad_tiles<Accumulate, T, Samples, In, Out>(x, dz, dw, db);
+  }
+}
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void input_grad(const T* w, const T* dz, T* dx) {
+  static_assert(fits<T, In, Out>);
+  if constexpr (padded<T, Out>)
+    input_grad_tiles<T, Samples, In, lanes<T>>(pad_rows<T, In, Out>(w).data(), pad_rows<T, Samples, Out>(dz).data(), dx);
+  else
+    input_grad_tiles<T, Samples, In, Out>(w, dz, dx);
+}
+#else
+template <class T, std::size_t In, std::size_t Out>
+inline constexpr bool fits = false;
+// Declared for Dense's constrained members, never called: nothing fits without SIMD.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine(const T*, const T*, const T*, T*);
+template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void param_grad(const T*, const T*, T*, T*);
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void input_grad(const T*, const T*, T*);
+#endif
+
+}  // namespace staticgrad::detail::gemm
