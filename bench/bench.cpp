@@ -200,6 +200,7 @@ struct TrainingStep {
   sg::Model<N4, float> model{7};
   sg::Gradients<N4, float> grads;
   sg::Adam<N4, float> adam{};
+  sg::SGD<N4, float> sgd{{.lr = 1e-3}};
   HandN4 hand{}, hand_grads{};
   hand::Adam<float, sg::param_count<N4>> hand_adam{};
   tape::Tape<float> recorder;
@@ -218,6 +219,13 @@ struct TrainingStep {
     sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
     adam.step(model, grads);
   }
+  // The same steps fused by train_step (same results, tested), and both with plain SGD.
+  void fused() { sg::train_step(model, adam, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
+  void sgd_unfused() {
+    sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
+    sgd.step(model, grads);
+  }
+  void sgd_fused() { sg::train_step(model, sgd, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
   void gradient_only() { sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
   void taped() {
     tape::value_and_grad(recorder, model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
@@ -265,6 +273,14 @@ struct TrainingStep {
     benchmark::RegisterBenchmark((name + "/tape").c_str(), [this, &start](benchmark::State& state) {
       run(state, *this, start, &TrainingStep::taped);
     });
+    const std::pair<const char*, void (TrainingStep::*)()> fusion[] = {
+        {"/fused Adam", &TrainingStep::fused},
+        {"/unfused SGD", &TrainingStep::sgd_unfused},
+        {"/fused SGD", &TrainingStep::sgd_fused}};
+    for (const auto& [suffix, step] : fusion)
+      benchmark::RegisterBenchmark((name + suffix).c_str(), [this, &start, step = step](benchmark::State& state) {
+        run(state, *this, start, step);
+      });
   }
 };
 
@@ -471,6 +487,16 @@ int main(int argc, char** argv) {
                 "training step (with Adam) %.0f samples/s\n",
                 batch32->second / 32, batch_flops / batch32->second, 100 * batch_flops / batch32->second / peak_gflops,
                 32e9 / train32_ns->second);
+  }
+  for (const auto& [step_name, batch] : {std::pair{step1, 1}, std::pair{step32, 32}}) {
+    const auto ns = [&, name = std::string(step_name)](const char* suffix) {
+      const auto found = reporter.median_ns.find(name + "/train" + suffix);
+      return found == reporter.median_ns.end() ? 0.0 : found->second / batch;
+    };
+    if (ns("/generated") > 0 && ns("/fused Adam") > 0 && ns("/unfused SGD") > 0 && ns("/fused SGD") > 0)
+      std::printf("train_step (fused) batch %d, ns per sample: Adam %.1f -> %.1f (%.2fx), SGD %.1f -> %.1f (%.2fx)\n",
+                  batch, ns("/generated"), ns("/fused Adam"), ns("/generated") / ns("/fused Adam"), ns("/unfused SGD"),
+                  ns("/fused SGD"), ns("/unfused SGD") / ns("/fused SGD"));
   }
   const auto none = reporter.median_ns.find(frozen_none), half = reporter.median_ns.find(frozen_half);
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())

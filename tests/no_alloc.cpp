@@ -83,7 +83,7 @@ TEST_CASE("no heap: Dropout, Frozen, branches and custom activations allocate no
   CHECK(sink == sink);
 }
 
-TEST_CASE("no heap: optimizer steps and clipping allocate nothing") {
+TEST_CASE("no heap: optimizer steps, fused training steps and clipping allocate nothing") {
   using Net = sg::Sequential<sg::Dense<8, 32, sg::ReLU>, sg::Dense<32, 3>>;
   const auto model = std::make_unique<sg::Model<Net, float>>(1);
   const auto grads = std::make_unique<sg::Gradients<Net, float>>();
@@ -101,6 +101,8 @@ TEST_CASE("no heap: optimizer steps and clipping allocate nothing") {
     sgd->step(*model, *grads);
     adam->step(*model, *grads);
     adamw->step(*model, *grads);
+    sg::train_step(*model, *sgd, sg::SoftmaxCrossEntropy{}, x, std::size_t{1}, *grads);
+    sg::train_step(*model, *adam, sg::SoftmaxCrossEntropy{}, x, std::size_t{1}, *grads);
   }
   CHECK(allocations == before);
 }
@@ -113,11 +115,14 @@ TEST_CASE("no heap: a fit step allocates nothing (only fit's set-up does)") {
   sg::Adam<Net, double> adam{};
   std::vector<std::size_t> counts;
   counts.reserve(100);
-  sg::fit(model, adam, sg::SoftmaxCrossEntropy{}, xs, labels,
-          {.epochs = 4, .batch_size = 8, .clip_norm = 1.0},
-          [&](const sg::FitStep<Net, double>&) { counts.push_back(allocations); });
-  REQUIRE(counts.size() == 28);
-  CHECK(counts.back() == counts.front());  // nothing between the first step and the last
+  for (const double clip_norm : {1.0, 0.0}) {  // clipped steps, and fused ones (train_step)
+    counts.clear();
+    sg::fit(model, adam, sg::SoftmaxCrossEntropy{}, xs, labels,
+            {.epochs = 4, .batch_size = 8, .clip_norm = clip_norm},
+            [&](const sg::FitStep<Net, double>&) { counts.push_back(allocations); });
+    REQUIRE(counts.size() == 28);
+    CHECK(counts.back() == counts.front());  // nothing between the first step and the last
+  }
 }
 
 TEST_CASE("no heap: a warm tape records and walks back without allocating") {

@@ -133,3 +133,82 @@ TEST_CASE("fit: bad arguments are refused with a message") {
                        std::invalid_argument);
   CHECK_THROWS_AS(sg::fit(model, sgd, sg::MSE{}, xs, xs, {.batch_size = 0}), std::invalid_argument);
 }
+
+namespace {
+// A network whose layers take both backward paths (wide: matrix-matrix; narrow: one sample
+// at a time), with a Frozen layer and a Residual, for train_step against the unfused step.
+using StepNet = sg::Sequential<sg::Dense<6, 40, sg::Tanh>, sg::Frozen<sg::Dense<40, 40, sg::ReLU>>,
+                               sg::Residual<sg::Dense<40, 40, sg::GELU>>, sg::Dense<40, 5>>;
+template <class Optimizer>
+struct StepCase {
+  static Optimizer make();
+};
+using SgdMomentum = sg::SGD<StepNet, float>;
+using PlainAdam = sg::Adam<StepNet, float>;
+using AmsgradAdamW = sg::AdamW<StepNet, float>;
+template <>
+SgdMomentum StepCase<SgdMomentum>::make() {
+  return SgdMomentum{{.lr = 0.05, .momentum = 0.9, .nesterov = true, .weight_decay = 1e-3}};
+}
+template <>
+PlainAdam StepCase<PlainAdam>::make() {
+  return PlainAdam{{.lr = 1e-2, .weight_decay = 1e-3}};
+}
+template <>
+AmsgradAdamW StepCase<AmsgradAdamW>::make() {
+  return AmsgradAdamW{{.lr = 1e-2, .amsgrad = true}};
+}
+static_assert(sg::detail::StepsByRange<SgdMomentum, StepNet, float> && sg::detail::StepsByRange<PlainAdam, StepNet, float> &&
+              sg::detail::StepsByRange<AmsgradAdamW, StepNet, float>);
+// An optimizer that only has step(): train_step steps after the backward pass.
+struct HalvingStep {
+  void step(sg::Model<StepNet, float>& model, const sg::Gradients<StepNet, float>& grads) {
+    for (std::size_t i = 0; i < model.flat().size(); ++i) model.flat()[i] -= grads.flat()[i] / 2;
+  }
+};
+static_assert(!sg::detail::StepsByRange<HalvingStep, StepNet, float>);
+template <>
+HalvingStep StepCase<HalvingStep>::make() {
+  return {};
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("train_step: the same model, gradient and loss as value_and_grad then step, bit for bit", Optimizer,
+                   SgdMomentum, PlainAdam, AmsgradAdamW, HalvingStep) {
+  sg::init::Rng rng(17);
+  std::vector<std::array<float, 6>> xs;
+  std::vector<std::size_t> labels;
+  for (std::size_t s = 0; s < 37; ++s) {
+    xs.push_back(sgtest::random_vector<float, 6>(rng));
+    labels.push_back(s % 5);
+  }
+  // One sample, two whole blocks of samples, blocks and a rest.
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{32}, std::size_t{37}}) {
+    CAPTURE(batch);
+    const auto fused = std::make_unique<sg::Model<StepNet, float>>(4);
+    const auto unfused = std::make_unique<sg::Model<StepNet, float>>(*fused);
+    auto fused_optimizer = std::make_unique<Optimizer>(StepCase<Optimizer>::make());
+    auto unfused_optimizer = std::make_unique<Optimizer>(StepCase<Optimizer>::make());
+    const auto fused_grads = std::make_unique<sg::Gradients<StepNet, float>>();
+    const auto unfused_grads = std::make_unique<sg::Gradients<StepNet, float>>();
+    const auto x = std::span(xs.data(), batch);
+    const auto y = std::span(labels.data(), batch);
+    for (int step = 0; step < 3; ++step) {
+      const float fused_loss = batch == 1 ? sg::train_step(*fused, *fused_optimizer, sg::SoftmaxCrossEntropy{}, xs[0],
+                                                           labels[0], *fused_grads)
+                                          : sg::train_step(*fused, *fused_optimizer, sg::SoftmaxCrossEntropy{}, x, y,
+                                                           *fused_grads);
+      const float unfused_loss = batch == 1 ? sg::value_and_grad(*unfused, sg::SoftmaxCrossEntropy{}, xs[0], labels[0],
+                                                                 *unfused_grads)
+                                            : sg::value_and_grad(*unfused, sg::SoftmaxCrossEntropy{}, x, y, *unfused_grads);
+      unfused_optimizer->step(*unfused, *unfused_grads);
+      CHECK(fused_loss == unfused_loss);
+      CHECK(std::memcmp(fused_grads->flat().data(), unfused_grads->flat().data(), sizeof(float) * fused_grads->flat().size()) == 0);
+      CHECK(std::memcmp(fused->flat().data(), unfused->flat().data(), sizeof(float) * fused->flat().size()) == 0);
+    }
+    CHECK(std::memcmp(fused->flat().data(), sg::Model<StepNet, float>(4).flat().data(), sizeof(float) * fused->flat().size()) != 0);
+    const auto frozen = fused->layer<1>().flat();
+    const auto frozen_start = sg::Model<StepNet, float>(4);
+    CHECK(std::equal(frozen.begin(), frozen.end(), frozen_start.layer<1>().flat().begin()));
+  }
+}

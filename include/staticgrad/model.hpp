@@ -204,11 +204,13 @@ constexpr auto target_view(const Y& target) {
   }
 }
 
-/// Forward, loss and backward for one sample. dŷ is multiplied by `scale` (1/batch size).
-template <BackwardMode Mode, class Net, class T, class Loss, class Target>
+/// Forward, loss and backward for one sample. dŷ is multiplied by `scale` (1/batch size);
+/// `layer_done` is the backward pass's callback (core/batch.hpp's network_backward).
+template <BackwardMode Mode, class Net, class T, class Loss, class Target, class LayerDone = no_layer_hook>
 constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
                                   std::span<const T, Net::in_size> x, const Target& target,
-                                  T scale, std::span<T, Net::param_count> dparams) {
+                                  T scale, std::span<T, Net::param_count> dparams,
+                                  const LayerDone& layer_done = {}) {
   std::array<T, Net::cache_size> cache;
   std::array<T, Net::out_size> y;
   std::array<T, Net::out_size> dy;
@@ -218,7 +220,7 @@ constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, c
   if (scale != T{1}) {
     for (auto& d : dy) d *= scale;
   }
-  Net::template backward<Mode, T>(params, cache, x, y, dy, dparams, unused_dx);
+  network_backward<Mode, Net, 1, T>(params, cache, x, y, dy, dparams, unused_dx, layer_done);
   return value;
 }
 
@@ -232,9 +234,11 @@ inline constexpr std::size_t block_samples =
 /// Forward, loss and backward for the Samples samples at inputs and targets, in one block
 /// (core/batch.hpp): the same numbers as sample_value_and_grad on each of them in turn.
 /// Adds each sample's loss to `total`, in order.
-template <BackwardMode Mode, class Net, std::size_t Samples, class T, class Loss, class Input, class Target>
+template <BackwardMode Mode, class Net, std::size_t Samples, class T, class Loss, class Input, class Target,
+          class LayerDone = no_layer_hook>
 void block_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
-                          const Target* targets, T scale, std::span<T, Net::param_count> dparams, T& total) {
+                          const Target* targets, T scale, std::span<T, Net::param_count> dparams, T& total,
+                          const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   std::array<T, Samples * in> x;
   for (std::size_t s = 0; s < Samples; ++s) {
@@ -254,18 +258,31 @@ void block_value_and_grad(std::span<const T, Net::param_count> params, const Los
       for (auto& d : dy_s) d *= scale;
     }
   }
-  backward_batch<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, unused_dx);
+  network_backward<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, unused_dx, layer_done);
 }
 
-template <class Net, class T, class Loss, class X, class Y>
+/// A layer_done callback for one sample or block of a batch: the caller's for the last,
+/// none (a null pointer) for the others, whose gradients are not final yet.
+template <class LayerDone>
+struct last_hook {
+  const LayerDone* last;
+  constexpr void operator()(std::size_t offset, std::size_t size) const {
+    if (last != nullptr) (*last)(offset, size);
+  }
+};
+
+/// The mean loss and gradient of a sample or a batch into `grads`. The backward pass of the
+/// last sample (or block of samples) calls `layer_done(offset, size)` as each layer's
+/// gradient becomes final (train_step's hook; nothing for value_and_grad).
+template <class Net, class T, class Loss, class X, class Y, class LayerDone = no_layer_hook>
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
-                                const Y& target, Gradients<Net, T>& grads) {
+                                const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   constexpr BackwardMode first{.accumulate = false, .input_grad = false};
   constexpr BackwardMode others{.accumulate = true, .input_grad = false};
   if constexpr (FixedVector<X>) {
     return sample_value_and_grad<first, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
-                                             target_view<Loss, T, out>(target), T{1}, grads.flat());
+                                             target_view<Loss, T, out>(target), T{1}, grads.flat(), layer_done);
   } else {
     static_assert(FixedVectorRange<X>,
                   "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
@@ -285,19 +302,22 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     if constexpr (block > 1 && !is_stochastic<Net>) {
       if (!std::is_constant_evaluated()) {
         for (; s + block <= count; s += block) {
-          if (s == 0)
-            block_value_and_grad<first, Net, block>(model.flat(), loss, inputs, targets, scale, grads.flat(), total);
-          else
-            block_value_and_grad<others, Net, block>(model.flat(), loss, inputs + s, targets + s, scale, grads.flat(),
-                                                     total);
+          const last_hook<LayerDone> hook{s + block == count ? &layer_done : nullptr};
+          const auto run = [&]<BackwardMode Mode>() {
+            block_value_and_grad<Mode, Net, block>(model.flat(), loss, inputs + s, targets + s, scale, grads.flat(),
+                                                   total, hook);
+          };
+          s == 0 ? run.template operator()<first>() : run.template operator()<others>();
         }
       }
     }
     for (; s < count; ++s) {
-      const auto input = fixed_span<check_input_size, T, in>(inputs[s]);
-      const auto sample_target = target_view<Loss, T, out>(targets[s]);
-      total += s == 0 ? sample_value_and_grad<first, Net>(model.flat(), loss, input, sample_target, scale, grads.flat())
-                      : sample_value_and_grad<others, Net>(model.flat(), loss, input, sample_target, scale, grads.flat());
+      const last_hook<LayerDone> hook{s + 1 == count ? &layer_done : nullptr};
+      const auto run = [&]<BackwardMode Mode>() {
+        return sample_value_and_grad<Mode, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[s]),
+                                                target_view<Loss, T, out>(targets[s]), scale, grads.flat(), hook);
+      };
+      total += s == 0 ? run.template operator()<first>() : run.template operator()<others>();
     }
     return total * scale;
   }

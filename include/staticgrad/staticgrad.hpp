@@ -29,3 +29,4 @@
 #include <staticgrad/summary.hpp>
 #include <staticgrad/tape.hpp>
 #include <staticgrad/train.hpp>
+#include <staticgrad/train_step.hpp>

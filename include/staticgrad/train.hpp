@@ -21,6 +21,7 @@
 #include <staticgrad/init.hpp>
 #include <staticgrad/model.hpp>
 #include <staticgrad/optim/clip.hpp>
+#include <staticgrad/train_step.hpp>
 
 namespace staticgrad {
 
@@ -60,7 +61,8 @@ struct keep_training {
 }  // namespace detail
 
 /// Trains `model` on (inputs, targets) with `optimizer`: epochs of mini-batches, each
-/// batch one value_and_grad (mean loss and gradient), optional clipping, one optimizer step.
+/// batch one value_and_grad (mean loss and gradient), optional clipping, one optimizer step
+/// (fused, by train_step, when there is no clipping).
 /// After each step `callback(const FitStep<Net, T>&)` runs; when it returns false (a
 /// callback may also return nothing), training stops. Returns the loss of every step.
 ///
@@ -99,12 +101,19 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
         batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
         batch_targets[s] = std::ranges::data(targets)[order[first + s]];
       }
-      const T batch_loss =
-          value_and_grad(model, loss, std::span(batch_inputs.data(), size), std::span(batch_targets.data(), size),
-                         *grads, Training{options.seed, history.size()});
-      info.grad_norms = grad_norms(*grads);
-      if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
-      optimizer.step(model, *grads);
+      const auto batch_x = std::span(batch_inputs.data(), size);
+      const auto batch_y = std::span(batch_targets.data(), size);
+      const Training key{options.seed, history.size()};
+      T batch_loss;
+      if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
+        batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
+        info.grad_norms = grad_norms(*grads);
+        clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
+        optimizer.step(model, *grads);
+      } else {
+        batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
+        info.grad_norms = grad_norms(*grads);
+      }
 
       history.push_back(batch_loss);
       epoch_sum += batch_loss;

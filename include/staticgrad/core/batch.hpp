@@ -21,6 +21,11 @@
 
 namespace staticgrad::detail {
 
+/// A backward pass's "layer done" callback that does nothing (see Sequential::backward_batch).
+struct no_layer_hook {
+  constexpr void operator()(std::size_t, std::size_t) const {}
+};
+
 /// Sample s's row of a [Samples][N] block.
 template <std::size_t N, class U, std::size_t Size>
 constexpr std::span<U, N> sample_row(std::span<U, Size> block, std::size_t s) {
@@ -70,6 +75,29 @@ constexpr void backward_batch(std::span<const T, L::param_count> params,
     };
     sample.template operator()<Mode>(0);
     for (std::size_t s = 1; s < Samples; ++s) sample.template operator()<accumulate>(s);
+  }
+}
+
+}  // namespace staticgrad::detail
+
+namespace staticgrad::detail {
+
+/// A whole network's backward pass over a block, calling `layer_done(offset, size)` as each
+/// part of the flat parameters gets its final gradient: layer by layer for a Sequential,
+/// once at the end otherwise.
+template <BackwardMode Mode, class Net, std::size_t Samples, class T, class LayerDone>
+constexpr void network_backward(std::span<const T, Net::param_count> params,
+                                std::span<const T, Samples * Net::cache_size> cache,
+                                std::span<const T, Samples * Net::in_size> x,
+                                std::span<const T, Samples * Net::out_size> y,
+                                std::span<const T, Samples * Net::out_size> dy,
+                                std::span<T, Net::param_count> dparams,
+                                std::span<T, Samples * Net::in_size> dx, const LayerDone& layer_done) {
+  if constexpr (requires { Net::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done); }) {
+    Net::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done);
+  } else {
+    backward_batch<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, dx);
+    layer_done(std::size_t{0}, Net::param_count);
   }
 }
 

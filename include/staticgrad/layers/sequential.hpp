@@ -139,15 +139,17 @@ struct Sequential {
     }
   }
 
-  /// backward over a block of Samples samples (core/batch.hpp).
-  template <BackwardMode Mode, std::size_t Samples, class T>
+  /// backward over a block of Samples samples (core/batch.hpp). After each layer, calls
+  /// `layer_done(offset, size)` with the range of the flat parameters whose gradient is
+  /// then final (train_step steps them while they are still in cache).
+  template <BackwardMode Mode, std::size_t Samples, class T, class LayerDone = detail::no_layer_hook>
   static constexpr void backward_batch(std::span<const T, param_count> params,
                                        std::span<const T, Samples * cache_size> cache,
                                        std::span<const T, Samples * in_size> x,
                                        std::span<const T, Samples * out_size> y,
                                        std::span<const T, Samples * out_size> dy,
                                        std::span<T, param_count> dparams,
-                                       std::span<T, Samples * in_size> dx) {
+                                       std::span<T, Samples * in_size> dx, const LayerDone& layer_done = {}) {
     if constexpr (valid) {
       // The gradient with respect to layer i's output lives in buffer i % 2.
       std::array<std::array<T, Samples * layout::buffer_width>, 2> grads;
@@ -175,6 +177,7 @@ struct Sequential {
                                  L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out, d_out,
                                                 params_of<i>(dparams),
                                                 buffer<Samples * L::in_size>(grads, (i - 1) % 2));
+        layer_done(layout::param_offset[i], L::param_count);
       });
     }
   }

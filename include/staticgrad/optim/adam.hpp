@@ -48,6 +48,15 @@ class adam_impl {
   /// One update of every trainable parameter (Frozen ones stay) from its gradient.
   /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
+    const auto update = begin_step();
+    for (const auto run : detail::trainable_ranges<Net>()) update(model, grads, run.offset, run.size);
+  }
+
+  /// Starts a step (counts it) and returns its update: `update(model, grads, offset, size)`
+  /// steps the parameters [offset, offset + size) from their gradients. Calling it once on
+  /// every trainable range is step(); train_step calls it on each layer as soon as the
+  /// backward pass has finished that layer's gradient. Valid until the next step starts.
+  auto begin_step() {
     ++steps_;
     const double step = static_cast<double>(steps_);
     const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
@@ -59,7 +68,7 @@ class adam_impl {
     const bool weight_decay = options_.weight_decay != 0;
     // One parameter, or a SIMD register of them (X): the same operations either way. The
     // amsgrad maximum is passed (read and written) only with amsgrad.
-    const auto update = [&](auto& param, auto grad, auto& first, auto& second, auto&... max_second) {
+    const auto update = [=](auto& param, auto grad, auto& first, auto& second, auto&... max_second) {
       using X = std::remove_cvref_t<decltype(grad)>;
       if constexpr (Decoupled) param *= X(shrink);
       else if (weight_decay) grad += X(decay) * param;
@@ -70,16 +79,17 @@ class adam_impl {
       const X denominator = detail::simd::sqrt(estimate) / X(correction2_sqrt) + X(eps);
       param -= X(step_size) * (first / denominator);
     };
-    for (const auto run : detail::trainable_ranges<Net>()) {  // Frozen layers do not change
-      T* const param = model.flat().data() + run.offset;
-      const T* const grad = grads.flat().data() + run.offset;
-      T* const first = first_moment_.data() + run.offset;
-      T* const second = second_moment_.data() + run.offset;
+    return [this, update](Model<Net, T>& model, const Gradients<Net, T>& grads, std::size_t offset,
+                          std::size_t size) {
+      T* const param = model.flat().data() + offset;
+      const T* const grad = grads.flat().data() + offset;
+      T* const first = first_moment_.data() + offset;
+      T* const second = second_moment_.data() + offset;
       if (options_.amsgrad)
-        detail::simd::update(update, run.size, param, grad, first, second, max_second_moment_.data() + run.offset);
+        detail::simd::update(update, size, param, grad, first, second, max_second_moment_.data() + offset);
       else
-        detail::simd::update(update, run.size, param, grad, first, second);
-    }
+        detail::simd::update(update, size, param, grad, first, second);
+    };
   }
 
  private:

@@ -47,16 +47,26 @@ class SGD {
   /// One update of every trainable parameter (Frozen ones stay) from its gradient.
   /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
-    const T lr = static_cast<T>(options_.lr);
-    const T momentum = static_cast<T>(options_.momentum);
-    const T keep = static_cast<T>(1 - options_.dampening);
-    const T decay = static_cast<T>(options_.weight_decay);
+    const auto update = begin_step();
+    for (const auto run : detail::trainable_ranges<Net>()) update(model, grads, run.offset, run.size);
+  }
+
+  /// Starts a step and returns its update: `update(model, grads, offset, size)` steps the
+  /// parameters [offset, offset + size) from their gradients. Calling it once on every
+  /// trainable range is step(); train_step calls it on each layer as soon as the backward
+  /// pass has finished that layer's gradient. Valid until the next step starts.
+  auto begin_step() {
     const bool first = !started_;
     started_ = true;
-    auto params = model.flat();
-    const auto g = grads.flat();
-    for (const auto run : detail::trainable_ranges<Net>())  // Frozen layers do not change
-      for (std::size_t i = run.offset; i < run.offset + run.size; ++i) {
+    return [this, first](Model<Net, T>& model, const Gradients<Net, T>& grads, std::size_t offset,
+                         std::size_t size) {
+      const T lr = static_cast<T>(options_.lr);
+      const T momentum = static_cast<T>(options_.momentum);
+      const T keep = static_cast<T>(1 - options_.dampening);
+      const T decay = static_cast<T>(options_.weight_decay);
+      auto params = model.flat();
+      const auto g = grads.flat();
+      for (std::size_t i = offset; i < offset + size; ++i) {
         T d = g[i];
         if (options_.weight_decay != 0) d += decay * params[i];
         if (options_.momentum != 0) {
@@ -65,6 +75,7 @@ class SGD {
         }
         params[i] -= lr * d;
       }
+    };
   }
 
  private:
