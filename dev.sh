@@ -4,7 +4,8 @@
 #   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
 #   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
 #                   with g++ and clang (warnings as errors) and with ASan+UBSan; the clang
-#                   build also runs the file loaders' fuzz targets (60 s each)
+#                   build also runs the file loaders' fuzz targets (60 s each) and the
+#                   threaded batches under ThreadSanitizer
 # and one more:
 #   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
 #                   vanishing it also plots the results (python3-matplotlib) into out/NAME
@@ -108,13 +109,15 @@ case "${1:-}" in
     run_example "${@:2}"
     ;;
   test)
-    install_missing "${base_packages[@]}" clang libclang-rt-14-dev doctest-dev libbenchmark-dev \
+    install_missing "${base_packages[@]}" clang libclang-rt-14-dev libomp-dev doctest-dev libbenchmark-dev \
       libeigen3-dev
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_FUZZ=ON
-    run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF \
+    # Without OpenMP here: the other two suites run batches on threads, this one checks
+    # that the same tests pass with the shards one after another.
+    run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_OPENMP=OFF \
       "-DSTATICGRAD_SANITIZE=address;undefined"
-    echo "dev.sh: all test suites passed (g++, clang, ASan+UBSan)"
+    echo "dev.sh: all test suites passed (g++, clang with ThreadSanitizer, ASan+UBSan)"
     ;;
   *)
     echo "usage: ./dev.sh demo | ./dev.sh test | ./dev.sh example NAME | ./dev.sh bench" >&2

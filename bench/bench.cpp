@@ -28,6 +28,10 @@
 #include "hand_written.hpp"
 #include "peers.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace sg = staticgrad;
 namespace tape = staticgrad::tape;
 
@@ -284,6 +288,30 @@ struct TrainingStep {
   }
 };
 
+// A batch of several shards (core/shards.hpp) on one thread and on two: the speed-up of
+// splitting a batch across cores. Timed by the wall clock, which counts every thread.
+template <std::size_t B>
+void register_threads([[maybe_unused]] const std::string& name, [[maybe_unused]] TrainingStep<B>& step,
+                      [[maybe_unused]] const TrainingStep<B>& start) {
+  static_assert(B > sg::detail::shard_samples<N4, float>);
+#ifdef _OPENMP
+  const std::pair<const char*, void (TrainingStep<B>::*)()> modes[] = {
+      {"/value_and_grad", &TrainingStep<B>::gradient_only}, {"/train step (Adam)", &TrainingStep<B>::generated}};
+  for (const auto& [mode, work] : modes) {
+    for (const int threads : {1, 2}) {
+      benchmark::RegisterBenchmark((name + mode + "/threads " + std::to_string(threads)).c_str(),
+                                   [&step, &start, work = work, threads](benchmark::State& state) {
+                                     const int before = omp_get_max_threads();
+                                     omp_set_num_threads(threads);
+                                     TrainingStep<B>::run(state, step, start, work);
+                                     omp_set_num_threads(before);
+                                   })
+          ->UseRealTime();
+    }
+  }
+#endif
+}
+
 // Keeps the median of each benchmark (or its one run), for the table of ratios at the end.
 class MedianCollector : public benchmark::ConsoleReporter {
  public:
@@ -420,6 +448,10 @@ int main(int argc, char** argv) {
   train32->register_gradient_benchmark(std::string(gradient32) + "/batch");
   register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
                           start32->labels);
+  const auto start256 = std::make_unique<TrainingStep<256>>();
+  auto train256 = std::make_unique<TrainingStep<256>>(*start256);
+  const char* batch256 = "N4 batch 256";
+  register_threads(batch256, *train256, *start256);
   register_tape_node_cost();
   register_fma_peak();
   const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
@@ -497,6 +529,13 @@ int main(int argc, char** argv) {
       std::printf("train_step (fused) batch %d, ns per sample: Adam %.1f -> %.1f (%.2fx), SGD %.1f -> %.1f (%.2fx)\n",
                   batch, ns("/generated"), ns("/fused Adam"), ns("/generated") / ns("/fused Adam"), ns("/unfused SGD"),
                   ns("/fused SGD"), ns("/unfused SGD") / ns("/fused SGD"));
+  }
+  for (const char* mode : {"/value_and_grad", "/train step (Adam)"}) {
+    const auto one = reporter.median_ns.find(batch256 + std::string(mode) + "/threads 1");
+    const auto two = reporter.median_ns.find(batch256 + std::string(mode) + "/threads 2");
+    if (one != reporter.median_ns.end() && two != reporter.median_ns.end())
+      std::printf("N4 batch 256%s, ns per sample: 1 thread %.1f, 2 threads %.1f (%.2fx; %.0f samples/s)\n", mode,
+                  one->second / 256, two->second / 256, one->second / two->second, 256e9 / two->second);
   }
   const auto none = reporter.median_ns.find(frozen_none), half = reporter.median_ns.find(frozen_half);
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())

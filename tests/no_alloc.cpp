@@ -1,5 +1,5 @@
-// Proves that inference, value_and_grad (single and batch) and the backward pass never
-// touch the heap: global operator new is replaced by one that counts its calls.
+// Proves that inference, value_and_grad (single, batch, and a batch split across threads)
+// and the backward pass never touch the heap: global operator new is replaced by one that counts its calls.
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -123,6 +123,23 @@ TEST_CASE("no heap: a fit step allocates nothing (only fit's set-up does)") {
     REQUIRE(counts.size() == 28);
     CHECK(counts.back() == counts.front());  // nothing between the first step and the last
   }
+}
+
+TEST_CASE("no heap: a batch split into shards across threads allocates nothing") {
+  using Net = sg::Sequential<sg::Dense<8, 32, sg::Tanh>, sg::Dense<32, 3>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(2);
+  const auto grads = std::make_unique<sg::Gradients<Net, float>>();
+  const auto adam = std::make_unique<sg::Adam<Net, float>>();
+  const std::size_t count = 3 * sg::detail::shard_samples<Net, float> + 1;
+  const std::vector<std::array<float, 8>> xs(count, {1, 2, 3, 4, 5, 6, 7, 8});
+  const std::vector<std::size_t> labels(count, 1);
+  // The first parallel region starts OpenMP's threads (with malloc, not operator new).
+  float sink = sg::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  const std::size_t before = allocations;
+  sink += sg::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  sink += sg::train_step(*model, *adam, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  CHECK(allocations == before);
+  CHECK(sink == sink);
 }
 
 TEST_CASE("no heap: a warm tape records and walks back without allocating") {

@@ -178,12 +178,14 @@ TEST_CASE_TEMPLATE("train_step: the same model, gradient and loss as value_and_g
   sg::init::Rng rng(17);
   std::vector<std::array<float, 6>> xs;
   std::vector<std::size_t> labels;
-  for (std::size_t s = 0; s < 37; ++s) {
+  // One sample, two whole blocks of samples, blocks and a rest, and shards split across
+  // threads (whose optimizer steps after the whole gradient).
+  constexpr std::size_t sharded = 2 * sg::detail::shard_samples<StepNet, float> + 3;
+  for (std::size_t s = 0; s < sharded; ++s) {
     xs.push_back(sgtest::random_vector<float, 6>(rng));
     labels.push_back(s % 5);
   }
-  // One sample, two whole blocks of samples, blocks and a rest.
-  for (const std::size_t batch : {std::size_t{1}, std::size_t{32}, std::size_t{37}}) {
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{32}, std::size_t{37}, sharded}) {
     CAPTURE(batch);
     const auto fused = std::make_unique<sg::Model<StepNet, float>>(4);
     const auto unfused = std::make_unique<sg::Model<StepNet, float>>(*fused);

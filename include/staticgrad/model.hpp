@@ -16,6 +16,7 @@
 #include <staticgrad/core/batch.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/inputs.hpp>
@@ -271,18 +272,109 @@ struct last_hook {
   }
 };
 
-/// The mean loss and gradient of a sample or a batch into `grads`. The backward pass of the
-/// last sample (or block of samples) calls `layer_done(offset, size)` as each layer's
-/// gradient becomes final (train_step's hook; nothing for value_and_grad).
+/// The summed loss of the `count` samples at inputs and targets, and their gradient, each
+/// sample's multiplied by `scale`, into `dparams`: whole blocks of samples on the batched
+/// path, the rest one at a time. The backward pass of the last sample (or block) calls
+/// `layer_done(offset, size)` as each layer's gradient becomes final.
+template <class Net, class T, class Loss, class Input, class Target, class LayerDone>
+constexpr T samples_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
+                                   const Input* inputs, const Target* targets, std::size_t count, T scale,
+                                   std::span<T, Net::param_count> dparams, const LayerDone& layer_done) {
+  constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  constexpr BackwardMode first{.accumulate = false, .input_grad = false};
+  constexpr BackwardMode others{.accumulate = true, .input_grad = false};
+  T total{};
+  std::size_t s = 0;
+  // A Dropout network stays one sample at a time, which draws its masks in the order the
+  // tape draws them.
+  constexpr std::size_t block = block_samples<Net, T>;
+  if constexpr (block > 1 && !is_stochastic<Net>) {
+    if (!std::is_constant_evaluated()) {
+      for (; s + block <= count; s += block) {
+        const last_hook<LayerDone> hook{s + block == count ? &layer_done : nullptr};
+        const auto run = [&]<BackwardMode Mode>() {
+          block_value_and_grad<Mode, Net, block>(params, loss, inputs + s, targets + s, scale, dparams, total, hook);
+        };
+        s == 0 ? run.template operator()<first>() : run.template operator()<others>();
+      }
+    }
+  }
+  for (; s < count; ++s) {
+    const last_hook<LayerDone> hook{s + 1 == count ? &layer_done : nullptr};
+    const auto run = [&]<BackwardMode Mode>() {
+      return sample_value_and_grad<Mode, Net>(params, loss, fixed_span<check_input_size, T, in>(inputs[s]),
+                                              target_view<Loss, T, out>(targets[s]), scale, dparams, hook);
+    };
+    total += s == 0 ? run.template operator()<first>() : run.template operator()<others>();
+  }
+  return total;
+}
+
+/// Samples per shard of a batch that threads share (core/shards.hpp): at least 64, more
+/// for a small network, so that a shard's forward and backward passes (about 2^18 FLOPs)
+/// outweigh waking a thread and adding up its gradient; whole blocks.
+template <class Net, class T>
+inline constexpr std::size_t shard_samples = [] {
+  constexpr std::size_t block = block_samples<Net, T>;
+  const std::size_t samples = std::max<std::size_t>(64, (std::size_t{1} << 18) / (3 * Net::flops + 1));
+  return (samples + block - 1) / block * block;
+}();
+
+/// Whether a batch of Net is split into shards: not with Dropout (its masks are drawn in
+/// sample order), nor when a shard's gradient, on each thread's stack, would be larger
+/// than 1 MiB (LLVM's OpenMP threads have 4 MiB stacks).
+template <class Net, class T>
+inline constexpr bool shardable = !is_stochastic<Net> && Net::param_count * sizeof(T) <= (std::size_t{1} << 20);
+
+/// samples_value_and_grad over a batch of more than one shard: the shards on OpenMP's
+/// threads, their losses and gradients added up in shard order, so the result does not
+/// depend on the number of threads. `layer_done` is called once, for all parameters.
+template <class Net, class T, class Loss, class Input, class Target, class LayerDone>
+T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
+                         const Target* targets, std::size_t count, T scale,
+                         std::span<T, Net::param_count> dparams, const LayerDone& layer_done) {
+  constexpr std::size_t shard_size = shard_samples<Net, T>;
+  struct partial_sums {
+    T loss;
+    alignas(64) std::array<T, Net::param_count> grads;
+  };
+  T total{};
+  for_each_shard_in_order<partial_sums>(
+      (count + shard_size - 1) / shard_size,
+      [&](std::size_t shard, partial_sums& partial) {
+        const std::size_t first = shard * shard_size;
+        partial.loss = samples_value_and_grad<Net>(params, loss, inputs + first, targets + first,
+                                                   std::min(shard_size, count - first), scale,
+                                                   std::span(partial.grads), no_layer_hook{});
+      },
+      [&](std::size_t shard, const partial_sums& partial) {
+        total = shard == 0 ? partial.loss : total + partial.loss;
+        for (const auto run : trainable_ranges<Net>()) {  // a Frozen layer's slice stays unwritten
+          const auto from = std::span(partial.grads).subspan(run.offset, run.size);
+          const auto to = dparams.subspan(run.offset, run.size);
+          if (shard == 0) {
+            std::ranges::copy(from, to.begin());
+          } else {
+            for (std::size_t i = 0; i < run.size; ++i) to[i] += from[i];
+          }
+        }
+      });
+  layer_done(std::size_t{0}, Net::param_count);
+  return total;
+}
+
+/// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
+/// size)` is called as each layer's gradient becomes final (train_step's hook; nothing for
+/// value_and_grad). A batch of more than one shard is split across OpenMP's threads.
 template <class Net, class T, class Loss, class X, class Y, class LayerDone = no_layer_hook>
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
-  constexpr BackwardMode first{.accumulate = false, .input_grad = false};
-  constexpr BackwardMode others{.accumulate = true, .input_grad = false};
   if constexpr (FixedVector<X>) {
-    return sample_value_and_grad<first, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
-                                             target_view<Loss, T, out>(target), T{1}, grads.flat(), layer_done);
+    constexpr BackwardMode overwrite{.accumulate = false, .input_grad = false};
+    return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
+                                                 target_view<Loss, T, out>(target), T{1}, grads.flat(),
+                                                 layer_done);
   } else {
     static_assert(FixedVectorRange<X>,
                   "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
@@ -294,32 +386,15 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     const T scale = T{1} / static_cast<T>(count);
     const auto* inputs = std::ranges::data(x);
     const auto* targets = std::ranges::data(target);
-    T total{};
-    std::size_t s = 0;
-    // Whole blocks of samples on the batched path; a Dropout network stays one sample at a
-    // time, which draws its masks in the order the tape draws them.
-    constexpr std::size_t block = block_samples<Net, T>;
-    if constexpr (block > 1 && !is_stochastic<Net>) {
-      if (!std::is_constant_evaluated()) {
-        for (; s + block <= count; s += block) {
-          const last_hook<LayerDone> hook{s + block == count ? &layer_done : nullptr};
-          const auto run = [&]<BackwardMode Mode>() {
-            block_value_and_grad<Mode, Net, block>(model.flat(), loss, inputs + s, targets + s, scale, grads.flat(),
-                                                   total, hook);
-          };
-          s == 0 ? run.template operator()<first>() : run.template operator()<others>();
-        }
-      }
+    if constexpr (shardable<Net, T>) {
+      if (count > shard_samples<Net, T> && !std::is_constant_evaluated())
+        return sharded_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),
+                                           layer_done) *
+               scale;
     }
-    for (; s < count; ++s) {
-      const last_hook<LayerDone> hook{s + 1 == count ? &layer_done : nullptr};
-      const auto run = [&]<BackwardMode Mode>() {
-        return sample_value_and_grad<Mode, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(inputs[s]),
-                                                target_view<Loss, T, out>(targets[s]), scale, grads.flat(), hook);
-      };
-      total += s == 0 ? run.template operator()<first>() : run.template operator()<others>();
-    }
-    return total * scale;
+    return samples_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),
+                                       layer_done) *
+           scale;
   }
 }
 
