@@ -6,11 +6,13 @@
 //
 // Before timing anything it checks that both sides compute the same outputs, losses and
 // gradients, so the comparison is between equal work.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <utility>
@@ -365,6 +367,36 @@ void register_fma_peak() {
   });
 }
 
+#ifdef STATICGRAD_BENCH_EIGEN
+// The largest error of Eigen's vectorized float tanh and of ours (xsimd's, as Tanh uses it),
+// in ulps of the exact value, over every 97th float of magnitude 5e-10 to 10: what the
+// tanh networks' speed difference buys.
+void print_tanh_errors() {
+  std::vector<float> xs;
+  for (std::uint32_t bits = 0x30000000u; bits < 0x41200000u; bits += 97) {
+    float x;
+    std::memcpy(&x, &bits, sizeof x);
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  xs.resize((xs.size() + Register::size - 1) / Register::size * Register::size, 0.5f);
+  const Eigen::ArrayXf eigen = Eigen::Map<const Eigen::ArrayXf>(xs.data(), static_cast<Eigen::Index>(xs.size())).tanh();
+  std::vector<float> ours(xs.size());
+  for (std::size_t i = 0; i < xs.size(); i += Register::size)
+    sg::detail::simd::tanh(Register::load_unaligned(xs.data() + i)).store_unaligned(ours.data() + i);
+  double eigen_worst = 0, ours_worst = 0;
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const double exact = std::tanh(static_cast<double>(xs[i]));
+    const float rounded = static_cast<float>(exact);
+    const double ulp = static_cast<double>(std::nextafter(std::abs(rounded), 2.0f)) - std::abs(rounded);
+    eigen_worst = std::max(eigen_worst, std::abs(eigen[static_cast<Eigen::Index>(i)] - exact) / ulp);
+    ours_worst = std::max(ours_worst, std::abs(ours[i] - exact) / ulp);
+  }
+  std::printf("float tanh, largest error over [-10, 10]: Eigen %.2f ulp, staticgrad (xsimd) %.2f ulp\n",
+              eigen_worst, ours_worst);
+}
+#endif
+
 // value_and_grad of N4 with its first two layers frozen (fine-tuning the head), against
 // all of N4 training: the frozen layers cost their forward pass only.
 using N4FrozenBase = sg::Sequential<sg::Frozen<sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>>>,
@@ -433,6 +465,9 @@ int main(int argc, char** argv) {
   auto n6 = std::make_unique<Contender<N6, hand::TanhStack<float, 32, 8>, sg::MSE, Vec<32>, E6>>(
       "N6 8 x Dense<32,32,Tanh>", dense_chain(eight_tanh));
 
+#ifdef STATICGRAD_BENCH_EIGEN
+  print_tanh_errors();
+#endif
   n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify(); n6->verify();
   n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
   n4->register_benchmarks(); n5.register_benchmarks(); n6->register_benchmarks();

@@ -415,7 +415,9 @@ T value_and_grad_training(const Model<Net, T>& model, const Loss& loss, const X&
 /// x is one input (std::array<T, in_size>, T[in_size], std::span<T, in_size>) or a
 /// contiguous range of them (a batch: the result is the mean loss and mean gradient).
 /// target is a vector of out_size, or a std::size_t class index for SoftmaxCrossEntropy;
-/// for a batch, a contiguous range of those.
+/// for a batch, a contiguous range of those. Built with OpenMP, a batch of more than
+/// `detail::shard_samples<Net, T>` samples runs on OpenMP's threads, with the same result
+/// on any number of them (core/shards.hpp).
 template <class Net, class T, class Loss, class X, class Y>
 constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss,
                                                   const X& x, const Y& target) {
