@@ -212,6 +212,7 @@ struct TrainingStep {
   tape::Tape<float> recorder;
   std::array<std::array<float, 64>, B> xs{};
   std::array<std::size_t, B> labels{};
+  std::array<std::array<float, 10>, B> outputs{};
 
   TrainingStep() {
     std::memcpy(&hand, model.flat().data(), sizeof(HandN4));
@@ -233,6 +234,7 @@ struct TrainingStep {
   }
   void sgd_fused() { sg::train_step(model, sgd, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
   void gradient_only() { sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
+  void inference_only() { model.infer_batch(xs, outputs); }
   void taped() {
     tape::value_and_grad(recorder, model, sg::SoftmaxCrossEntropy{}, xs, labels, grads);
     adam.step(model, grads);
@@ -258,11 +260,12 @@ struct TrainingStep {
     state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(B));
   }
 
-  // value_and_grad alone over the batch: the matrix-matrix path's share of the peak.
-  void register_gradient_benchmark(const std::string& name) {
-    benchmark::RegisterBenchmark((name + "/generated").c_str(), [this](benchmark::State& state) {
+  // value_and_grad or inference alone over the batch: the matrix-matrix path's share of the
+  // peak.
+  void register_batch_benchmark(const std::string& name, void (TrainingStep::*work)()) {
+    benchmark::RegisterBenchmark((name + "/generated").c_str(), [this, work](benchmark::State& state) {
       for (auto _ : state) {
-        gradient_only();
+        (this->*work)();
         benchmark::ClobberMemory();
       }
       state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(B));
@@ -480,7 +483,9 @@ int main(int argc, char** argv) {
   train1->register_benchmarks(std::string(step1) + "/train", *start1);
   train32->register_benchmarks(std::string(step32) + "/train", *start32);
   const char* gradient32 = "N4 value_and_grad, batch 32";
-  train32->register_gradient_benchmark(std::string(gradient32) + "/batch");
+  train32->register_batch_benchmark(std::string(gradient32) + "/batch", &TrainingStep<32>::gradient_only);
+  const char* infer32 = "N4 infer, batch 32";
+  train32->register_batch_benchmark(std::string(infer32) + "/batch", &TrainingStep<32>::inference_only);
   register_torch_training(step32, n4->spec, start32->model.flat(), std::span(start32->xs.front().data(), 32 * 64),
                           start32->labels);
   const auto start256 = std::make_unique<TrainingStep<256>>();
@@ -555,6 +560,11 @@ int main(int argc, char** argv) {
                 batch32->second / 32, batch_flops / batch32->second, 100 * batch_flops / batch32->second / peak_gflops,
                 32e9 / train32_ns->second);
   }
+  const auto infer_batch32 = reporter.median_ns.find(std::string(infer32) + "/batch/generated");
+  const auto infer_one = reporter.median_ns.find(n4->name + "/infer/generated");
+  if (infer_batch32 != reporter.median_ns.end() && infer_one != reporter.median_ns.end())
+    std::printf("N4 inference, ns per sample: one at a time %.1f, infer_batch of 32 %.1f (%.2fx)\n", infer_one->second,
+                infer_batch32->second / 32, infer_one->second / (infer_batch32->second / 32));
   for (const auto& [step_name, batch] : {std::pair{step1, 1}, std::pair{step32, 32}}) {
     const auto ns = [&, name = std::string(step_name)](const char* suffix) {
       const auto found = reporter.median_ns.find(name + "/train" + suffix);

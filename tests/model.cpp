@@ -223,3 +223,31 @@ TEST_CASE_TEMPLATE("value_and_grad: a batch of blocks of samples is the mean of 
     worst = std::max(worst, std::abs(static_cast<double>(batch.grads.flat()[i]) - mean[i]) / largest);
   CHECK(worst < tolerance);
 }
+
+TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time, bit for bit", T, float, double) {
+  // Wide layers (the matrix-matrix kernels), a layer without a batched path (LayerNorm) in a
+  // block, and Dropout (identity in inference; one sample at a time); 37 samples are blocks
+  // and a rest.
+  using Wide = sg::Sequential<sg::Dense<24, 40, sg::Tanh>, sg::Residual<sg::Dense<40, 40, sg::GELU>>,
+                              sg::Dense<40, 20, sg::ReLU>, sg::Dense<20, 10>>;
+  using Mixed = sg::Sequential<sg::LayerNorm<24>, sg::Dense<24, 32, sg::SiLU>, sg::Dense<32, 3>>;
+  using WithDropout = sg::Sequential<sg::Dense<24, 8, sg::Tanh>, sg::Dropout<8>, sg::Dense<8, 2>>;
+  sg::init::Rng rng(8);
+  std::vector<std::array<T, 24>> xs;
+  for (std::size_t s = 0; s < 37; ++s) xs.push_back(sgtest::random_vector<T, 24>(rng));
+  const auto check = [&]<class Net>(const sg::Model<Net, T>& model) {
+    std::vector<std::array<T, Net::out_size>> ys(xs.size());
+    model.infer_batch(xs, ys);
+    for (std::size_t s = 0; s < xs.size(); ++s) {
+      CAPTURE(s);
+      CHECK(ys[s] == model(xs[s]));
+    }
+    std::vector<std::array<T, Net::out_size>> too_few(3);
+    CHECK_THROWS_WITH_AS(model.infer_batch(xs, too_few), "staticgrad::Model::infer_batch: 37 inputs but 3 outputs",
+                         std::invalid_argument);
+  };
+  static_assert(sg::detail::block_samples<Wide, T> > 1);
+  check(sg::Model<Wide, T>{3});
+  check(sg::Model<Mixed, T>{4});
+  check(sg::Model<WithDropout, T>{5});
+}

@@ -135,6 +135,14 @@ class Model : public detail::flat_params<Net, T> {
       Net::template infer<T>(this->flat(), detail::fixed_span<detail::check_input_size, T, in_size>(x), y);
     return y;
   }
+
+  /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, the same numbers, but whole
+  /// blocks of samples run through the batched kernels, which reuse each weight across the
+  /// samples (a network with Dropout goes one sample at a time). xs is a contiguous range of
+  /// inputs, ys a contiguous range of as many std::array<T, out_size> (std::invalid_argument
+  /// otherwise). Allocates nothing.
+  template <class Xs, class Ys>
+  void infer_batch(const Xs& xs, Ys&& ys) const;
 };
 
 /// The gradient of a loss with respect to every parameter of a Model<Net, T>: the same
@@ -232,6 +240,34 @@ template <class Net, class T>
 inline constexpr std::size_t block_samples =
     std::clamp<std::size_t>(32768 / (sizeof(T) * (Net::in_size + Net::cache_size + 2 * Net::out_size)), 1, 16);
 
+/// The Samples inputs at `inputs`, copied into one sample-major block.
+template <class T, std::size_t In, std::size_t Samples, class Input>
+void gather_inputs(const Input* inputs, std::span<T, Samples * In> block) {
+  for (std::size_t s = 0; s < Samples; ++s) std::ranges::copy(fixed_span<check_input_size, T, In>(inputs[s]), sample_row<In>(block, s).begin());
+}
+
+/// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
+/// forward_batch (the same numbers as one at a time), the rest through infer.
+template <class Net, class T, class Input, class Output>
+void batch_infer(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
+  constexpr std::size_t in = Net::in_size, out = Net::out_size;
+  constexpr std::size_t block = block_samples<Net, T>;
+  std::size_t s = 0;
+  if constexpr (block > 1 && !is_stochastic<Net>) {
+    for (; s + block <= count; s += block) {
+      std::array<T, block * in> x;
+      gather_inputs<T, in, block>(inputs + s, std::span(x));
+      std::array<T, block * Net::cache_size> unused_cache;  // written, never read
+      std::array<T, block * out> y;
+      forward_batch<Net, block, T>(params, unused_cache, x, y);
+      for (std::size_t b = 0; b < block; ++b)
+        std::ranges::copy(sample_row<out>(std::span<const T, block * out>(y), b), outputs[s + b].begin());
+    }
+  }
+  for (; s < count; ++s)
+    Net::template infer<T>(params, fixed_span<check_input_size, T, in>(inputs[s]), std::span<T, out>(outputs[s]));
+}
+
 /// Forward, loss and backward for the Samples samples at inputs and targets, in one block
 /// (core/batch.hpp): the same numbers as sample_value_and_grad on each of them in turn.
 /// Adds each sample's loss to `total`, in order.
@@ -242,10 +278,7 @@ void block_value_and_grad(std::span<const T, Net::param_count> params, const Los
                           const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   std::array<T, Samples * in> x;
-  for (std::size_t s = 0; s < Samples; ++s) {
-    const auto input = fixed_span<check_input_size, T, in>(inputs[s]);
-    std::copy(input.begin(), input.end(), x.begin() + static_cast<std::ptrdiff_t>(s * in));
-  }
+  gather_inputs<T, in, Samples>(inputs, std::span(x));
   std::array<T, Samples * Net::cache_size> cache;
   std::array<T, Samples * out> y;
   std::array<T, Samples * out> dy;
@@ -460,6 +493,22 @@ constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, co
     std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
   result.loss = value_and_grad(model, loss, x, target, result.grads, training);
   return result;
+}
+
+template <class Net, class T>
+template <class Xs, class Ys>
+void Model<Net, T>::infer_batch(const Xs& xs, Ys&& ys) const {
+  static_assert(detail::FixedVectorRange<Xs>,
+                "staticgrad::Model::infer_batch: xs must be a contiguous range of inputs "
+                "(std::vector, std::span, std::array of std::array<T, in_size>)");
+  static_assert(std::ranges::contiguous_range<Ys> &&
+                    std::is_same_v<std::ranges::range_value_t<Ys>, std::array<T, out_size>>,
+                "staticgrad::Model::infer_batch: ys must be a contiguous range of std::array<T, out_size>");
+  if (std::ranges::size(xs) != std::ranges::size(ys))
+    throw std::invalid_argument("staticgrad::Model::infer_batch: " + std::to_string(std::ranges::size(xs)) +
+                                " inputs but " + std::to_string(std::ranges::size(ys)) + " outputs");
+  if constexpr (detail::ValidLayer<Net>)
+    detail::batch_infer<Net, T>(this->flat(), std::ranges::data(xs), std::ranges::data(ys), std::ranges::size(xs));
 }
 
 }  // namespace staticgrad
