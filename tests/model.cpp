@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <numeric>
 #include <span>
@@ -224,7 +225,7 @@ TEST_CASE_TEMPLATE("value_and_grad: a batch of blocks of samples is the mean of 
   CHECK(worst < tolerance);
 }
 
-TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time, bit for bit", T, float, double) {
+TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time", T, float, double) {
   // Wide layers (the matrix-matrix kernels), a layer without a batched path (LayerNorm) in a
   // block, and Dropout (identity in inference; one sample at a time); 37 samples are blocks
   // and a rest.
@@ -238,9 +239,14 @@ TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time, bit
   const auto check = [&]<class Net>(const sg::Model<Net, T>& model) {
     std::vector<std::array<T, Net::out_size>> ys(xs.size());
     model.infer_batch(xs, ys);
+    // Bit for bit with g++; clang 14 with AVX-512 fuses the one-sample loops' multiply-adds
+    // differently from the batched kernels: last-bit differences, which later layers carry on.
+    const double tolerance = 64 * std::numeric_limits<T>::epsilon();
     for (std::size_t s = 0; s < xs.size(); ++s) {
       CAPTURE(s);
-      CHECK(ys[s] == model(xs[s]));
+      const auto one = model(xs[s]);
+      for (std::size_t o = 0; o < one.size(); ++o)
+        CHECK(sgtest::relative_error(ys[s][o], one[o], 1.0) <= tolerance);
     }
     std::vector<std::array<T, Net::out_size>> too_few(3);
     CHECK_THROWS_WITH_AS(model.infer_batch(xs, too_few), "staticgrad::Model::infer_batch: 37 inputs but 3 outputs",

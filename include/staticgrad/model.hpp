@@ -136,9 +136,10 @@ class Model : public detail::flat_params<Net, T> {
     return y;
   }
 
-  /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, the same numbers, but whole
-  /// blocks of samples run through the batched kernels, which reuse each weight across the
-  /// samples (a network with Dropout goes one sample at a time). xs is a contiguous range of
+  /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, but whole blocks of samples
+  /// run through the batched kernels, which reuse each weight across the samples (a network
+  /// with Dropout goes one sample at a time). The same outputs up to rounding: bit for bit
+  /// with g++; clang fuses the one-sample loops' multiply-adds in its own way. xs is a contiguous range of
   /// inputs, ys a contiguous range of as many std::array<T, out_size> (std::invalid_argument
   /// otherwise). Allocates nothing.
   template <class Xs, class Ys>
@@ -247,7 +248,7 @@ void gather_inputs(const Input* inputs, std::span<T, Samples * In> block) {
 }
 
 /// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
-/// forward_batch (the same numbers as one at a time), the rest through infer.
+/// forward_batch, the rest through infer.
 template <class Net, class T, class Input, class Output>
 void batch_infer(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
