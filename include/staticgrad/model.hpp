@@ -139,9 +139,9 @@ class Model : public detail::flat_params<Net, T> {
   /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, but whole blocks of samples
   /// run through the batched kernels, which reuse each weight across the samples (a network
   /// with Dropout goes one sample at a time). The same outputs up to rounding: bit for bit
-  /// with g++; clang fuses the one-sample loops' multiply-adds in its own way. xs is a contiguous range of
-  /// inputs, ys a contiguous range of as many std::array<T, out_size> (std::invalid_argument
-  /// otherwise). Allocates nothing.
+  /// with g++; clang fuses the one-sample loops' multiply-adds in its own way. xs is a
+  /// contiguous range of inputs, ys a contiguous range of as many std::array<T, out_size>
+  /// (std::invalid_argument otherwise). Allocates nothing.
   template <class Xs, class Ys>
   void infer_batch(const Xs& xs, Ys&& ys) const;
 };
@@ -244,7 +244,8 @@ inline constexpr std::size_t block_samples =
 /// The Samples inputs at `inputs`, copied into one sample-major block.
 template <class T, std::size_t In, std::size_t Samples, class Input>
 void gather_inputs(const Input* inputs, std::span<T, Samples * In> block) {
-  for (std::size_t s = 0; s < Samples; ++s) std::ranges::copy(fixed_span<check_input_size, T, In>(inputs[s]), sample_row<In>(block, s).begin());
+  for (std::size_t s = 0; s < Samples; ++s)
+    std::ranges::copy(fixed_span<check_input_size, T, In>(inputs[s]), sample_row<In>(block, s).begin());
 }
 
 /// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
