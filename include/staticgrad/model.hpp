@@ -506,11 +506,9 @@ void Model<Net, T>::infer_batch(const Xs& xs, Ys&& ys) const {
   static_assert(std::ranges::contiguous_range<Ys> &&
                     std::is_same_v<std::ranges::range_value_t<Ys>, std::array<T, out_size>>,
                 "staticgrad::Model::infer_batch: ys must be a contiguous range of std::array<T, out_size>");
-  if (std::ranges::size(xs) != std::ranges::size(ys))
-    throw std::invalid_argument("staticgrad::Model::infer_batch: " + std::to_string(std::ranges::size(xs)) +
-                                " inputs but " + std::to_string(std::ranges::size(ys)) + " outputs");
+  const std::size_t count = detail::paired_size(xs, ys, "staticgrad::Model::infer_batch", "outputs");
   if constexpr (detail::ValidLayer<Net>)
-    detail::batch_infer<Net, T>(this->flat(), std::ranges::data(xs), std::ranges::data(ys), std::ranges::size(xs));
+    detail::batch_infer<Net, T>(this->flat(), std::ranges::data(xs), std::ranges::data(ys), count);
 }
 
 }  // namespace staticgrad

@@ -70,14 +70,23 @@ constexpr std::span<const T, N> fixed_span(const X& x) {
   return std::span<const T, N>(static_cast<const T*>(nullptr), N);  // only after an error
 }
 
+/// The number of samples in a range of inputs and one of what goes with them (`noun`:
+/// targets, outputs); throws std::invalid_argument ("<who>: 3 inputs but 2 <noun>") when
+/// their sizes differ.
+template <class Inputs, class Paired>
+constexpr std::size_t paired_size(const Inputs& inputs, const Paired& paired, const char* who, const char* noun) {
+  const std::size_t count = std::ranges::size(inputs);
+  if (count != std::ranges::size(paired))
+    throw std::invalid_argument(std::string(who) + ": " + std::to_string(count) + " inputs but " +
+                                std::to_string(std::ranges::size(paired)) + " " + noun);
+  return count;
+}
+
 /// The number of samples in a batch of inputs and targets; throws std::invalid_argument
 /// ("<who>: 3 inputs but 2 targets", "<who>: empty batch") when they cannot be paired.
 template <class Inputs, class Targets>
 constexpr std::size_t batch_size(const Inputs& inputs, const Targets& targets, const char* who) {
-  const std::size_t count = std::ranges::size(inputs);
-  if (count != std::ranges::size(targets))
-    throw std::invalid_argument(std::string(who) + ": " + std::to_string(count) + " inputs but " +
-                                std::to_string(std::ranges::size(targets)) + " targets");
+  const std::size_t count = paired_size(inputs, targets, who, "targets");
   if (count == 0) throw std::invalid_argument(std::string(who) + ": empty batch");
   return count;
 }
