@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <staticgrad/activations.hpp>
+#include <staticgrad/core/gemm.hpp>
 
 namespace sg = staticgrad;
 
@@ -104,19 +105,15 @@ TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails includ
   CHECK(std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; }));
 }
 
-TEST_CASE_TEMPLATE("simd: sums_of_lanes puts the sum of register k's lanes in lane k", T, float, double) {
-  using B = xsimd::batch<T>;
-  std::array<B, B::size> rows;
-  std::array<T, B::size> expected{};
-  for (std::size_t k = 0; k < B::size; ++k) {
-    std::array<T, B::size> lanes;
-    for (std::size_t l = 0; l < B::size; ++l) {
-      lanes[l] = static_cast<T>(k * 100 + l * l);  // small integers: every sum is exact
-      expected[k] += lanes[l];
-    }
-    rows[k] = B::load_unaligned(lanes.data());
+TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
+  constexpr std::size_t rows = 11, cols = 5, src_stride = 7, dst_stride = rows + 1;
+  std::array<T, rows * src_stride> src;
+  for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<T>(i);
+  std::array<T, cols * dst_stride> dst;
+  dst.fill(T{-1});
+  sg::detail::gemm::transpose<T, rows, cols, src_stride, dst_stride>(src.data(), dst.data());
+  for (std::size_t c = 0; c < cols; ++c) {
+    for (std::size_t r = 0; r < rows; ++r) CHECK(dst[c * dst_stride + r] == src[r * src_stride + c]);
+    CHECK(dst[c * dst_stride + rows] == T{-1});  // the padding is left alone
   }
-  std::array<T, B::size> sums;
-  sg::detail::simd::sums_of_lanes(rows.data()).store_unaligned(sums.data());
-  for (std::size_t k = 0; k < B::size; ++k) CHECK(sums[k] == expected[k]);
 }

@@ -1,7 +1,9 @@
 // The dynamic tape against the generated engine: the same loss and gradients (1e-12
 // relative, double) on every kind of network with random values, single samples and
 // batches; the lower-level Var API; and the tape's shape errors.
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 #include <vector>
@@ -15,11 +17,13 @@ namespace sg = staticgrad;
 namespace tape = staticgrad::tape;
 
 namespace {
+// The largest relative difference; entries smaller than `floor` are compared with it.
 template <class Net>
-double worst_difference(const sg::Gradients<Net, double>& a, const sg::Gradients<Net, double>& b) {
+double worst_difference(const sg::Gradients<Net, double>& a, const sg::Gradients<Net, double>& b,
+                        double floor = 1e-30) {
   double worst = 0;
   for (std::size_t i = 0; i < sg::param_count<Net>; ++i)
-    worst = std::max(worst, sgtest::relative_error(a.flat()[i], b.flat()[i], 1e-30));
+    worst = std::max(worst, sgtest::relative_error(a.flat()[i], b.flat()[i], floor));
   return worst;
 }
 }  // namespace
@@ -58,7 +62,11 @@ TEST_CASE_TEMPLATE_DEFINE("tape: the same loss and gradients as the generated en
     sg::Gradients<Net, double> taped;
     const double taped_loss = tape::value_and_grad(model, loss, xs, targets, taped);
     CHECK(sgtest::relative_error(generated.loss, taped_loss, 1e-30) < 1e-12);
-    CHECK(worst_difference<Net>(generated.grads, taped) < 1e-12);
+    // A batch's gradient sums samples that may cancel, and the engines sum in different
+    // orders: entries below a thousandth of the largest are compared with that.
+    double largest = 0;
+    for (const double g : taped.flat()) largest = std::max(largest, std::abs(g));
+    CHECK(worst_difference<Net>(generated.grads, taped, largest * 1e-3) < 1e-12);
   }
 }
 TEST_CASE_TEMPLATE_APPLY(tape_cases, sgtest::AllCases);

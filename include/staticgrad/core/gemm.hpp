@@ -5,7 +5,7 @@
 /// samples, a tile of outputs lives in SIMD registers while the weights stream past once
 /// for all of the tile's samples, and a weight-gradient tile sums all samples before it is
 /// stored once. Forward values and weight gradients are summed in the same order as the
-/// one-sample kernels (core/kernels.hpp); input gradients add their lanes in another order
+/// one-sample kernels (core/kernels.hpp); input gradients are summed in another order
 /// (see input_grad_tiles), so a batch agrees with one sample at a time to rounding.
 #pragma once
 
@@ -47,10 +47,13 @@ void unpad_rows(const std::array<T, Rows * lanes<T>>& m, T* out) {
   for (std::size_t r = 0; r < Rows; ++r) std::copy_n(m.begin() + static_cast<std::ptrdiff_t>(r * lanes<T>), Cols, out + r * Cols);
 }
 
-// A tile is tile_rows samples (or weight rows) by up to tile_registers registers of
-// outputs: 16 accumulators of the 32 registers AVX-512 has, 8 of the 16 of SSE and AVX2,
-// leaving room for the operands.
-inline constexpr std::size_t tile_rows = 4;
+// A tile is up to tile_registers registers of outputs by as many samples (or weight rows)
+// as fill tile_accumulators registers: 16 of the 32 registers AVX-512 has, 8 of the 16 of
+// SSE and AVX2, leaving room for the operands. Four rows of four registers (two of two)
+// when the matrix is wide; more rows when it is narrower, to keep enough independent
+// multiply-adds in flight.
+template <class T>
+inline constexpr std::size_t tile_accumulators = sizeof(reg<T>) == 64 ? 16 : 8;
 template <class T>
 inline constexpr std::size_t tile_registers = sizeof(reg<T>) == 64 ? 4 : 2;
 
@@ -82,7 +85,7 @@ void store_register(const reg<T>& value, T* row) {
 
 /// Calls tile.template operator()<Rows, Registers, FirstColumn>(first_row) over a
 /// Rows × Cols matrix: column tiles outside (what they read stays in L1 across the row
-/// tiles), row tiles of tile_rows inside, then the leftover rows.
+/// tiles), row tiles inside, then the leftover rows.
 template <class T, std::size_t Rows, std::size_t Cols, class Tile>
 inline void for_each_tile(Tile&& tile) {
   constexpr std::size_t registers = (Cols + lanes<T> - 1) / lanes<T>;
@@ -91,10 +94,10 @@ inline void for_each_tile(Tile&& tile) {
     constexpr std::size_t first_register = column_tile * width;
     constexpr std::size_t count = std::min(width, registers - first_register);
     constexpr std::size_t first = first_register * lanes<T>;
-    constexpr std::size_t whole_rows = Rows / tile_rows * tile_rows;
-    for (std::size_t r = 0; r < whole_rows; r += tile_rows)
-      tile.template operator()<tile_rows, count, first>(r);
-    if constexpr (Rows % tile_rows != 0) tile.template operator()<Rows % tile_rows, count, first>(whole_rows);
+    constexpr std::size_t rows = tile_accumulators<T> / count;
+    constexpr std::size_t whole_rows = Rows / rows * rows;
+    for (std::size_t r = 0; r < whole_rows; r += rows) tile.template operator()<rows, count, first>(r);
+    if constexpr (Rows % rows != 0) tile.template operator()<Rows % rows, count, first>(whole_rows);
   });
 }
 
@@ -131,21 +134,16 @@ template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::si
 void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* db) {
   for_each_tile<T, In, Out>([&]<std::size_t Rows, std::size_t Registers, std::size_t First>(std::size_t i0) {
     std::array<std::array<reg<T>, Registers>, Rows> acc;
-    // Sample s's term: the first one is a product (when not accumulating), the others
-    // multiply-adds. Its row of dz is read whole when the next sample's row follows it.
-    const auto add_sample = [&]<bool Product>(std::size_t s) {
+    // Sample s's row of dz, read whole when the next sample's row follows it.
+    const auto grads_of = [&](std::size_t s) {
       std::array<reg<T>, Registers> grads;
       unrolled<Registers>([&](auto r) {
         grads[r] = load_register<T, Out, First, decltype(r)::value>(dz + s * Out, s + 1 < Samples);
       });
-      unrolled<Rows>([&](auto i) {
-        const reg<T> input(x[s * In + i0 + i]);
-        unrolled<Registers>([&](auto r) {
-          if constexpr (Product) acc[i][r] = input * grads[r];
-          else acc[i][r] = xsimd::fma(input, grads[r], acc[i][r]);
-        });
-      });
+      return grads;
     };
+    // The first term is a product when not accumulating (written out, not a call of the
+    // loop's body: g++ then keeps the tile in memory), the others multiply-adds.
     std::size_t s = 0;
     if constexpr (Accumulate) {
       unrolled<Rows>([&](auto i) {
@@ -154,9 +152,20 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
         });
       });
     } else {
-      add_sample.template operator()<true>(s++);
+      const auto grads = grads_of(s);
+      unrolled<Rows>([&](auto i) {
+        const reg<T> input(x[i0 + i]);
+        unrolled<Registers>([&](auto r) { acc[i][r] = input * grads[r]; });
+      });
+      ++s;
     }
-    for (; s < Samples; ++s) add_sample.template operator()<false>(s);
+    for (; s < Samples; ++s) {
+      const auto grads = grads_of(s);
+      unrolled<Rows>([&](auto i) {
+        const reg<T> input(x[s * In + i0 + i]);
+        unrolled<Registers>([&](auto r) { acc[i][r] = xsimd::fma(input, grads[r], acc[i][r]); });
+      });
+    }
     unrolled<Rows>([&](auto i) {
       unrolled<Registers>([&](auto r) { store_register<T, Out, First, decltype(r)::value>(acc[i][r], dw + (i0 + i) * Out); });
     });
@@ -168,39 +177,31 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
     }
 }
 
-/// dx[s] = W dz[s]: one dot product per input and sample, tile_rows weight rows by up to
-/// tile_registers samples at a time, each summed lane by lane over whole registers; then
-/// simd::sums_of_lanes adds the lanes of a register's worth of those sums at once (one hadd per
-/// sum cost as much as the products on a 128-wide layer), and the products of the last
-/// Out mod lanes columns follow in order.
+/// dst[c][r] = src[r][c] for r < Rows and c < Cols, rows SrcStride and DstStride wide.
+/// (AVX-512's gather instructions were measured no faster here.)
+template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>
+void transpose(const T* __restrict src, T* __restrict dst) {
+  for (std::size_t c = 0; c < Cols; ++c)
+    for (std::size_t r = 0; r < Rows; ++r) dst[c * DstStride + r] = src[r * SrcStride + c];
+}
+
+/// dx[s] = W dz[s], as the matrix product dxᵀ = W dzᵀ: dzᵀ's rows (one output's gradient
+/// for every sample, padded to whole registers) stream past tiles of W's rows, the same
+/// kernel as the forward pass; dz is transposed before and dx after, which costs far less
+/// than adding up the lanes of one dot product per input and sample. Each sum runs over
+/// the outputs in order, lane by lane: a batch agrees with one sample at a time (whose
+/// dot products add their lanes at the end) to rounding.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restrict dx) {
-  constexpr std::size_t whole = Out / lanes<T> * lanes<T>;
-  // Tiles over the [In][Samples] matrix of results: rows are weight rows, "registers" samples.
-  for_each_tile<T, In, Samples * lanes<T>>([&]<std::size_t Rows, std::size_t Samples_, std::size_t First>(std::size_t i0) {
-    constexpr std::size_t s0 = First / lanes<T>, sums = Rows * Samples_;
-    constexpr std::size_t groups = (sums + lanes<T> - 1) / lanes<T>;
-    std::array<reg<T>, groups * lanes<T>> acc;  // sum (i, s) at i·Samples_ + s; zeros after
-    acc.fill(reg<T>(T{0}));
-    for (std::size_t o = 0; o < whole; o += lanes<T>) {
-      std::array<reg<T>, Rows> weights;
-      unrolled<Rows>([&](auto i) { weights[i] = reg<T>::load_unaligned(w + (i0 + i) * Out + o); });
-      unrolled<Samples_>([&](auto s) {
-        const reg<T> grads = reg<T>::load_unaligned(dz + (s0 + s) * Out + o);
-        unrolled<Rows>([&](auto i) { acc[i * Samples_ + s] = xsimd::fma(weights[i], grads, acc[i * Samples_ + s]); });
-      });
-    }
-    for (std::size_t g = 0; g < groups; ++g) {
-      alignas(sizeof(reg<T>)) std::array<T, lanes<T>> totals;
-      simd::sums_of_lanes(acc.data() + g * lanes<T>).store_aligned(totals.data());
-      for (std::size_t k = 0; k < lanes<T> && g * lanes<T> + k < sums; ++k) {
-        const std::size_t i = i0 + (g * lanes<T> + k) / Samples_, s = s0 + (g * lanes<T> + k) % Samples_;
-        T total = totals[k];
-        for (std::size_t o = whole; o < Out; ++o) total += w[i * Out + o] * dz[s * Out + o];
-        dx[s * In + i] = total;
-      }
-    }
-  });
+  constexpr std::size_t columns = (Samples + lanes<T> - 1) / lanes<T> * lanes<T>;
+  std::array<T, Out * columns> dz_t;  // [Out][columns]
+  // Padding lanes are multiplied too (their results are never read): zeros, not garbage.
+  if constexpr (columns != Samples) dz_t.fill(T{0});
+  transpose<T, Samples, Out, Out, columns>(dz, dz_t.data());
+  const std::array<T, columns> zeros{};
+  std::array<T, In * columns> dx_t;  // [In][columns]
+  affine_tiles<T, In, Out, columns>(dz_t.data(), zeros.data(), w, dx_t.data());
+  transpose<T, In, Samples, columns, In>(dx_t.data(), dx);
 }
 
 // The kernels for a layer that fits: narrow ones on zero-padded copies.
@@ -233,10 +234,7 @@ void param_grad(const T* x, const T* dz, T* dw, T* db) {
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void input_grad(const T* w, const T* dz, T* dx) {
   static_assert(fits<T, In, Out>);
-  if constexpr (padded<T, Out>)
-    input_grad_tiles<T, Samples, In, lanes<T>>(pad_rows<T, In, Out>(w).data(), pad_rows<T, Samples, Out>(dz).data(), dx);
-  else
-    input_grad_tiles<T, Samples, In, Out>(w, dz, dx);
+  input_grad_tiles<T, Samples, In, Out>(w, dz, dx);
 }
 #else
 template <class T, std::size_t In, std::size_t Out>

@@ -138,30 +138,6 @@ void update(F f, std::size_t n, Arrays*... arrays) {
 }
 
 #ifndef STATICGRAD_NO_SIMD
-/// The register whose lane k is the sum of the lanes of rows[k], for k < lanes: xsimd's
-/// haddp, except for float on AVX-512, where xsimd 8.1's haddp returns the sums in the
-/// wrong lanes (2–3 swapped with 4–5 in each half; found by the tests): there each row's
-/// halves are added first and AVX's haddp, which is right, adds the 8-lane results.
-template <class T, class A>
-xsimd::batch<T, A> sums_of_lanes(const xsimd::batch<T, A>* rows) {
-#if XSIMD_WITH_AVX512F
-  if constexpr (std::is_same_v<T, float> && xsimd::batch<T, A>::size == 16) {
-    using Half = xsimd::batch<float, xsimd::avx>;
-    std::array<Half, 16> halves;
-    for (std::size_t k = 0; k < 16; ++k) {
-      const __m512 row = rows[k];
-      const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(row), 1));
-      halves[k] = Half(_mm512_castps512_ps256(row)) + Half(high);
-    }
-    alignas(64) std::array<float, 16> sums;
-    xsimd::haddp(halves.data()).store_aligned(sums.data());
-    xsimd::haddp(halves.data() + 8).store_aligned(sums.data() + 8);
-    return xsimd::batch<T, A>::load_aligned(sums.data());
-  }
-#endif
-  return xsimd::haddp(rows);
-}
-
 /// out[i] = Σ_o m[i·Cols + o]·v[o] for i < Rows, m row-major: the products of each row
 /// summed in the lanes of a register, then across them (a fixed order: the same on every
 /// run). Four rows at a time, so that four independent sums hide the latency of each
