@@ -105,6 +105,38 @@ TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails includ
   CHECK(std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; }));
 }
 
+TEST_CASE_TEMPLATE("simd: sums_of_lanes puts the sum of register k's lanes in lane k", T, float, double) {
+  using B = xsimd::batch<T>;
+  std::array<B, B::size> rows;
+  std::array<T, B::size> expected{};
+  for (std::size_t k = 0; k < B::size; ++k) {
+    std::array<T, B::size> lanes;
+    for (std::size_t l = 0; l < B::size; ++l) {
+      lanes[l] = static_cast<T>(k * 100 + l * l);  // small integers: every sum is exact
+      expected[k] += lanes[l];
+    }
+    rows[k] = B::load_unaligned(lanes.data());
+  }
+  std::array<T, B::size> sums;
+  sg::detail::simd::sums_of_lanes(rows.data()).store_unaligned(sums.data());
+  for (std::size_t k = 0; k < B::size; ++k) CHECK(sums[k] == expected[k]);
+}
+
+TEST_CASE_TEMPLATE("simd: dot_rows, blocks of rows, a partial block and a tail of columns", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size, rows = 2 * lanes + 3, cols = lanes + 3;
+  std::array<T, rows * cols> m;
+  std::array<T, cols> v;
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<T>(i % 7) - 3;  // small integers: exact sums
+  for (std::size_t o = 0; o < cols; ++o) v[o] = static_cast<T>(o % 5) - 2;
+  std::array<T, rows> out;
+  sg::detail::simd::dot_rows<T, rows, cols>(m.data(), v.data(), out.data());
+  for (std::size_t i = 0; i < rows; ++i) {
+    T expected = 0;
+    for (std::size_t o = 0; o < cols; ++o) expected += m[i * cols + o] * v[o];
+    CHECK(out[i] == expected);
+  }
+}
+
 TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
   constexpr std::size_t rows = 11, cols = 5, src_stride = 7, dst_stride = rows + 1;
   std::array<T, rows * src_stride> src;

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include <staticgrad/core/simd.hpp>
+#include <staticgrad/detail/unrolled.hpp>
 
 namespace staticgrad::detail::gemm {
 
@@ -56,15 +57,6 @@ template <class T>
 inline constexpr std::size_t tile_accumulators = sizeof(reg<T>) == 64 ? 16 : 8;
 template <class T>
 inline constexpr std::size_t tile_registers = sizeof(reg<T>) == 64 ? 4 : 2;
-
-/// Calls f(std::integral_constant<std::size_t, I>{}) for I < N, in order, written out:
-/// a tile's accumulators stay in registers only when every index into them is a constant.
-template <std::size_t N, class F>
-inline void unrolled(F&& f) {
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (f(std::integral_constant<std::size_t, I>{}), ...);
-  }(std::make_index_sequence<N>{});
-}
 
 /// Register r of a tile whose registers start at column First of rows Cols wide: a whole
 /// load, or for the last, partial register, only its columns that exist. `whole_ok` says

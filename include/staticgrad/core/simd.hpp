@@ -20,6 +20,8 @@
 #include <xsimd/xsimd.hpp>
 #endif
 
+#include <staticgrad/detail/unrolled.hpp>
+
 namespace staticgrad::detail::simd {
 
 /// The number type inside X: X itself, or the lane type of a SIMD register.
@@ -138,42 +140,60 @@ void update(F f, std::size_t n, Arrays*... arrays) {
 }
 
 #ifndef STATICGRAD_NO_SIMD
+/// The register whose lane k is the sum of the lanes of rows[k], for k < lanes: xsimd's
+/// haddp, except for float on AVX-512, where xsimd 8.1's haddp returns the sums in the
+/// wrong lanes (2–3 swapped with 4–5 in each half; found by the tests): there each row's
+/// halves are added first and AVX's haddp, which is right, adds the 8-lane results.
+template <class T, class A>
+xsimd::batch<T, A> sums_of_lanes(const xsimd::batch<T, A>* rows) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (std::is_same_v<T, float> && xsimd::batch<T, A>::size == 16) {
+    using Half = xsimd::batch<float, xsimd::avx>;
+    std::array<Half, 16> halves;
+    for (std::size_t k = 0; k < 16; ++k) {
+      const __m512 row = rows[k];
+      const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(row), 1));
+      halves[k] = Half(_mm512_castps512_ps256(row)) + Half(high);
+    }
+    alignas(64) std::array<float, 16> sums;
+    xsimd::haddp(halves.data()).store_aligned(sums.data());
+    xsimd::haddp(halves.data() + 8).store_aligned(sums.data() + 8);
+    return xsimd::batch<T, A>::load_aligned(sums.data());
+  }
+#endif
+  return xsimd::haddp(rows);
+}
+
 /// out[i] = Σ_o m[i·Cols + o]·v[o] for i < Rows, m row-major: the products of each row
 /// summed in the lanes of a register, then across them (a fixed order: the same on every
-/// run). Four rows at a time, so that four independent sums hide the latency of each
-/// fused multiply-add and every load of v serves four rows. Needs Cols ≥ one register.
+/// run), then the last Cols mod lanes products. A register's worth of rows at a time: that
+/// many independent sums hide the latency of the fused multiply-adds, every load of v
+/// serves them all, and sums_of_lanes adds up all their lanes at once (one horizontal add
+/// per row cost more than the products). Needs Cols ≥ one register.
 template <class T, std::size_t Rows, std::size_t Cols>
 void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
   using B = xsimd::batch<T>;
   static_assert(Cols >= B::size);
-  constexpr std::size_t whole = Cols / B::size * B::size, block = 4;
-  const auto finish = [&](B sum, const T* row) {  // across the lanes, then the tail
-    T total = xsimd::hadd(sum);
-    for (std::size_t o = whole; o < Cols; ++o) total += row[o] * v[o];
-    return total;
-  };
-  constexpr std::size_t blocked = Rows / block * block;  // constant bounds: g++ sees the trip counts
-  for (std::size_t i = 0; i < blocked; i += block) {
-    const T* row = m + i * Cols;
-    B s0(T{0}), s1(T{0}), s2(T{0}), s3(T{0});
+  constexpr std::size_t whole = Cols / B::size * B::size, block = B::size;
+  // Rows i … i + Count - 1; the registers of the rows a last, partial block lacks stay 0.
+  const auto dot_block = [&]<std::size_t Count>(std::size_t i) {
+    std::array<B, block> sums;
+    sums.fill(B(T{0}));
     for (std::size_t o = 0; o < whole; o += B::size) {
       const B x = B::load_unaligned(v + o);
-      s0 = xsimd::fma(B::load_unaligned(row + o), x, s0);
-      s1 = xsimd::fma(B::load_unaligned(row + Cols + o), x, s1);
-      s2 = xsimd::fma(B::load_unaligned(row + 2 * Cols + o), x, s2);
-      s3 = xsimd::fma(B::load_unaligned(row + 3 * Cols + o), x, s3);
+      unrolled<Count>([&](auto r) { sums[r] = xsimd::fma(B::load_unaligned(m + (i + r) * Cols + o), x, sums[r]); });
     }
-    out[i] = finish(s0, row);
-    out[i + 1] = finish(s1, row + Cols);
-    out[i + 2] = finish(s2, row + 2 * Cols);
-    out[i + 3] = finish(s3, row + 3 * Cols);
-  }
-  for (std::size_t i = blocked; i < Rows; ++i) {
-    const T* row = m + i * Cols;
-    B sum(T{0});
-    for (std::size_t o = 0; o < whole; o += B::size) sum = xsimd::fma(B::load_unaligned(row + o), B::load_unaligned(v + o), sum);
-    out[i] = finish(sum, row);
-  }
+    alignas(sizeof(B)) std::array<T, block> totals;
+    sums_of_lanes(sums.data()).store_aligned(totals.data());
+    for (std::size_t r = 0; r < Count; ++r) {
+      T total = totals[r];
+      for (std::size_t o = whole; o < Cols; ++o) total += m[(i + r) * Cols + o] * v[o];
+      out[i + r] = total;
+    }
+  };
+  constexpr std::size_t blocked = Rows / block * block;  // constant bounds: g++ sees the trip counts
+  for (std::size_t i = 0; i < blocked; i += block) dot_block.template operator()<block>(i);
+  if constexpr (Rows % block != 0) dot_block.template operator()<Rows % block>(blocked);
 }
 #endif
 
