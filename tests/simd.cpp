@@ -137,6 +137,52 @@ TEST_CASE_TEMPLATE("simd: dot_rows, blocks of rows, a partial block and a tail o
   }
 }
 
+TEST_CASE_TEMPLATE("simd: load_lanes and store_lanes touch only their lanes", T, float, double) {
+  using B = xsimd::batch<T>;
+  constexpr std::size_t count = B::size - 1;
+  std::array<T, B::size> values;
+  for (std::size_t l = 0; l < B::size; ++l) values[l] = static_cast<T>(l + 1);
+  std::array<T, B::size> loaded;
+  sg::detail::simd::load_lanes<B>(values.data(), count).store_unaligned(loaded.data());
+  for (std::size_t l = 0; l < count; ++l) CHECK(loaded[l] == values[l]);
+  CHECK(loaded[count] == T{0});
+  std::array<T, B::size> stored;
+  stored.fill(T{-1});
+  sg::detail::simd::store_lanes(B(T{7}), stored.data(), count);
+  for (std::size_t l = 0; l < count; ++l) CHECK(stored[l] == T{7});
+  CHECK(stored[count] == T{-1});
+}
+
+// affine_one against the plain loops, on small integers (every sum exact, whatever the
+// order), with a guard value after the output that must stay.
+template <class T, std::size_t In, std::size_t Out>
+void check_affine_one() {
+  CAPTURE(In);
+  CAPTURE(Out);
+  std::array<T, In * Out + Out> params;  // W, then b: affine_one may read past W's last row
+  for (std::size_t i = 0; i < params.size(); ++i) params[i] = static_cast<T>(i % 7) - 3;
+  std::array<T, In> x;
+  for (std::size_t i = 0; i < In; ++i) x[i] = static_cast<T>(i % 5) - 2;
+  std::array<T, Out + 1> z;
+  z[Out] = T{-99};
+  sg::detail::gemm::affine_one<T, In, Out>(params.data(), params.data() + In * Out, x.data(), z.data());
+  for (std::size_t o = 0; o < Out; ++o) {
+    T expected = params[In * Out + o];
+    for (std::size_t i = 0; i < In; ++i) expected += x[i] * params[i * Out + o];
+    CHECK(z[o] == expected);
+  }
+  CHECK(z[Out] == T{-99});
+}
+
+TEST_CASE_TEMPLATE("gemm: affine_one, with its column tiles, partial sums and rests", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check_affine_one<T, 1, lanes>();           // one input: a single partial sum
+  check_affine_one<T, 3, 2 * lanes>();       // fewer inputs than partial sums
+  check_affine_one<T, 13, lanes + 3>();      // a partial last register; 13 inputs: a rest
+  check_affine_one<T, 6, 9 * lanes + 2>();   // two column tiles, the second of two registers
+  check_affine_one<T, 11, 5>();              // fewer outputs than a register
+}
+
 TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
   constexpr std::size_t rows = 11, cols = 5, src_stride = 7, dst_stride = rows + 1;
   std::array<T, rows * src_stride> src;

@@ -8,6 +8,7 @@
 #include <span>
 #include <type_traits>
 
+#include <staticgrad/core/gemm.hpp>
 #include <staticgrad/core/simd.hpp>
 
 namespace staticgrad::detail {
@@ -35,10 +36,17 @@ constexpr void add_linear(const T* __restrict w, const T* __restrict x, T* __res
   }
 }
 
-/// z = Wᵀx + b with W stored [In][Out].
+/// z = Wᵀx + b with W stored [In][Out], and at least a register's worth of values after
+/// W (its biases follow it) when Out fills a register: gemm::affine_one keeps the outputs
+/// in registers, where g++ stored and reloaded them after each input.
 template <class T, std::size_t In, std::size_t Out>
 constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __restrict x,
                       T* __restrict z) {
+#ifndef STATICGRAD_NO_SIMD
+  if constexpr (gemm::one_fits<T, In, Out>) {
+    if (!std::is_constant_evaluated()) return gemm::affine_one<T, In, Out>(w, b, x, z);
+  }
+#endif
   for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
   add_linear<T, In, Out>(w, x, z);
 }

@@ -81,10 +81,31 @@ xsimd::batch<T, A> select(const xsimd::batch_bool<T, A>& condition, const xsimd:
 #endif
 
 #ifndef STATICGRAD_NO_SIMD
+#if XSIMD_WITH_AVX512F
+// AVX-512 loads and stores the first lanes of a register in one masked instruction, which
+// never touches the memory of the other lanes; elsewhere they go through a copy.
+template <class B>
+inline constexpr bool masked_lanes = sizeof(B) == 64;
+template <class B>
+auto lane_mask(std::size_t count) {
+  if constexpr (B::size == 16) return static_cast<__mmask16>((1u << count) - 1u);
+  else return static_cast<__mmask8>((1u << count) - 1u);
+}
+#else
+template <class B>
+inline constexpr bool masked_lanes = false;
+#endif
+
 // The first `count` values at `values` in a register, the other lanes zero.
 template <class B, class T>
 B load_lanes(const T* values, std::size_t count) {
   if (count == B::size) return B::load_unaligned(values);
+#if XSIMD_WITH_AVX512F
+  if constexpr (masked_lanes<B>) {
+    if constexpr (std::is_same_v<T, float>) return _mm512_maskz_loadu_ps(lane_mask<B>(count), values);
+    else return _mm512_maskz_loadu_pd(lane_mask<B>(count), values);
+  }
+#endif
   std::array<T, B::size> lanes{};
   std::copy_n(values, count, lanes.begin());
   return B::load_unaligned(lanes.data());
@@ -93,6 +114,12 @@ B load_lanes(const T* values, std::size_t count) {
 template <class B, class T>
 void store_lanes(const B& values, T* out, std::size_t count) {
   if (count == B::size) return values.store_unaligned(out);
+#if XSIMD_WITH_AVX512F
+  if constexpr (masked_lanes<B>) {
+    if constexpr (std::is_same_v<T, float>) return _mm512_mask_storeu_ps(out, lane_mask<B>(count), values);
+    else return _mm512_mask_storeu_pd(out, lane_mask<B>(count), values);
+  }
+#endif
   std::array<T, B::size> lanes;
   values.store_unaligned(lanes.data());
   std::copy_n(lanes.begin(), count, out);
