@@ -168,24 +168,30 @@ void update(F f, std::size_t n, Arrays*... arrays) {
 
 #ifndef STATICGRAD_NO_SIMD
 /// The register whose lane k is the sum of the lanes of rows[k], for k < lanes: xsimd's
-/// haddp, except for float on AVX-512, where xsimd 8.1's haddp returns the sums in the
-/// wrong lanes (2–3 swapped with 4–5 in each half; found by the tests): there each row's
-/// halves are added first and AVX's haddp, which is right, adds the 8-lane results.
+/// haddp, except for float on AVX-512. There xsimd 8.1's haddp returns the sums in the
+/// wrong lanes (2–3 swapped with 4–5 in each half; found by the tests), and a tree of
+/// shuffles and adds does the work in half the instructions: each level adds the two
+/// halves of pairs of registers, so that after four the 16 sums stand in order.
 template <class T, class A>
 xsimd::batch<T, A> sums_of_lanes(const xsimd::batch<T, A>* rows) {
 #if XSIMD_WITH_AVX512F
   if constexpr (std::is_same_v<T, float> && xsimd::batch<T, A>::size == 16) {
-    using Half = xsimd::batch<float, xsimd::avx>;
-    std::array<Half, 16> halves;
-    for (std::size_t k = 0; k < 16; ++k) {
-      const __m512 row = rows[k];
-      const __m256 high = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(row), 1));
-      halves[k] = Half(_mm512_castps512_ps256(row)) + Half(high);
+    // Adds the quarters (4 lanes) of a and b: [a0 + a2, a1 + a3, b0 + b2, b1 + b3].
+    const auto add_quarters = [](__m512 a, __m512 b) {
+      return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+    };
+    // Quarter j of quarters[e] holds four partial sums of row 4j + e.
+    std::array<xsimd::batch<T, A>, 4> quarters;
+    for (std::size_t e = 0; e < 4; ++e) {
+      const __m512 low = add_quarters(rows[e], rows[e + 4]), high = add_quarters(rows[e + 8], rows[e + 12]);
+      quarters[e] = _mm512_add_ps(_mm512_shuffle_f32x4(low, high, 0x88), _mm512_shuffle_f32x4(low, high, 0xDD));
     }
-    alignas(64) std::array<float, 16> sums;
-    xsimd::haddp(halves.data()).store_aligned(sums.data());
-    xsimd::haddp(halves.data() + 8).store_aligned(sums.data() + 8);
-    return xsimd::batch<T, A>::load_aligned(sums.data());
+    // Within each quarter: lanes 0 and 2 of rows e, e + 1 added pairwise, then across.
+    const __m512 pairs01 = _mm512_add_ps(_mm512_unpacklo_ps(quarters[0], quarters[1]),
+                                         _mm512_unpackhi_ps(quarters[0], quarters[1]));
+    const __m512 pairs23 = _mm512_add_ps(_mm512_unpacklo_ps(quarters[2], quarters[3]),
+                                         _mm512_unpackhi_ps(quarters[2], quarters[3]));
+    return _mm512_add_ps(_mm512_shuffle_ps(pairs01, pairs23, 0x44), _mm512_shuffle_ps(pairs01, pairs23, 0xEE));
   }
 #endif
   return xsimd::haddp(rows);
