@@ -253,8 +253,8 @@ TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time", T,
   const auto check = [&]<class Net>(const sg::Model<Net, T>& model) {
     std::vector<std::array<T, Net::out_size>> ys(xs.size());
     model.infer_batch(xs, ys);
-    // Bit for bit with g++; clang 14 with AVX-512 fuses the one-sample loops' multiply-adds
-    // differently from the batched kernels: last-bit differences, which later layers carry on.
+    // One sample sums a layer's inputs in several partial sums (gemm::affine_one), a block
+    // in one: last-bit differences, which later layers carry on.
     const double tolerance = 64 * std::numeric_limits<T>::epsilon();
     for (std::size_t s = 0; s < xs.size(); ++s) {
       CAPTURE(s);

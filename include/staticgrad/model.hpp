@@ -138,8 +138,8 @@ class Model : public detail::flat_params<Net, T> {
 
   /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, but whole blocks of samples
   /// run through the batched kernels, which reuse each weight across the samples (a network
-  /// with Dropout goes one sample at a time). The same outputs up to rounding: bit for bit
-  /// with g++; clang fuses the one-sample loops' multiply-adds in its own way. xs is a
+  /// with Dropout goes one sample at a time). The same outputs up to rounding (one sample
+  /// sums a layer's inputs in several partial sums, a block in one). xs is a
   /// contiguous range of inputs, ys a contiguous range of as many std::array<T, out_size>
   /// (std::invalid_argument otherwise). Allocates nothing.
   template <class Xs, class Ys>
