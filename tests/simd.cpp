@@ -183,15 +183,24 @@ TEST_CASE_TEMPLATE("gemm: affine_one, with its column tiles, partial sums and re
   check_affine_one<T, 11, 5>();              // fewer outputs than a register
 }
 
-TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
-  constexpr std::size_t rows = 11, cols = 5, src_stride = 7, dst_stride = rows + 1;
-  std::array<T, rows * src_stride> src;
+template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>
+void check_transpose() {
+  CAPTURE(Rows);
+  CAPTURE(Cols);
+  std::array<T, Rows * SrcStride> src;
   for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<T>(i);
-  std::array<T, cols * dst_stride> dst;
+  std::array<T, Cols * DstStride> dst;
   dst.fill(T{-1});
-  sg::detail::gemm::transpose<T, rows, cols, src_stride, dst_stride>(src.data(), dst.data());
-  for (std::size_t c = 0; c < cols; ++c) {
-    for (std::size_t r = 0; r < rows; ++r) CHECK(dst[c * dst_stride + r] == src[r * src_stride + c]);
-    CHECK(dst[c * dst_stride + rows] == T{-1});  // the padding is left alone
+  sg::detail::gemm::transpose<T, Rows, Cols, SrcStride, DstStride>(src.data(), dst.data());
+  for (std::size_t c = 0; c < Cols; ++c) {
+    for (std::size_t r = 0; r < Rows; ++r) CHECK(dst[c * DstStride + r] == src[r * SrcStride + c]);
+    for (std::size_t r = Rows; r < DstStride; ++r) CHECK(dst[c * DstStride + r] == T{-1});  // padding left alone
   }
+}
+
+TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
+  check_transpose<T, 11, 5, 7, 12>();
+  // Blocks of 16 × 16 in registers (float, AVX-512), with rows below and columns right of them.
+  check_transpose<T, 35, 37, 40, 36>();
+  check_transpose<T, 16, 128, 128, 16>();
 }

@@ -224,12 +224,27 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
     }
 }
 
-/// dst[c][r] = src[r][c] for r < Rows and c < Cols, rows SrcStride and DstStride wide.
-/// (AVX-512's gather instructions were measured no faster here.)
+/// dst[c][r] = src[r][c] for r < Rows and c < Cols, rows SrcStride and DstStride wide:
+/// square blocks in registers where simd::transpose_block does them (measured: N4 batch
+/// 32 value_and_grad 42.2 → 37.7 µs), the rest one value at a time. (AVX-512's gather
+/// instructions were measured no faster than scalar copies.)
 template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>
 void transpose(const T* __restrict src, T* __restrict dst) {
-  for (std::size_t c = 0; c < Cols; ++c)
-    for (std::size_t r = 0; r < Rows; ++r) dst[c * DstStride + r] = src[r * SrcStride + c];
+  constexpr std::size_t block = simd::transpose_block_size<T>;
+  const auto copy = [&](std::size_t first_row, std::size_t first_col) {
+    for (std::size_t c = first_col; c < Cols; ++c)
+      for (std::size_t r = first_row; r < Rows; ++r) dst[c * DstStride + r] = src[r * SrcStride + c];
+  };
+  if constexpr (block > 0 && Rows >= block && Cols >= block) {
+    constexpr std::size_t blocked_rows = Rows / block * block, blocked_cols = Cols / block * block;
+    for (std::size_t r = 0; r < blocked_rows; r += block)
+      for (std::size_t c = 0; c < blocked_cols; c += block)
+        simd::transpose_block(src + r * SrcStride + c, SrcStride, dst + c * DstStride + r, DstStride);
+    copy(blocked_rows, 0);  // the rows below the blocks
+    copy(0, blocked_cols);  // the columns right of them
+  } else {
+    copy(0, 0);
+  }
 }
 
 /// dx[s] = W dz[s], as the matrix product dxᵀ = W dzᵀ: dzᵀ's rows (one output's gradient

@@ -197,6 +197,61 @@ xsimd::batch<T, A> sums_of_lanes(const xsimd::batch<T, A>* rows) {
   return xsimd::haddp(rows);
 }
 
+/// The side of the square blocks transpose_block transposes in registers: 16 for float on
+/// AVX-512; 0 (none: scalar copies) elsewhere.
+template <class T>
+inline constexpr std::size_t transpose_block_size =
+#if XSIMD_WITH_AVX512F
+    std::is_same_v<T, float> && xsimd::batch<T>::size == 16 ? 16 :
+#endif
+    0;
+
+#if XSIMD_WITH_AVX512F
+/// dst[c][r] = src[r][c] for a 16 × 16 block of floats, rows SrcStride and DstStride apart:
+/// 16 loads, 64 shuffles and 16 stores instead of 256 scalar copies. Each stage
+/// interleaves pairs of rows at twice the width of the last: 32-bit values within 128-bit
+/// quarters, then 64-bit pairs (each quarter now holds a 4 × 4 block transposed), then the
+/// quarters themselves.
+template <class T>
+void transpose_block(const T* __restrict src, std::size_t src_stride, T* __restrict dst, std::size_t dst_stride) {
+  static_assert(transpose_block_size<T> == 16, "staticgrad internal error: no transpose_block here");
+  using B = xsimd::batch<float>;  // arrays of __m512 would lose its alignment attribute
+  std::array<B, 16> rows, pairs;
+  for (std::size_t r = 0; r < 16; ++r) rows[r] = _mm512_loadu_ps(src + r * src_stride);
+  for (std::size_t k = 0; k < 16; k += 2) {
+    pairs[k] = _mm512_unpacklo_ps(rows[k], rows[k + 1]);
+    pairs[k + 1] = _mm512_unpackhi_ps(rows[k], rows[k + 1]);
+  }
+  // columns[4g + c], quarter q: column 4q + c of rows 4g … 4g + 3.
+  std::array<B, 16> columns;
+  const auto unpack = [](__m512 a, __m512 b, bool high) {
+    const __m512d x = _mm512_castps_pd(a), y = _mm512_castps_pd(b);
+    return _mm512_castpd_ps(high ? _mm512_unpackhi_pd(x, y) : _mm512_unpacklo_pd(x, y));
+  };
+  for (std::size_t g = 0; g < 16; g += 4) {
+    columns[g] = unpack(pairs[g], pairs[g + 2], false);
+    columns[g + 1] = unpack(pairs[g], pairs[g + 2], true);
+    columns[g + 2] = unpack(pairs[g + 1], pairs[g + 3], false);
+    columns[g + 3] = unpack(pairs[g + 1], pairs[g + 3], true);
+  }
+  // Row 4q + c of dst: quarter q of columns[c], columns[4 + c], columns[8 + c], columns[12 + c].
+  for (std::size_t c = 0; c < 4; ++c) {
+    const __m512 ab_low = _mm512_shuffle_f32x4(columns[c], columns[4 + c], 0x44);
+    const __m512 ab_high = _mm512_shuffle_f32x4(columns[c], columns[4 + c], 0xEE);
+    const __m512 cd_low = _mm512_shuffle_f32x4(columns[8 + c], columns[12 + c], 0x44);
+    const __m512 cd_high = _mm512_shuffle_f32x4(columns[8 + c], columns[12 + c], 0xEE);
+    _mm512_storeu_ps(dst + c * dst_stride, _mm512_shuffle_f32x4(ab_low, cd_low, 0x88));
+    _mm512_storeu_ps(dst + (4 + c) * dst_stride, _mm512_shuffle_f32x4(ab_low, cd_low, 0xDD));
+    _mm512_storeu_ps(dst + (8 + c) * dst_stride, _mm512_shuffle_f32x4(ab_high, cd_high, 0x88));
+    _mm512_storeu_ps(dst + (12 + c) * dst_stride, _mm512_shuffle_f32x4(ab_high, cd_high, 0xDD));
+  }
+}
+#else
+// Declared for gemm::transpose, never called: transpose_block_size is 0 here.
+template <class T>
+void transpose_block(const T* src, std::size_t src_stride, T* dst, std::size_t dst_stride);
+#endif
+
 /// out[i] = Σ_o m[i·Cols + o]·v[o] for i < Rows, m row-major: the products of each row
 /// summed in the lanes of a register, then across them (a fixed order: the same on every
 /// run), then the last Cols mod lanes products. A register's worth of rows at a time: that
