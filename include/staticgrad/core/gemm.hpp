@@ -9,8 +9,8 @@
 /// affine_one and input_grad_tiles), so a batch agrees with one sample at a time to
 /// rounding.
 ///
-/// affine_one, the forward pass of one sample through a layer at least a register wide,
-/// lives here too: it is a tile of one row.
+/// affine_one, the forward pass of one sample (layers at least a register wide, or on
+/// AVX-512 narrower ones too: one_fits), lives here too: it is a tile of one row.
 #pragma once
 
 #include <algorithm>
