@@ -56,6 +56,25 @@ template <std::floating_point T> T select(bool condition, T if_true, T if_false)
 // … and for a register of numbers.
 template <class T, class A> xsimd::batch<T, A> exp(const xsimd::batch<T, A>& x) { return xsimd::exp(x); }
 template <class T, class A> xsimd::batch<T, A> tanh(const xsimd::batch<T, A>& x) { return xsimd::tanh(x); }
+// xsimd's double exp and tanh convert x / ln 2 to a 64-bit integer, lane by lane in C++
+// where the instruction set has no such conversion (SSE2, AVX2): undefined behaviour for
+// NaN and for |x| beyond 2^63 ln 2 (clang's UBSan stops there). f(x) is taken at x clipped
+// to ±limit, beyond which f is constant, and NaN passes through.
+template <class A, class F>
+xsimd::batch<double, A> clipped(const xsimd::batch<double, A>& x, double limit, F f) {
+  using B = xsimd::batch<double, A>;
+  const auto nan = xsimd::isnan(x);
+  return xsimd::select(nan, x, f(xsimd::select(nan, B(0.0), xsimd::clip(x, B(-limit), B(limit)))));
+}
+// exp(±800) is already infinity and 0; tanh(±40) is ±1 in double.
+template <class A>
+xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) {
+  return clipped(x, 800.0, [](const auto& v) { return xsimd::exp(v); });
+}
+template <class A>
+xsimd::batch<double, A> tanh(const xsimd::batch<double, A>& x) {
+  return clipped(x, 40.0, [](const auto& v) { return xsimd::tanh(v); });
+}
 template <class A> xsimd::batch<float, A> erf(const xsimd::batch<float, A>& x) { return xsimd::erf(x); }
 // xsimd's double erf was measured at 68 ulp, enough to show in finite-difference checks:
 // double keeps libm's, lane by lane (double is for checking; float is for speed).
