@@ -152,6 +152,8 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
       acc[0][r] = load_register<T, Out, first, decltype(r)::value>(b);
       unrolled<chains - 1>([&](auto k) { acc[k + 1][r] = reg<T>(T{0}); });
     });
+    // The multiply-add is written out twice, for the whole groups of inputs and for the
+    // rest: one lambda called from both places made 16-32-32-4 inference 6% slower.
     constexpr std::size_t whole = In / chains * chains;
     for (std::size_t i = 0; i < whole; i += chains) {
       unrolled<chains>([&](auto k) {
@@ -231,19 +233,20 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
 template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>
 void transpose(const T* __restrict src, T* __restrict dst) {
   constexpr std::size_t block = simd::transpose_block_size<T>;
-  const auto copy = [&](std::size_t first_row, std::size_t first_col) {
+  // Rows [first_row, last_row) of columns [first_col, Cols).
+  const auto copy = [&](std::size_t first_row, std::size_t last_row, std::size_t first_col) {
     for (std::size_t c = first_col; c < Cols; ++c)
-      for (std::size_t r = first_row; r < Rows; ++r) dst[c * DstStride + r] = src[r * SrcStride + c];
+      for (std::size_t r = first_row; r < last_row; ++r) dst[c * DstStride + r] = src[r * SrcStride + c];
   };
   if constexpr (block > 0 && Rows >= block && Cols >= block) {
     constexpr std::size_t blocked_rows = Rows / block * block, blocked_cols = Cols / block * block;
     for (std::size_t r = 0; r < blocked_rows; r += block)
       for (std::size_t c = 0; c < blocked_cols; c += block)
         simd::transpose_block(src + r * SrcStride + c, SrcStride, dst + c * DstStride + r, DstStride);
-    copy(blocked_rows, 0);  // the rows below the blocks
-    copy(0, blocked_cols);  // the columns right of them
+    copy(blocked_rows, Rows, 0);          // the rows below the blocks
+    copy(0, blocked_rows, blocked_cols);  // the columns right of them
   } else {
-    copy(0, 0);
+    copy(0, Rows, 0);
   }
 }
 
