@@ -3,7 +3,7 @@
 # already there):
 #   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
 #   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
-#                   with g++ and clang (warnings as errors) and with ASan+UBSan; the clang
+#                   with g++ and clang (warnings as errors) and with clang's ASan+UBSan; the clang
 #                   build also runs the file loaders' fuzz targets (60 s each) and the
 #                   threaded batches under ThreadSanitizer
 # and one more:
@@ -114,10 +114,12 @@ case "${1:-}" in
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_FUZZ=ON
     # Without OpenMP here: the other two suites run batches on threads, this one checks
-    # that the same tests pass with the shards one after another.
-    run_suite sanitize g++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_OPENMP=OFF \
+    # that the same tests pass with the shards one after another. clang, because its UBSan
+    # also checks float-to-integer conversions, and it builds this suite in a third of
+    # g++'s time (measured: 10 against 28 CPU minutes).
+    run_suite sanitize clang++ -DCMAKE_BUILD_TYPE=Debug -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_OPENMP=OFF \
       "-DSTATICGRAD_SANITIZE=address;undefined"
-    echo "dev.sh: all test suites passed (g++, clang with ThreadSanitizer, ASan+UBSan)"
+    echo "dev.sh: all test suites passed (g++, clang with ThreadSanitizer, clang with ASan+UBSan)"
     ;;
   *)
     echo "usage: ./dev.sh demo | ./dev.sh test | ./dev.sh example NAME | ./dev.sh bench" >&2
