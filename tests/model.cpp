@@ -232,7 +232,7 @@ TEST_CASE_TEMPLATE("value_and_grad: a batch of blocks of samples is the mean of 
 }
 
 TEST_CASE_TEMPLATE("value_and_grad: blocks of an odd number of samples", T, float, double) {
-  // A wide input makes the blocks small and odd (float 11, double 5 samples): the input
+  // A wide input makes the blocks small and odd (float 23, double 11 samples): the input
   // gradients' samples fill registers only in part.
   using Net = sg::Sequential<sg::Dense<600, 40, sg::Tanh>, sg::Dense<40, 24, sg::GELU>, sg::Dense<24, 10>>;
   static_assert(sg::detail::block_samples<Net, T> % 2 == 1);
