@@ -34,13 +34,10 @@ void layer_norm_forward(const T* x, const T* gain, const T* bias, std::size_t n,
   x_hat[n] = inv_std;
 }
 
-/// ∂L/∂gain = dy ⊙ x̂, ∂L/∂bias = dy; either output may be null (a constant on the tape).
+/// ∂L/∂gain = dy ⊙ x̂ (∂L/∂bias is dy itself).
 template <bool Accumulate, class T>
-void layer_norm_param_grad(const T* dy, const T* x_hat, std::size_t n, T* dgain, T* dbias) {
-  if (dgain)
-    for (std::size_t i = 0; i < n; ++i) store<Accumulate>(dgain[i], dy[i] * x_hat[i]);
-  if (dbias)
-    for (std::size_t i = 0; i < n; ++i) store<Accumulate>(dbias[i], dy[i]);
+void layer_norm_gain_grad(const T* dy, const T* x_hat, std::size_t n, T* dgain) {
+  for (std::size_t i = 0; i < n; ++i) store<Accumulate>(dgain[i], dy[i] * x_hat[i]);
 }
 
 /// dx = (1/σ)·(ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) with ĝ = dy ⊙ gain.

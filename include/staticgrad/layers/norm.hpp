@@ -59,9 +59,10 @@ struct LayerNorm {
                        std::span<const T, cache_size> cache, std::span<const T, N>,
                        std::span<const T, N>, std::span<const T, N> dy,
                        std::span<T, param_count> dparams, std::span<T, N> dx) {
-    if constexpr (Mode.param_grad)
-      detail::layer_norm_param_grad<Mode.accumulate>(dy.data(), cache.data(), N, dparams.data(),
-                                                     dparams.data() + N);
+    if constexpr (Mode.param_grad) {
+      detail::layer_norm_gain_grad<Mode.accumulate>(dy.data(), cache.data(), N, dparams.data());
+      for (std::size_t i = 0; i < N; ++i) detail::store<Mode.accumulate>(dparams[N + i], dy[i]);
+    }
     if constexpr (Mode.input_grad)
       detail::layer_norm_input_grad<false>(dy.data(), params.data(), cache.data(), N, dx.data());
   }

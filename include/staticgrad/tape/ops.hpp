@@ -292,7 +292,9 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
     case Op::layer_norm: {
       namespace sd = staticgrad::detail;
       const T* x_hat = values_.data() + n.offset + n.size;  // then 1/σ
-      sd::layer_norm_param_grad<true>(dy, x_hat, n.size, grad_of(n.b), grad_of(n.c));
+      if (T* dgain = grad_of(n.b)) sd::layer_norm_gain_grad<true>(dy, x_hat, n.size, dgain);
+      if (T* dbias = grad_of(n.c))
+        for (std::size_t i = 0; i < n.size; ++i) dbias[i] += dy[i];
       if (T* dx = grad_of(n.a)) sd::layer_norm_input_grad<true>(dy, value_of(n.b), x_hat, n.size, dx);
       return;
     }
