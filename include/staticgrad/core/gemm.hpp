@@ -54,13 +54,14 @@ void unpad_rows(const std::array<T, Rows * lanes<T>>& m, T* out) {
 
 // A tile is up to tile_registers registers of outputs by as many samples (or weight rows)
 // as fill tile_accumulators registers: 16 of the 32 registers AVX-512 has, 8 of the 16 of
-// SSE and AVX2, leaving room for the operands. Four rows of four registers (two of two)
-// when the matrix is wide; more rows when it is narrower, to keep enough independent
-// multiply-adds in flight.
+// SSE and AVX2, leaving room for the operands. Two registers wide: g++ reloads each
+// operand register from memory in every multiply-add, so a tile of 4 rows × 4 registers
+// made 20 loads per 16 multiply-adds and waited on them; 8 rows × 2 registers make 10
+// (measured on AVX-512: N4 batch 32 value_and_grad 30.0–33.9 → 24.5–25.4 µs). Matrices
+// one register wide take tiles of twice as many rows.
 template <class T>
 inline constexpr std::size_t tile_accumulators = sizeof(reg<T>) == 64 ? 16 : 8;
-template <class T>
-inline constexpr std::size_t tile_registers = sizeof(reg<T>) == 64 ? 4 : 2;
+inline constexpr std::size_t tile_registers = 2;
 
 /// Register r of a tile whose registers start at column First of rows Cols wide: a whole
 /// load, or for the last, partial register, only its columns that exist. `whole_ok` says
@@ -85,7 +86,7 @@ void store_register(const reg<T>& value, T* row) {
 template <class T, std::size_t Rows, std::size_t Cols, class Tile>
 inline void for_each_tile(Tile&& tile) {
   constexpr std::size_t registers = (Cols + lanes<T> - 1) / lanes<T>;
-  constexpr std::size_t width = tile_registers<T>;
+  constexpr std::size_t width = tile_registers;
   unrolled<(registers + width - 1) / width>([&](auto column_tile) {
     constexpr std::size_t first_register = column_tile * width;
     constexpr std::size_t count = std::min(width, registers - first_register);
