@@ -3,7 +3,7 @@
 ///
 /// Each activation is an empty type with static `value(z)` and `derivative(u)`. When
 /// `derivative_from_output` is true, `derivative` takes the output φ(z), so a Dense layer
-/// need not keep its pre-activations for the backward pass.
+/// keeps nothing for the backward pass; otherwise it keeps φ'(z), computed with φ(z).
 #pragma once
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/simd.hpp>
@@ -236,6 +237,34 @@ constexpr void activation_backward(const T* __restrict u, const T* __restrict dy
     if (!std::is_constant_evaluated()) return activation_gradient<false, Act>(N, u, dy, dz);
   }
   for (std::size_t i = 0; i < N; ++i) dz[i] = dy[i] * Act::derivative(u[i]);
+}
+
+/// The forward pass of training through φ: v ← φ(v), keeping in `derivative` φ'(v) for the
+/// backward pass when φ' cannot be had from the output. Both in one pass, so that what φ and
+/// φ' share (GELU's erf, SiLU's sigmoid) is computed once.
+template <ActivationFunction Act, class T, std::size_t N>
+constexpr void activation_forward(std::span<T, N> v, T* __restrict derivative) {
+  if constexpr (Act::derivative_from_output) {
+    apply_activation<Act>(v);
+  } else {
+    if constexpr (VectorizedActivation<Act>) {
+      if (!std::is_constant_evaluated())
+        return simd::map_pair([](auto z) { return std::pair{Act::value(z), Act::derivative(z)}; }, N, v.data(),
+                              derivative, v.data());
+    }
+    for (std::size_t i = 0; i < N; ++i) {
+      derivative[i] = Act::derivative(v[i]);
+      v[i] = Act::value(v[i]);
+    }
+  }
+}
+
+/// dz = dy ⊙ φ'(z) after activation_forward: from φ's output y, or from the kept φ'(z).
+template <ActivationFunction Act, class T, std::size_t N>
+constexpr void activation_backward_kept(const T* __restrict y, const T* __restrict kept, const T* __restrict dy,
+                                        T* __restrict dz) {
+  if constexpr (Act::derivative_from_output) activation_backward<Act, T, N>(y, dy, dz);
+  else for (std::size_t i = 0; i < N; ++i) dz[i] = dy[i] * kept[i];
 }
 
 }  // namespace detail

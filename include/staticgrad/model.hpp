@@ -269,7 +269,7 @@ void for_each_block(std::size_t& s, std::size_t count, Run&& run) {
 }
 
 /// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
-/// forward_batch, the rest through infer.
+/// infer_batch, the rest through infer.
 template <class Net, class T, class Input, class Output>
 void batch_infer(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
@@ -277,9 +277,8 @@ void batch_infer(std::span<const T, Net::param_count> params, const Input* input
   for_each_block<Net, T>(s, count, [&]<std::size_t Block>(std::size_t start) {
     std::array<T, Block * in> x;
     gather_inputs<T, in, Block>(inputs + start, std::span(x));
-    std::array<T, Block * Net::cache_size> unused_cache;  // written, never read
     std::array<T, Block * out> y;
-    forward_batch<Net, Block, T>(params, unused_cache, x, y);
+    infer_batch<Net, Block, T>(params, x, y);
     for (std::size_t b = 0; b < Block; ++b)
       std::ranges::copy(sample_row<out>(std::span<const T, Block * out>(y), b), outputs[start + b].begin());
   });

@@ -4,12 +4,15 @@
 /// its output [Samples][out_size], its cache [Samples][cache_size]. A layer may provide
 ///
 ///     template <std::size_t Samples, class T>
+///     static void infer_batch(params, x, y);
+///     template <std::size_t Samples, class T>
 ///     static void forward_batch(params, cache, x, y);
 ///     template <BackwardMode Mode, std::size_t Samples, class T>
 ///     static void backward_batch(params, cache, x, y, dy, dparams, dx);
 ///
 /// over spans of those sizes, with the laws of forward and backward applied to each sample
-/// (parameter gradients summed over the samples, in order). A layer without them is run one
+/// (parameter gradients summed over the samples, in order; infer_batch keeps nothing for a
+/// backward pass, so a layer may keep more in training). A layer without them is run one
 /// sample at a time, so every layer works in a block, and the ones whose weights are worth
 /// reusing across samples (Dense) provide them.
 #pragma once
@@ -30,6 +33,20 @@ struct no_layer_hook {
 template <std::size_t N, class U, std::size_t Size>
 constexpr std::span<U, N> sample_row(std::span<U, Size> block, std::size_t s) {
   return std::span<U, N>(block.data() + s * N, N);
+}
+
+/// L's inference over a block of Samples samples.
+template <class L, std::size_t Samples, class T>
+constexpr void infer_batch(std::span<const T, L::param_count> params, std::span<const T, Samples * L::in_size> x,
+                           std::span<T, Samples * L::out_size> y) {
+  if constexpr (Samples == 1) {
+    L::template infer<T>(params, x, y);
+  } else if constexpr (requires { L::template infer_batch<Samples, T>(params, x, y); }) {
+    L::template infer_batch<Samples, T>(params, x, y);
+  } else {
+    for (std::size_t s = 0; s < Samples; ++s)
+      L::template infer<T>(params, sample_row<L::in_size>(x, s), sample_row<L::out_size>(y, s));
+  }
 }
 
 /// L's forward pass over a block of Samples samples.

@@ -162,6 +162,27 @@ void map(F f, std::size_t n, T* out, const Ins*... in) {
 #endif
 }
 
+/// (out[i], second[i]) = f(in[i]) for i < n: map for an f that returns a pair.
+template <class T, class F>
+void map_pair(F f, std::size_t n, T* out, T* second, const T* in) {
+#ifndef STATICGRAD_NO_SIMD
+  using B = xsimd::batch<T>;
+  const std::size_t whole = n / B::size * B::size;
+  for (std::size_t i = 0; i < whole; i += B::size) {
+    const auto [a, b] = f(B::load_unaligned(in + i));
+    a.store_unaligned(out + i);
+    b.store_unaligned(second + i);
+  }
+  if (const std::size_t rest = n - whole; rest > 0) {
+    const auto [a, b] = f(load_lanes<B>(in + whole, rest));
+    store_lanes(a, out + whole, rest);
+    store_lanes(b, second + whole, rest);
+  }
+#else
+  for (std::size_t i = 0; i < n; ++i) std::tie(out[i], second[i]) = f(in[i]);
+#endif
+}
+
 /// f(a[i], b[i], …) for i < n, where f takes each value by reference and may change those
 /// of the arrays that are not const (an optimizer's parameters and state). Whole registers,
 /// the last values in a register padded with zeros, as map does.

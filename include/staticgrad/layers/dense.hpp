@@ -20,8 +20,8 @@ namespace staticgrad {
 /// A fully connected layer y = φ(Wx + b).
 ///
 /// Parameters, in the flat order: W stored input-major as [In][Out] (Keras' kernel layout,
-/// the transpose of nn.Linear.weight), then b. The forward pass keeps the pre-activation
-/// z only when φ's derivative cannot be computed from the output.
+/// the transpose of nn.Linear.weight), then b. The forward pass keeps φ'(z) for the backward
+/// pass only when it cannot be computed from the output.
 /// @tparam In  number of inputs
 /// @tparam Out number of outputs
 /// @tparam Act the activation φ applied to Wx + b: an activation type, or a generic
@@ -40,7 +40,7 @@ struct Dense {
   static constexpr std::size_t out_size = Out;
   static constexpr std::size_t weight_count = In * Out;
   static constexpr std::size_t param_count = weight_count + Out;
-  static constexpr std::size_t cache_size = activation::derivative_from_output ? 0 : Out;
+  static constexpr std::size_t cache_size = activation::derivative_from_output ? 0 : Out;  // φ'(z)
   /// Forward FLOPs: a multiply and an add per weight, one operation per activation.
   static constexpr std::size_t flops = 2 * In * Out + (std::is_same_v<Act, Identity> ? 0 : Out);
 
@@ -60,8 +60,7 @@ struct Dense {
     // small layers (measured: 3-4-4-2 value_and_grad 1.7× slower).
     std::array<T, Out> z;
     detail::affine<T, In, Out>(params.data(), biases(params).data(), x.data(), z.data());
-    if constexpr (cache_size > 0) std::copy(z.begin(), z.end(), cache.begin());
-    detail::apply_activation<activation>(std::span<T, Out>(z));
+    detail::activation_forward<activation>(std::span<T, Out>(z), cache.data());
     std::copy(z.begin(), z.end(), y.begin());
   }
 
@@ -76,23 +75,27 @@ struct Dense {
       affine_backward<Mode, T>(params, x, dy, dparams, dx);
     } else {
       std::array<T, Out> dz;
-      if constexpr (activation::derivative_from_output)
-        detail::activation_backward<activation, T, Out>(y.data(), dy.data(), dz.data());
-      else
-        detail::activation_backward<activation, T, Out>(cache.data(), dy.data(), dz.data());
+      detail::activation_backward_kept<activation, T, Out>(y.data(), cache.data(), dy.data(), dz.data());
       affine_backward<Mode, T>(params, x, dz, dparams, dx);
     }
   }
 
-  /// forward over a block of samples (core/batch.hpp), as small matrix-matrix products;
-  /// only for layers at least half a SIMD register wide (others go one sample at a time).
+  /// infer and forward over a block of samples (core/batch.hpp), as small matrix-matrix
+  /// products; only for layers at least half a SIMD register wide (others go one sample at
+  /// a time).
+  template <std::size_t Samples, class T>
+    requires detail::gemm::fits<T, In, Out>
+  static void infer_batch(std::span<const T, param_count> params, std::span<const T, Samples * In> x,
+                          std::span<T, Samples * Out> y) {
+    detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+    detail::apply_activation<activation>(y);
+  }
   template <std::size_t Samples, class T>
     requires detail::gemm::fits<T, In, Out>
   static void forward_batch(std::span<const T, param_count> params, std::span<T, Samples * cache_size> cache,
                             std::span<const T, Samples * In> x, std::span<T, Samples * Out> y) {
     detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
-    if constexpr (cache_size > 0) std::copy(y.begin(), y.end(), cache.begin());
-    detail::apply_activation<activation>(y);
+    detail::activation_forward<activation>(y, cache.data());
   }
 
   /// backward over a block of samples (core/batch.hpp).
@@ -114,8 +117,7 @@ struct Dense {
       affine_backward(dy.data());
     } else {
       std::array<T, Samples * Out> dz;
-      const T* u = activation::derivative_from_output ? y.data() : cache.data();
-      detail::activation_backward<activation, T, Samples * Out>(u, dy.data(), dz.data());
+      detail::activation_backward_kept<activation, T, Samples * Out>(y.data(), cache.data(), dy.data(), dz.data());
       affine_backward(dz.data());
     }
   }

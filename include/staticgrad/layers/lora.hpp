@@ -61,9 +61,9 @@ struct LoRA<Dense<In, Out, Act>, Rank, Alpha> {
   /// The leading parameters that do not train: the base layer's.
   static constexpr std::size_t frozen_count = base::param_count;
   static constexpr std::size_t param_count = base::param_count + adapter_a_count + adapter_b_count;
-  static constexpr std::size_t z_cache = activation::derivative_from_output ? 0 : Out;
-  /// z (when φ' needs it), then (α/r)·Aᵀx.
-  static constexpr std::size_t cache_size = z_cache + Rank;
+  static constexpr std::size_t derivative_cache = activation::derivative_from_output ? 0 : Out;
+  /// φ'(z) (when it cannot be had from the output), then (α/r)·Aᵀx.
+  static constexpr std::size_t cache_size = derivative_cache + Rank;
   static constexpr std::size_t flops = base::flops + 2 * Rank * (In + Out) + Rank;
   /// α/r.
   static constexpr double scale = static_cast<double>(Alpha) / static_cast<double>(Rank);
@@ -80,9 +80,8 @@ struct LoRA<Dense<In, Out, Act>, Rank, Alpha> {
   static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
                                 std::span<const T, In> x, std::span<T, Out> y) {
     std::array<T, Out> z;  // written whole into y at the end, as Dense does (store forwarding)
-    pre_activation(params, x, std::span<T, Out>(z), detail::slice<z_cache, Rank>(cache));
-    if constexpr (z_cache > 0) std::copy(z.begin(), z.end(), cache.begin());
-    detail::apply_activation<activation>(std::span<T, Out>(z));
+    pre_activation(params, x, std::span<T, Out>(z), detail::slice<derivative_cache, Rank>(cache));
+    detail::activation_forward<activation>(std::span<T, Out>(z), cache.data());
     std::copy(z.begin(), z.end(), y.begin());
   }
 
@@ -94,16 +93,14 @@ struct LoRA<Dense<In, Out, Act>, Rank, Alpha> {
       std::array<T, Out> dz;
       if constexpr (std::is_same_v<activation, Identity>)
         std::copy(dy.begin(), dy.end(), dz.begin());
-      else if constexpr (activation::derivative_from_output)
-        detail::activation_backward<activation, T, Out>(y.data(), dy.data(), dz.data());
       else
-        detail::activation_backward<activation, T, Out>(cache.data(), dy.data(), dz.data());
+        detail::activation_backward_kept<activation, T, Out>(y.data(), cache.data(), dy.data(), dz.data());
       // dh = (α/r)·B dz: the gradient with respect to h = Aᵀx.
       std::array<T, Rank> dh;
       detail::affine_input_grad<T, Rank, Out>(adapter_b(params).data(), dz.data(), dh.data());
       for (auto& d : dh) d *= static_cast<T>(scale);
       if constexpr (Mode.param_grad) {
-        detail::outer_product<Mode.accumulate, T, Rank, Out>(detail::slice<z_cache, Rank>(cache).data(), dz.data(),
+        detail::outer_product<Mode.accumulate, T, Rank, Out>(detail::slice<derivative_cache, Rank>(cache).data(), dz.data(),
                                                              adapter_b(dparams).data());
         detail::outer_product<Mode.accumulate, T, In, Rank>(x.data(), dh.data(), adapter_a(dparams).data());
       }

@@ -52,10 +52,7 @@ struct Residual {
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, N> x,
                               std::span<T, N> y) {
-    if constexpr (valid) {
-      body::template infer<T>(params, x, y);
-      for (std::size_t i = 0; i < N; ++i) y[i] += x[i];
-    }
+    infer_batch<1, T>(params, x, y);
   }
 
   template <class T>
@@ -71,6 +68,16 @@ struct Residual {
                                  std::span<const T, N> y, std::span<const T, N> dy,
                                  std::span<T, param_count> dparams, std::span<T, N> dx) {
     backward_batch<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// infer over a block of Samples samples (core/batch.hpp).
+  template <std::size_t Samples, class T>
+  static constexpr void infer_batch(std::span<const T, param_count> params, std::span<const T, Samples * N> x,
+                                    std::span<T, Samples * N> y) {
+    if constexpr (valid) {
+      detail::infer_batch<body, Samples, T>(params, x, y);
+      for (std::size_t i = 0; i < Samples * N; ++i) y[i] += x[i];
+    }
   }
 
   /// forward over a block of Samples samples (core/batch.hpp).

@@ -82,20 +82,28 @@ struct Sequential {
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params,
                               std::span<const T, in_size> x, std::span<T, out_size> y) {
+    infer_batch<1, T>(params, x, y);
+  }
+
+  /// infer over a block of Samples samples (core/batch.hpp).
+  template <std::size_t Samples, class T>
+  static constexpr void infer_batch(std::span<const T, param_count> params,
+                                    std::span<const T, Samples * in_size> x,
+                                    std::span<T, Samples * out_size> y) {
     if constexpr (valid) {
-      std::array<std::array<T, layout::buffer_width>, 2> buffers;
+      std::array<std::array<T, Samples * layout::buffer_width>, 2> buffers;
       boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = at<i>;
         const auto in = [&] {
           if constexpr (i == 0) return x;
-          else return std::span<const T, L::in_size>(buffer<L::in_size>(buffers, (i - 1) % 2));
+          else return std::span<const T, Samples * L::in_size>(buffer<Samples * L::in_size>(buffers, (i - 1) % 2));
         }();
         const auto out = [&] {
           if constexpr (i + 1 == count) return y;
-          else return buffer<L::out_size>(buffers, i % 2);
+          else return buffer<Samples * L::out_size>(buffers, i % 2);
         }();
-        L::template infer<T>(params_of<i>(params), in, out);
+        detail::infer_batch<L, Samples, T>(params_of<i>(params), in, out);
       });
     }
   }
