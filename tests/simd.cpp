@@ -208,25 +208,31 @@ TEST_CASE_TEMPLATE("simd: load_lanes and store_lanes touch only their lanes", T,
   CHECK(stored[count] == T{-1});
 }
 
-// affine_one against the plain loops, on small integers (every sum exact, whatever the
-// order), with a guard value after the output that must stay.
+// A one-sample affine kernel (affine_one, affine_quad) against the plain loops, on small
+// integers (every sum exact, whatever the order), with a guard value after the output that
+// must stay.
 template <class T, std::size_t In, std::size_t Out>
-void check_affine_one() {
+void check_affine(void (*kernel)(const T*, const T*, const T*, T*)) {
   CAPTURE(In);
   CAPTURE(Out);
-  std::array<T, In * Out + Out> params;  // W, then b: affine_one may read past W's last row
+  std::array<T, In * Out + Out> params;  // W, then b: a kernel may read past W's last row
   for (std::size_t i = 0; i < params.size(); ++i) params[i] = static_cast<T>(i % 7) - 3;
   std::array<T, In> x;
   for (std::size_t i = 0; i < In; ++i) x[i] = static_cast<T>(i % 5) - 2;
   std::array<T, Out + 1> z;
   z[Out] = T{-99};
-  sg::detail::gemm::affine_one<T, In, Out>(params.data(), params.data() + In * Out, x.data(), z.data());
+  kernel(params.data(), params.data() + In * Out, x.data(), z.data());
   for (std::size_t o = 0; o < Out; ++o) {
     T expected = params[In * Out + o];
     for (std::size_t i = 0; i < In; ++i) expected += x[i] * params[i * Out + o];
     CHECK(z[o] == expected);
   }
   CHECK(z[Out] == T{-99});
+}
+
+template <class T, std::size_t In, std::size_t Out>
+void check_affine_one() {
+  check_affine<T, In, Out>(sg::detail::gemm::affine_one<T, In, Out>);
 }
 
 TEST_CASE_TEMPLATE("gemm: affine_one, with its column tiles, partial sums and rests", T, float, double) {
@@ -251,6 +257,14 @@ void check_transpose() {
     for (std::size_t r = 0; r < Rows; ++r) CHECK(dst[c * DstStride + r] == src[r * SrcStride + c]);
     for (std::size_t r = Rows; r < DstStride; ++r) CHECK(dst[c * DstStride + r] == T{-1});  // padding left alone
   }
+}
+
+TEST_CASE_TEMPLATE("gemm: affine_quad, four outputs in one register", T, float, double) {
+  namespace gemm = sg::detail::gemm;
+  // Where four lanes exist (double needs AVX) and affine_one does not take the layer.
+  if constexpr (gemm::quad_fits<T, 3, 4>) check_affine<T, 3, 4>(gemm::affine_quad<T, 3, 4>);
+  if constexpr (gemm::quad_fits<T, 1, 4>) check_affine<T, 1, 4>(gemm::affine_quad<T, 1, 4>);
+  static_assert(!gemm::quad_fits<T, 4, 2>);  // partial registers stay on the plain loops
 }
 
 TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 
 #include <staticgrad/core/simd.hpp>
@@ -175,6 +176,26 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
       store_register<T, Out, first, decltype(r)::value>(acc[0][r], z);
     });
   });
+}
+
+/// The register of four lanes (SSE's or NEON's for float, AVX's for double), or void.
+template <class T>
+using quad = xsimd::make_sized_batch_t<T, 4>;
+
+/// Whether one sample's forward pass through a layer too small for affine_one takes
+/// affine_quad: exactly four outputs (partial registers would go through memory copies).
+template <class T, std::size_t In, std::size_t Out>
+inline constexpr bool quad_fits = !one_fits<T, In, Out> && !std::is_void_v<quad<T>> && Out == 4;
+
+/// z = Wᵀx + b for one sample of a layer of four outputs: the outputs in one register, a
+/// multiply-add per input, z starting at b (the plain loops' order), as Eigen does with
+/// fixed-size matrices; g++ wrote the plain loops as scalar multiply-adds.
+template <class T, std::size_t In, std::size_t Out>
+void affine_quad(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
+  using Q = quad<T>;
+  Q sum = Q::load_unaligned(b);
+  for (std::size_t i = 0; i < In; ++i) sum = xsimd::fma(Q(x[i]), Q::load_unaligned(w + i * Out), sum);
+  sum.store_unaligned(z);
 }
 
 /// dW (+)= Σ_s x[s] ⊗ dz[s] and db (+)= Σ_s dz[s], samples in order (affine_param_grad's

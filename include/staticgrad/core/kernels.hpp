@@ -45,6 +45,8 @@ constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __r
 #ifndef STATICGRAD_NO_SIMD
   if constexpr (gemm::one_fits<T, In, Out>) {
     if (!std::is_constant_evaluated()) return gemm::affine_one<T, In, Out>(w, b, x, z);
+  } else if constexpr (gemm::quad_fits<T, In, Out>) {
+    if (!std::is_constant_evaluated()) return gemm::affine_quad<T, In, Out>(w, b, x, z);
   }
 #endif
   for (std::size_t o = 0; o < Out; ++o) z[o] = b[o];
