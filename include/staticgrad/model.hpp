@@ -235,10 +235,9 @@ constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, c
 }
 
 /// Samples per block on the batched path: as many as keep a block's inputs, caches, outputs
-/// and output gradients within 64 KiB, at most 32. 32 rather than 16 samples give the input
-/// gradient's tiles two registers per row (10 loads per 16 multiply-adds, not 17) and the
-/// weight gradient twice the sum per store: 64-128-128-10 value_and_grad over a batch of
-/// 32 took 32.7 → 29.8 µs.
+/// and output gradients within 64 KiB, at most 32. 32 rather than 16 samples fill the
+/// input gradient's tiles (two registers of samples) and give the weight gradient twice the
+/// sum per store: 64-128-128-10 value_and_grad over a batch of 32 took 32.7 → 29.8 µs.
 template <class Net, class T>
 inline constexpr std::size_t block_samples =
     std::clamp<std::size_t>(65536 / (sizeof(T) * (Net::in_size + Net::cache_size + 2 * Net::out_size)), 1, 32);
