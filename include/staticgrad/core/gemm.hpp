@@ -19,6 +19,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <boost/mp11/algorithm.hpp>
+
 #include <staticgrad/core/simd.hpp>
 #include <staticgrad/detail/unrolled.hpp>
 
@@ -67,17 +69,17 @@ inline constexpr std::size_t tile_registers = 2;
 /// Register r of a tile whose registers start at column First of rows Cols wide: a whole
 /// load, or for the last, partial register, only its columns that exist. `whole_ok` says
 /// that the memory after the row's end may be read (it is, when more of the same array
-/// follows); the extra lanes are never stored.
-template <class T, std::size_t Cols, std::size_t First, std::size_t R>
-reg<T> load_register(const T* row, bool whole_ok = false) {
-  constexpr std::size_t column = First + R * lanes<T>;
-  constexpr std::size_t count = std::min(lanes<T>, Cols - column);
+/// follows); the extra lanes are never stored. r is a constant when optimizing (unrolled).
+template <class T, std::size_t Cols, std::size_t First>
+reg<T> load_register(const T* row, std::size_t r, bool whole_ok = false) {
+  const std::size_t column = First + r * lanes<T>;
+  const std::size_t count = std::min(lanes<T>, Cols - column);
   if (count == lanes<T> || whole_ok) return reg<T>::load_unaligned(row + column);
   return simd::load_lanes<reg<T>>(row + column, count);
 }
-template <class T, std::size_t Cols, std::size_t First, std::size_t R>
-void store_register(const reg<T>& value, T* row) {
-  constexpr std::size_t column = First + R * lanes<T>;
+template <class T, std::size_t Cols, std::size_t First>
+void store_register(const reg<T>& value, T* row, std::size_t r) {
+  const std::size_t column = First + r * lanes<T>;
   simd::store_lanes(value, row + column, std::min(lanes<T>, Cols - column));
 }
 
@@ -88,7 +90,7 @@ template <class T, std::size_t Rows, std::size_t Cols, class Tile>
 inline void for_each_tile(Tile&& tile) {
   constexpr std::size_t registers = (Cols + lanes<T> - 1) / lanes<T>;
   constexpr std::size_t width = tile_registers;
-  unrolled<(registers + width - 1) / width>([&](auto column_tile) {
+  boost::mp11::mp_for_each<boost::mp11::mp_iota_c<(registers + width - 1) / width>>([&](auto column_tile) {
     constexpr std::size_t first_register = column_tile * width;
     constexpr std::size_t count = std::min(width, registers - first_register);
     constexpr std::size_t first = first_register * lanes<T>;
@@ -106,7 +108,7 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restr
   for_each_tile<T, Samples, Out>([&]<std::size_t Rows, std::size_t Registers, std::size_t First>(std::size_t s0) {
     std::array<std::array<reg<T>, Registers>, Rows> acc;
     unrolled<Registers>([&](auto r) {
-      const reg<T> bias = load_register<T, Out, First, decltype(r)::value>(b);
+      const reg<T> bias = load_register<T, Out, First>(b, r);
       unrolled<Rows>([&](auto s) { acc[s][r] = bias; });
     });
     for (std::size_t i = 0; i < In; ++i) {
@@ -114,7 +116,7 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restr
       // lanes: the next row, or for the last row the biases.
       std::array<reg<T>, Registers> weights;
       unrolled<Registers>([&](auto r) {
-        weights[r] = load_register<T, Out, First, decltype(r)::value>(w + i * Out, Out >= lanes<T>);
+        weights[r] = load_register<T, Out, First>(w + i * Out, r, Out >= lanes<T>);
       });
       unrolled<Rows>([&](auto s) {
         const reg<T> input(x[(s0 + s) * In + i]);
@@ -122,7 +124,7 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restr
       });
     }
     unrolled<Rows>([&](auto s) {
-      unrolled<Registers>([&](auto r) { store_register<T, Out, First, decltype(r)::value>(acc[s][r], z + (s0 + s) * Out); });
+      unrolled<Registers>([&](auto r) { store_register<T, Out, First>(acc[s][r], z + (s0 + s) * Out, r); });
     });
   });
 }
@@ -145,13 +147,13 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
   constexpr std::size_t registers = (Out + lanes<T> - 1) / lanes<T>, in_flight = 8;
   constexpr bool over_read = Out >= lanes<T>;
   constexpr std::size_t width = std::min(registers, in_flight);
-  unrolled<(registers + width - 1) / width>([&](auto column_tile) {
+  boost::mp11::mp_for_each<boost::mp11::mp_iota_c<(registers + width - 1) / width>>([&](auto column_tile) {
     constexpr std::size_t first = column_tile * width * lanes<T>;
     constexpr std::size_t count = std::min(width, registers - column_tile * width);
     constexpr std::size_t chains = std::min(In, (in_flight + count - 1) / count);
     std::array<std::array<reg<T>, count>, chains> acc;
     unrolled<count>([&](auto r) {
-      acc[0][r] = load_register<T, Out, first, decltype(r)::value>(b);
+      acc[0][r] = load_register<T, Out, first>(b, r);
       unrolled<chains - 1>([&](auto k) { acc[k + 1][r] = reg<T>(T{0}); });
     });
     // The multiply-add is written out twice, for the whole groups of inputs and for the
@@ -161,19 +163,19 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
       unrolled<chains>([&](auto k) {
         const reg<T> input(x[i + k]);
         unrolled<count>([&](auto r) {
-          acc[k][r] = xsimd::fma(input, load_register<T, Out, first, decltype(r)::value>(w + (i + k) * Out, over_read), acc[k][r]);
+          acc[k][r] = xsimd::fma(input, load_register<T, Out, first>(w + (i + k) * Out, r, over_read), acc[k][r]);
         });
       });
     }
     unrolled<In - whole>([&](auto k) {
       const reg<T> input(x[whole + k]);
       unrolled<count>([&](auto r) {
-        acc[k][r] = xsimd::fma(input, load_register<T, Out, first, decltype(r)::value>(w + (whole + k) * Out, over_read), acc[k][r]);
+        acc[k][r] = xsimd::fma(input, load_register<T, Out, first>(w + (whole + k) * Out, r, over_read), acc[k][r]);
       });
     });
     unrolled<count>([&](auto r) {
       unrolled<chains - 1>([&](auto k) { acc[0][r] += acc[k + 1][r]; });
-      store_register<T, Out, first, decltype(r)::value>(acc[0][r], z);
+      store_register<T, Out, first>(acc[0][r], z, r);
     });
   });
 }
@@ -209,7 +211,7 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
     const auto grads_of = [&](std::size_t s) {
       std::array<reg<T>, Registers> grads;
       unrolled<Registers>([&](auto r) {
-        grads[r] = load_register<T, Out, First, decltype(r)::value>(dz + s * Out, (Samples - 1 - s) * Out >= lanes<T>);
+        grads[r] = load_register<T, Out, First>(dz + s * Out, r, (Samples - 1 - s) * Out >= lanes<T>);
       });
       return grads;
     };
@@ -219,7 +221,7 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
     if constexpr (Accumulate) {
       unrolled<Rows>([&](auto i) {
         unrolled<Registers>([&](auto r) {
-          acc[i][r] = load_register<T, Out, First, decltype(r)::value>(dw + (i0 + i) * Out);
+          acc[i][r] = load_register<T, Out, First>(dw + (i0 + i) * Out, r);
         });
       });
     } else {
@@ -238,7 +240,7 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
       });
     }
     unrolled<Rows>([&](auto i) {
-      unrolled<Registers>([&](auto r) { store_register<T, Out, First, decltype(r)::value>(acc[i][r], dw + (i0 + i) * Out); });
+      unrolled<Registers>([&](auto r) { store_register<T, Out, First>(acc[i][r], dw + (i0 + i) * Out, r); });
     });
   });
   for (std::size_t s = 0; s < Samples; ++s)
