@@ -3,9 +3,10 @@
 # already there):
 #   ./dev.sh demo   installs what is missing, builds and runs examples/quickstart
 #   ./dev.sh test   installs what is missing, then builds and runs the whole test suite
-#                   with g++ and clang (warnings as errors) and with clang's ASan+UBSan; the clang
-#                   build also runs the file loaders' fuzz targets (60 s each) and the
-#                   threaded batches under ThreadSanitizer
+#                   with g++ and clang (warnings as errors), and its tests and examples
+#                   again with clang's ASan+UBSan; the clang build also runs the file
+#                   loaders' fuzz targets (60 s each) and the threaded batches under
+#                   ThreadSanitizer
 # and one more:
 #   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
 #                   vanishing it also plots the results (python3-matplotlib) into out/NAME
