@@ -125,6 +125,33 @@ TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails includ
   CHECK(std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; }));
 }
 
+// ReLU over a span of exactly one register's lanes (2, 4, 8, 16: through that register where
+// the target has one) and of 5 (a plain loop): exactly the scalar formula, NaN stays NaN,
+// −0 stays −0, the infinities pass.
+template <class T, std::size_t N>
+void check_relu_span() {
+  INFO(N << " values");
+  constexpr T inf = std::numeric_limits<T>::infinity();
+  const std::array<T, 8> specials{std::numeric_limits<T>::quiet_NaN(), T{-0.0}, -inf, inf, T{-2.5}, T{0.75}, T{0}, -std::numeric_limits<T>::denorm_min()};
+  std::array<T, N> z;
+  for (std::size_t i = 0; i < N; ++i) z[i] = specials[i % specials.size()] * (i < specials.size() ? T{1} : T{3});
+  std::array<T, N> relu = z;
+  sg::detail::apply_activation<sg::ReLU>(std::span<T, N>(relu));
+  for (std::size_t i = 0; i < N; ++i) {
+    const T expected = z[i] < T{0} ? T{0} : z[i];
+    if (std::isnan(z[i])) CHECK(std::isnan(relu[i]));
+    else CHECK((relu[i] == expected && std::signbit(relu[i]) == std::signbit(expected)));
+  }
+}
+
+TEST_CASE_TEMPLATE("simd: ReLU over spans of exactly a register's lanes and of others", T, float, double) {
+  check_relu_span<T, 2>();
+  check_relu_span<T, 4>();
+  check_relu_span<T, 8>();
+  check_relu_span<T, 16>();
+  check_relu_span<T, 5>();
+}
+
 // activation_forward (training) against apply_activation and activation_backward with
 // dy = 1: the same values and derivatives to rounding (the compiler may fuse a multiply and
 // an add differently where value and derivative share a subexpression: 1 ulp seen in

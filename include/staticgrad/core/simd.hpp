@@ -50,7 +50,7 @@ template <std::floating_point T> T log1p(T x) { return std::log1p(x); }
 template <std::floating_point T> T abs(T x) { return std::abs(x); }
 template <std::floating_point T> T sqrt(T x) { return std::sqrt(x); }
 template <std::floating_point T> T max(T a, T b) { return std::max(a, b); }
-template <std::floating_point T> T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
+template <std::floating_point T> constexpr T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
 
 #ifndef STATICGRAD_NO_SIMD
 // … and for a register of numbers.
@@ -143,6 +143,16 @@ void store_lanes(const B& values, T* out, std::size_t count) {
   values.store_unaligned(lanes.data());
   std::copy_n(lanes.begin(), count, out);
 }
+#endif
+
+/// The SIMD register of exactly N lanes of T (SSE's four floats, AVX's eight, …), or void
+/// when the target has none.
+#ifndef STATICGRAD_NO_SIMD
+template <class T, std::size_t N>
+using exact_register = xsimd::make_sized_batch_t<T, N>;
+#else
+template <class T, std::size_t N>
+using exact_register = void;
 #endif
 
 /// out[i] = f(in[i]...) for i < n, f a generic callable over the functions above; `in` may
