@@ -231,10 +231,13 @@ template <ActivationFunction Act, class T, std::size_t N>
 constexpr void apply_activation(std::span<T, N> v) {
   if constexpr (VectorizedActivation<Act>) {
     if (!std::is_constant_evaluated()) return activation_values<Act>(N, v.data(), v.data());
-  } else if constexpr (RegisterValue<Act> && !std::is_void_v<simd::exact_register<T, N>>) {
+  }
+#ifndef STATICGRAD_NO_SIMD
+  if constexpr (RegisterValue<Act> && !std::is_void_v<simd::exact_register<T, N>>) {
     using R = simd::exact_register<T, N>;
     if (!std::is_constant_evaluated()) return Act::value(R::load_unaligned(v.data())).store_unaligned(v.data());
   }
+#endif
   for (std::size_t i = 0; i < N; ++i) v[i] = Act::value(v[i]);
 }
 

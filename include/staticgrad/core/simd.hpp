@@ -145,14 +145,11 @@ void store_lanes(const B& values, T* out, std::size_t count) {
 }
 #endif
 
+#ifndef STATICGRAD_NO_SIMD
 /// The SIMD register of exactly N lanes of T (SSE's four floats, AVX's eight, …), or void
 /// when the target has none.
-#ifndef STATICGRAD_NO_SIMD
 template <class T, std::size_t N>
 using exact_register = xsimd::make_sized_batch_t<T, N>;
-#else
-template <class T, std::size_t N>
-using exact_register = void;
 #endif
 
 /// out[i] = f(in[i]...) for i < n, f a generic callable over the functions above; `in` may
