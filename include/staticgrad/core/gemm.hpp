@@ -182,7 +182,7 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
 
 /// The register of four lanes (SSE's or NEON's for float, AVX's for double), or void.
 template <class T>
-using quad = xsimd::make_sized_batch_t<T, 4>;
+using quad = simd::exact_register<T, 4>;
 
 /// Whether one sample's forward pass through a layer too small for affine_one takes
 /// affine_quad: exactly four outputs (partial registers would go through memory copies).
