@@ -44,8 +44,7 @@ struct ReLU {
   static constexpr bool register_value = true;  // value also takes a SIMD register
   template <class T>
   static constexpr T value(T z) {
-    // not z > 0 ? z : 0, which would turn a NaN into 0
-    return detail::simd::select(z < detail::simd::constant<T>(0), detail::simd::constant<T>(0), z);
+    return detail::simd::positive_part(z);
   }
   template <class T>
   static constexpr T derivative(T y) {
