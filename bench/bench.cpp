@@ -370,6 +370,23 @@ void register_fma_peak() {
   });
 }
 
+// The core's store rate, a floor under any backward pass: a register stored per
+// Register::size floats, over as many floats as the network has parameters (the
+// gradients value_and_grad writes, once each).
+template <class Net>
+void register_gradient_stores(const std::string& name) {
+  benchmark::RegisterBenchmark((name + "/gradient stores/floor").c_str(), [](benchmark::State& state) {
+    constexpr std::size_t registers = (sg::param_count<Net> + Register::size - 1) / Register::size;
+    std::vector<float> gradients(registers * Register::size);
+    const Register value(0.5f);
+    for (auto _ : state) {
+      for (std::size_t r = 0; r < registers; ++r) value.store_unaligned(gradients.data() + r * Register::size);
+      benchmark::DoNotOptimize(gradients.data());
+      benchmark::ClobberMemory();
+    }
+  });
+}
+
 #ifdef STATICGRAD_BENCH_EIGEN
 // The largest error of Eigen's vectorized float tanh and of ours (xsimd's, as Tanh uses it),
 // in ulps of the exact value, over every 97th float of magnitude 5e-10 to 10: what the
@@ -494,6 +511,8 @@ int main(int argc, char** argv) {
   register_threads(batch256, *train256, *start256);
   register_tape_node_cost();
   register_fma_peak();
+  register_gradient_stores<N4>(n4->name);
+  register_gradient_stores<N5>(n5.name);
   const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
   const char* frozen_half = "frozen/N4 value_and_grad, layers 0-1 Frozen";
   register_frozen<N4>(frozen_none);
@@ -549,6 +568,15 @@ int main(int argc, char** argv) {
     const double vag_flops = 3.0 * sg::flops<N4> - 2.0 * 64 * 128;
     std::printf("FMA peak of this core: %.1f GFLOP/s (%zu float lanes); N4 value_and_grad: %.1f GFLOP/s, %.0f%% of it\n",
                 peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
+  }
+  for (const std::string& name : {n4->name, n5.name}) {
+    const auto forward = reporter.median_ns.find(name + "/infer/generated");
+    const auto both = reporter.median_ns.find(name + "/value_and_grad/generated");
+    const auto stores = reporter.median_ns.find(name + "/gradient stores/floor");
+    if (forward != reporter.median_ns.end() && both != reporter.median_ns.end() && stores != reporter.median_ns.end())
+      std::printf("%s: storing its gradients takes %.0f ns on this core (%.2fx its forward pass); "
+                  "forward+backward is %.2fx forward\n",
+                  name.c_str(), stores->second, stores->second / forward->second, both->second / forward->second);
   }
   const auto batch32 = reporter.median_ns.find(std::string(gradient32) + "/batch/generated");
   const auto train32_ns = reporter.median_ns.find(std::string(step32) + "/train/generated");
