@@ -91,7 +91,7 @@ TEST_CASE("fit: the same seed gives bit-identical parameters") {
 
 TEST_CASE("fit: training is bit-identical with g++ and clang, at any optimization level") {
   // Without -march flags that let the compiler fuse a*b + c into one rounding (FMA), every
-  // operation is rounded as written; CI builds this with g++ -O3, clang -O3 and g++ -O0.
+  // operation is rounded as written; CI builds this with g++ -O3, clang -O2 and clang -O0.
   using Net = sg::Sequential<sg::LayerNorm<2>, sg::Dense<2, 16, sg::Tanh>,
                              sg::Residual<sg::Dense<16, 16, sg::GELU>>, sg::Dense<16, 2>>;
   const auto data = datasets::spirals<float>(200, 4);
