@@ -50,7 +50,7 @@ template <std::floating_point T> T log1p(T x) { return std::log1p(x); }
 template <std::floating_point T> T abs(T x) { return std::abs(x); }
 template <std::floating_point T> T sqrt(T x) { return std::sqrt(x); }
 template <std::floating_point T> T max(T a, T b) { return std::max(a, b); }
-template <std::floating_point T> constexpr T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
+template <std::floating_point T> T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
 /// x⁺ = max(x, 0) as ReLU defines it: x < 0 ? 0 : x, so NaN and −0 stay as they are.
 template <std::floating_point T> constexpr T positive_part(T x) { return x < T{0} ? T{0} : x; }
 
