@@ -99,7 +99,7 @@ struct Tanh {
   using default_init = init::XavierUniform;
   template <class X>
   static X value(X z) {
-    return detail::simd::tanh(z);
+    return detail::simd::fast_tanh(z);
   }
   template <class T>
   static constexpr T derivative(T y) {
