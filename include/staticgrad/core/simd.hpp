@@ -91,8 +91,7 @@ template <class T, class A> xsimd::batch<T, A> fast_tanh(const xsimd::batch<T, A
 template <class A>
 xsimd::batch<float, A> fast_tanh(const xsimd::batch<float, A>& z) {
   using B = xsimd::batch<float, A>;
-  const B a = xsimd::abs(z);
-  const B x = xsimd::min(B(9.1f), a);  // NaN passes: x86's min returns its second operand then
+  const B x = xsimd::abs(z);
   const B y = x * x, y2 = y * y, y4 = y2 * y2;
   // Estrin's scheme: pairs of coefficients, then powers y², y⁴ (a shorter chain than Horner's)
   const B q = xsimd::fma(y2, xsimd::fma(y, B(0x1.0a8b52p-12f), B(0x1.9125cp-6f)),
@@ -100,9 +99,10 @@ xsimd::batch<float, A> fast_tanh(const xsimd::batch<float, A>& z) {
   const B p = xsimd::fma(y4, xsimd::fma(y2, B(-0x1.75d00cp-44f), xsimd::fma(y, B(0x1.ca315p-35f), B(-0x1.592c1ep-26f))),
                          xsimd::fma(y2, xsimd::fma(y, B(0x1.753deap-17f), B(0x1.9679p-9f)),
                                     xsimd::fma(y, B(0x1.0be8e8p-3f), B(1.f))));
-  // x / q first (q is ready before p). Rounding can land a hair above 1 or, at 9.1, below it;
-  // tanh rounds to 1 from 9.011 on.
-  const B magnitude = xsimd::select(a >= B(9.1f), B(1.f), xsimd::min(B(1.f), x / q * p));
+  // x / q first (q is ready before p). Rounding can land a hair above 1 or, near 9.1, below
+  // it; tanh rounds to 1 from 9.011 on, and the select also drops whatever infinite x made.
+  // NaN passes: x86's min returns its second operand when either is NaN.
+  const B magnitude = xsimd::select(x >= B(9.1f), B(1.f), xsimd::min(B(1.f), x / q * p));
   return magnitude | xsimd::bitofsign(z);
 }
 #endif
