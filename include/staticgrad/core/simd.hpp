@@ -345,7 +345,9 @@ void transpose_block(const T* src, std::size_t src_stride, T* dst, std::size_t d
 /// run), then the last Cols mod lanes products. A register's worth of rows at a time: that
 /// many independent sums hide the latency of the fused multiply-adds, every load of v
 /// serves them all, and sums_of_lanes adds up all their lanes at once (one horizontal add
-/// per row cost more than the products). Needs Cols ≥ one register.
+/// per row cost more than the products). The blocks go last rows first: a backward pass
+/// calls this right after the forward pass read m first rows first, and what the cache
+/// still holds of m is its end. Needs Cols ≥ one register.
 template <class T, std::size_t Rows, std::size_t Cols>
 void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
   using B = xsimd::batch<T>;
@@ -368,8 +370,8 @@ void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
     }
   };
   constexpr std::size_t blocked = Rows / block * block;  // constant bounds: g++ sees the trip counts
-  for (std::size_t i = 0; i < blocked; i += block) dot_block.template operator()<block>(i);
   if constexpr (Rows % block != 0) dot_block.template operator()<Rows % block>(blocked);
+  for (std::size_t i = blocked; i != 0; i -= block) dot_block.template operator()<block>(i - block);
 }
 #endif
 

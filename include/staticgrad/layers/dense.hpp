@@ -139,11 +139,13 @@ struct Dense {
   static constexpr void affine_backward(std::span<const T, param_count> params,
                                         std::span<const T, In> x, std::span<const T, Out> dz,
                                         std::span<T, param_count> dparams, std::span<T, In> dx) {
+    // dx first: it reads W (last rows first), whose end the forward pass left in L1
+    // not long ago; writing dW first would push it out.
+    if constexpr (Mode.input_grad)
+      detail::affine_input_grad<T, In, Out>(params.data(), dz.data(), dx.data());
     if constexpr (Mode.param_grad)
       detail::affine_param_grad<Mode.accumulate, T, In, Out>(x.data(), dz.data(), dparams.data(),
                                                              biases(dparams).data());
-    if constexpr (Mode.input_grad)
-      detail::affine_input_grad<T, In, Out>(params.data(), dz.data(), dx.data());
   }
 
   template <class U>
