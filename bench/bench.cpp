@@ -370,17 +370,31 @@ void register_fma_peak() {
   });
 }
 
-// The core's store rate, a floor under any backward pass: a register stored per
-// Register::size floats, over as many floats as the network has parameters (the
-// gradients value_and_grad writes, once each).
+// The core's load and store rates, floors under any forward and backward pass: a register
+// loaded (stored) per Register::size floats, over as many floats as the network has
+// parameters (the weights a forward pass reads, the gradients value_and_grad writes, once
+// each). The loads go to several sums, so that the additions do not set the pace.
 template <class Net>
-void register_gradient_stores(const std::string& name) {
+void register_memory_floors(const std::string& name) {
+  static constexpr std::size_t registers = (sg::param_count<Net> + Register::size - 1) / Register::size;
+  benchmark::RegisterBenchmark((name + "/parameter loads/floor").c_str(), [](benchmark::State& state) {
+    const std::vector<Register> parameters(registers, Register(0.5f));
+    constexpr std::size_t ways = 8;
+    for (auto _ : state) {
+      std::array<Register, ways> sums;
+      sums.fill(Register(0.0f));
+      for (std::size_t r = 0; r + ways <= registers; r += ways)
+        for (std::size_t k = 0; k < ways; ++k) sums[k] += parameters[r + k];
+      for (std::size_t r = registers / ways * ways; r < registers; ++r) sums[0] += parameters[r];
+      benchmark::DoNotOptimize(sums);
+      benchmark::ClobberMemory();
+    }
+  });
   benchmark::RegisterBenchmark((name + "/gradient stores/floor").c_str(), [](benchmark::State& state) {
-    constexpr std::size_t registers = (sg::param_count<Net> + Register::size - 1) / Register::size;
-    std::vector<float> gradients(registers * Register::size);
+    std::vector<Register> gradients(registers);
     const Register value(0.5f);
     for (auto _ : state) {
-      for (std::size_t r = 0; r < registers; ++r) value.store_unaligned(gradients.data() + r * Register::size);
+      for (auto& gradient : gradients) gradient = value;
       benchmark::DoNotOptimize(gradients.data());
       benchmark::ClobberMemory();
     }
@@ -515,8 +529,8 @@ int main(int argc, char** argv) {
   register_threads(batch256, *train256, *start256);
   register_tape_node_cost();
   register_fma_peak();
-  register_gradient_stores<N4>(n4->name);
-  register_gradient_stores<N5>(n5.name);
+  register_memory_floors<N4>(n4->name);
+  register_memory_floors<N5>(n5.name);
   const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
   const char* frozen_half = "frozen/N4 value_and_grad, layers 0-1 Frozen";
   register_frozen<N4>(frozen_none);
@@ -574,13 +588,22 @@ int main(int argc, char** argv) {
                 peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
   }
   for (const std::string& name : {n4->name, n5.name}) {
-    const auto forward = reporter.median_ns.find(name + "/infer/generated");
-    const auto both = reporter.median_ns.find(name + "/value_and_grad/generated");
-    const auto stores = reporter.median_ns.find(name + "/gradient stores/floor");
-    if (forward != reporter.median_ns.end() && both != reporter.median_ns.end() && stores != reporter.median_ns.end())
-      std::printf("%s: storing its gradients takes %.0f ns on this core (%.2fx its forward pass); "
-                  "forward+backward is %.2fx forward\n",
-                  name.c_str(), stores->second, stores->second / forward->second, both->second / forward->second);
+    const auto median = [&](const std::string& key) {
+      const auto found = reporter.median_ns.find(name + key);
+      return found == reporter.median_ns.end() ? 0.0 : found->second;
+    };
+    const double forward = median("/infer/generated"), both = median("/value_and_grad/generated");
+    const double loads = median("/parameter loads/floor"), stores = median("/gradient stores/floor");
+    if (forward > 0 && both > 0 && loads > 0 && stores > 0) {
+      std::printf("%s: loading its parameters takes %.0f ns on this core, storing its gradients %.0f ns; "
+                  "inference is %.2fx the loads",
+                  name.c_str(), loads, stores, forward / loads);
+      if (const double eigen = median("/infer/eigen"); eigen > 0) std::printf(" (Eigen's %.2fx)", eigen / loads);
+      std::printf(", value_and_grad %.2fx loads + stores", both / (loads + stores));
+      if (const double eigen = median("/value_and_grad/eigen"); eigen > 0)
+        std::printf(" (Eigen's %.2fx)", eigen / (loads + stores));
+      std::printf("; forward+backward is %.2fx forward\n", both / forward);
+    }
   }
   const auto batch32 = reporter.median_ns.find(std::string(gradient32) + "/batch/generated");
   const auto train32_ns = reporter.median_ns.find(std::string(step32) + "/train/generated");
