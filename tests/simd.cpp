@@ -10,6 +10,8 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -227,25 +229,41 @@ TEST_CASE_TEMPLATE("activation_forward keeps φ'(z) as the backward pass would c
   check_activation_forward<sg::ReLU, T>();
 }
 
-TEST_CASE_TEMPLATE("simd: sums_of_lanes puts the sum of register k's lanes in lane k", T, float, double) {
-  using B = xsimd::batch<T>;
-  std::array<B, B::size> rows;
-  std::array<T, B::size> expected{};
-  for (std::size_t k = 0; k < B::size; ++k) {
-    std::array<T, B::size> lanes;
-    for (std::size_t l = 0; l < B::size; ++l) {
-      lanes[l] = static_cast<T>(k * 100 + l * l);  // small integers: every sum is exact
-      expected[k] += lanes[l];
-    }
-    rows[k] = B::load_unaligned(lanes.data());
-  }
-  std::array<T, B::size> sums;
-  sg::detail::simd::sums_of_lanes(rows.data()).store_unaligned(sums.data());
-  for (std::size_t k = 0; k < B::size; ++k) CHECK(sums[k] == expected[k]);
+// For every register width the target has (SSE's, AVX's, AVX-512's).
+template <class T, class F>
+void for_each_register_width(F f) {
+  [&]<std::size_t... Powers>(std::index_sequence<Powers...>) {
+    ([&] {
+      if constexpr (!std::is_void_v<sg::detail::simd::exact_register<T, (std::size_t{2} << Powers)>>)
+        f.template operator()<sg::detail::simd::exact_register<T, (std::size_t{2} << Powers)>>();
+    }(), ...);
+  }(std::make_index_sequence<4>{});
 }
 
-TEST_CASE_TEMPLATE("simd: dot_rows, blocks of rows, a partial block and a tail of columns", T, float, double) {
-  constexpr std::size_t lanes = xsimd::batch<T>::size, rows = 2 * lanes + 3, cols = lanes + 3;
+TEST_CASE_TEMPLATE("simd: sums_of_lanes puts the sum of register k's lanes in lane k", T, float, double) {
+  for_each_register_width<T>([]<class B>() {
+    CAPTURE(B::size);
+    std::array<B, B::size> rows;
+    std::array<T, B::size> expected{};
+    for (std::size_t k = 0; k < B::size; ++k) {
+      std::array<T, B::size> lanes;
+      for (std::size_t l = 0; l < B::size; ++l) {
+        lanes[l] = static_cast<T>(k * 100 + l * l);  // small integers: every sum is exact
+        expected[k] += lanes[l];
+      }
+      rows[k] = B::load_unaligned(lanes.data());
+    }
+    std::array<T, B::size> sums;
+    sg::detail::simd::sums_of_lanes(rows.data()).store_unaligned(sums.data());
+    for (std::size_t k = 0; k < B::size; ++k) CHECK(sums[k] == expected[k]);
+  });
+}
+
+// Blocks of rows, a partial block and a tail of columns, for `cols` columns.
+template <class T, std::size_t cols, std::size_t lanes>
+void check_dot_rows_in() {
+  CAPTURE(cols);
+  constexpr std::size_t rows = 2 * lanes + 3;
   std::array<T, rows * cols> m;
   std::array<T, cols> v;
   for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<T>(i % 7) - 3;  // small integers: exact sums
@@ -257,6 +275,25 @@ TEST_CASE_TEMPLATE("simd: dot_rows, blocks of rows, a partial block and a tail o
     for (std::size_t o = 0; o < cols; ++o) expected += m[i * cols + o] * v[o];
     CHECK(out[i] == expected);
   }
+}
+
+// The same when dot_rows takes rows of `cols`.
+template <class T, std::size_t cols>
+void check_dot_rows() {
+  using B = sg::detail::simd::dot_register<T, cols>;
+  if constexpr (!std::is_void_v<B>) check_dot_rows_in<T, cols, B::size>();
+}
+
+TEST_CASE_TEMPLATE("simd: dot_rows, in the widest register that fits a row (down to eight lanes)", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check_dot_rows<T, lanes + 3>();
+  check_dot_rows<T, lanes>();
+  check_dot_rows<T, 10>();  // a 128-10 layer: AVX's eight lanes under AVX-512
+  check_dot_rows<T, 5>();
+  check_dot_rows<T, 2>();
+  static_assert(std::is_same_v<sg::detail::simd::dot_register<T, lanes>, xsimd::batch<T>>);
+  static_assert(std::is_void_v<sg::detail::simd::dot_register<T, lanes - 1>> == (lanes <= 8));
+  static_assert(std::is_void_v<sg::detail::simd::dot_register<T, 1>>);
 }
 
 TEST_CASE_TEMPLATE("simd: load_lanes and store_lanes touch only their lanes", T, float, double) {

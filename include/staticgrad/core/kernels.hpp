@@ -60,7 +60,7 @@ template <class T, std::size_t In, std::size_t Out>
 constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
                                  T* __restrict dx) {
 #ifndef STATICGRAD_NO_SIMD
-  if constexpr (Out >= xsimd::batch<T>::size) {
+  if constexpr (!std::is_void_v<simd::dot_register<T, Out>>) {
     if (!std::is_constant_evaluated()) return simd::dot_rows<T, In, Out>(w, dz, dx);
   }
 #endif
