@@ -584,8 +584,16 @@ int main(int argc, char** argv) {
     // Forward, the weight gradients (as many FLOPs again) and the input gradients of every
     // layer but the first: 3·flops − 2·64·128 (activations and the loss not counted).
     const double vag_flops = 3.0 * sg::flops<N4> - 2.0 * 64 * 128;
-    std::printf("FMA peak of this core: %.1f GFLOP/s (%zu float lanes); N4 value_and_grad: %.1f GFLOP/s, %.0f%% of it\n",
+    std::printf("FMA peak of this core: %.1f GFLOP/s (%zu float lanes); N4 value_and_grad: %.1f GFLOP/s, %.0f%% of it",
                 peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
+    // No one-sample value_and_grad is faster than loading every parameter and storing
+    // every gradient once.
+    const auto loads = reporter.median_ns.find(n4->name + "/parameter loads/floor");
+    const auto stores = reporter.median_ns.find(n4->name + "/gradient stores/floor");
+    if (loads != reporter.median_ns.end() && stores != reporter.median_ns.end())
+      std::printf(" (at most %.0f%% at the memory floor, %.0f ns)", 100 * vag_flops / (loads->second + stores->second) / peak_gflops,
+                  loads->second + stores->second);
+    std::printf("\n");
   }
   for (const std::string& name : {n4->name, n5.name}) {
     const auto median = [&](const std::string& key) {
