@@ -536,16 +536,22 @@ int main(int argc, char** argv) {
   register_frozen<N4>(frozen_none);
   register_frozen<N4FrozenBase>(frozen_half);
 
-  // Medians of 5 repetitions unless the command line says otherwise.
+  // Medians of 5 repetitions, run in random order across all benchmarks (so that a machine
+  // that slows down for a minute slows every contender alike, not the one that ran then),
+  // unless the command line says otherwise.
   std::vector<char*> args(argv, argv + argc);
   std::string repetitions = "--benchmark_repetitions=5";
   std::string aggregates = "--benchmark_report_aggregates_only=true";
-  bool has_repetitions = false;
-  for (int i = 1; i < argc; ++i) has_repetitions |= std::strncmp(argv[i], "--benchmark_repetitions", 23) == 0;
-  if (!has_repetitions) {
+  std::string interleaving = "--benchmark_enable_random_interleaving=true";
+  const auto given = [&](const std::string& flag) {
+    const std::string name = flag.substr(0, flag.find('='));
+    return std::any_of(argv + 1, argv + argc, [&](const char* arg) { return std::string(arg).starts_with(name); });
+  };
+  if (!given(repetitions)) {
     args.push_back(repetitions.data());
     args.push_back(aggregates.data());
   }
+  if (!given(interleaving)) args.push_back(interleaving.data());
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   MedianCollector reporter;
