@@ -191,7 +191,6 @@ void store_lanes(const B& values, T* out, std::size_t count) {
 /// when the target has none.
 template <class T, std::size_t N>
 using exact_register = xsimd::make_sized_batch_t<T, N>;
-
 #endif
 
 /// out[i] = f(in[i]...) for i < n, f a generic callable over the functions above; `in` may
