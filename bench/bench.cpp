@@ -556,6 +556,11 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&count, args.data());
   MedianCollector reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  // A benchmark's median in ns, 0 when it did not run (filtered out, or no peer).
+  const auto median = [&](const std::string& key) {
+    const auto found = reporter.median_ns.find(key);
+    return found == reporter.median_ns.end() ? 0.0 : found->second;
+  };
 
   // The table: ns per call (per sample for training), and each column over generated.
   const std::array<const char*, 5> columns{"generated", "tape", "hand", "eigen", "torch"};
@@ -594,27 +599,22 @@ int main(int argc, char** argv) {
                 peak_gflops, Register::size, vag_flops / n4_vag->second, 100 * vag_flops / n4_vag->second / peak_gflops);
     // No one-sample value_and_grad is faster than loading every parameter and storing
     // every gradient once.
-    const auto loads = reporter.median_ns.find(n4->name + "/parameter loads/floor");
-    const auto stores = reporter.median_ns.find(n4->name + "/gradient stores/floor");
-    if (loads != reporter.median_ns.end() && stores != reporter.median_ns.end())
-      std::printf(" (at most %.0f%% at the memory floor, %.0f ns)", 100 * vag_flops / (loads->second + stores->second) / peak_gflops,
-                  loads->second + stores->second);
+    const double loads = median(n4->name + "/parameter loads/floor"), stores = median(n4->name + "/gradient stores/floor");
+    if (loads > 0 && stores > 0)
+      std::printf(" (at most %.0f%% at the memory floor, %.0f ns)", 100 * vag_flops / (loads + stores) / peak_gflops,
+                  loads + stores);
     std::printf("\n");
   }
   for (const std::string& name : {n4->name, n5.name}) {
-    const auto median = [&](const std::string& key) {
-      const auto found = reporter.median_ns.find(name + key);
-      return found == reporter.median_ns.end() ? 0.0 : found->second;
-    };
-    const double forward = median("/infer/generated"), both = median("/value_and_grad/generated");
-    const double loads = median("/parameter loads/floor"), stores = median("/gradient stores/floor");
+    const double forward = median(name + "/infer/generated"), both = median(name + "/value_and_grad/generated");
+    const double loads = median(name + "/parameter loads/floor"), stores = median(name + "/gradient stores/floor");
     if (forward > 0 && both > 0 && loads > 0 && stores > 0) {
       std::printf("%s: loading its parameters takes %.0f ns on this core, storing its gradients %.0f ns; "
                   "inference is %.2fx the loads",
                   name.c_str(), loads, stores, forward / loads);
-      if (const double eigen = median("/infer/eigen"); eigen > 0) std::printf(" (Eigen's %.2fx)", eigen / loads);
+      if (const double eigen = median(name + "/infer/eigen"); eigen > 0) std::printf(" (Eigen's %.2fx)", eigen / loads);
       std::printf(", value_and_grad %.2fx loads + stores", both / (loads + stores));
-      if (const double eigen = median("/value_and_grad/eigen"); eigen > 0)
+      if (const double eigen = median(name + "/value_and_grad/eigen"); eigen > 0)
         std::printf(" (Eigen's %.2fx)", eigen / (loads + stores));
       std::printf("; forward+backward is %.2fx forward\n", both / forward);
     }
@@ -636,8 +636,7 @@ int main(int argc, char** argv) {
                 infer_batch32->second / 32, infer_one->second / (infer_batch32->second / 32));
   for (const auto& [step_name, batch] : {std::pair{step1, 1}, std::pair{step32, 32}}) {
     const auto ns = [&, name = std::string(step_name)](const char* suffix) {
-      const auto found = reporter.median_ns.find(name + "/train" + suffix);
-      return found == reporter.median_ns.end() ? 0.0 : found->second / batch;
+      return median(name + "/train" + suffix) / batch;
     };
     if (ns("/generated") > 0 && ns("/fused Adam") > 0 && ns("/unfused SGD") > 0 && ns("/fused SGD") > 0)
       std::printf("train_step (fused) batch %d, ns per sample: Adam %.1f -> %.1f (%.2fx), SGD %.1f -> %.1f (%.2fx)\n",
