@@ -1,17 +1,17 @@
 /// @file Defines the random source and the weight initialization schemes of staticgrad::init.
 ///
-/// Everything here is deterministic across standard libraries: std::mt19937_64's output is
-/// fixed by the standard, and the distributions are our own (std::normal_distribution's
-/// output differs between libstdc++ and libc++).
+/// Everything here is deterministic across standard libraries: the engine is MT19937-64,
+/// whose output the standard fixes (std::mt19937_64), and the distributions are our own
+/// (std::normal_distribution's output differs between libstdc++ and libc++).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <numbers>
-#include <random>
 
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/mersenne_twister.hpp>
 
 namespace staticgrad::init {
 
@@ -50,7 +50,7 @@ class Rng {
   }
 
  private:
-  std::mt19937_64 engine_;
+  detail::MersenneTwister64 engine_;
   bool has_spare_ = false;
   double spare_ = 0.0;
 };
