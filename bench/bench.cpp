@@ -176,8 +176,7 @@ struct Contender {
         benchmark::DoNotOptimize(y);
       }
     });
-    benchmark::RegisterBenchmark((name + "/value_and_grad/eigen").c_str(),
-                                 [this, input, wanted, label](benchmark::State& state) {
+    benchmark::RegisterBenchmark((name + "/value_and_grad/eigen").c_str(), [=, this](benchmark::State& state) {
       for (auto _ : state) {
         auto in = input;
         benchmark::DoNotOptimize(in);
@@ -635,8 +634,9 @@ int main(int argc, char** argv) {
     std::printf("N4 inference, ns per sample: one at a time %.1f, infer_batch of 32 %.1f (%.2fx)\n", infer_one->second,
                 infer_batch32->second / 32, infer_one->second / (infer_batch32->second / 32));
   for (const auto& [step_name, batch] : {std::pair{step1, 1}, std::pair{step32, 32}}) {
-    const auto ns = [&, name = std::string(step_name)](const char* suffix) {
-      return median(name + "/train" + suffix) / batch;
+    // Copies of the bindings: clang 14 cannot capture a structured binding.
+    const auto ns = [&, name = std::string(step_name), samples = batch](const char* suffix) {
+      return median(name + "/train" + suffix) / samples;
     };
     if (ns("/generated") > 0 && ns("/fused Adam") > 0 && ns("/unfused SGD") > 0 && ns("/fused SGD") > 0)
       std::printf("train_step (fused) batch %d, ns per sample: Adam %.1f -> %.1f (%.2fx), SGD %.1f -> %.1f (%.2fx)\n",
