@@ -384,9 +384,9 @@ std::array<Register, 8> load_all(const std::vector<Register>& values) {
 // The core's load and store rates, floors under any forward and backward pass: a register
 // loaded (stored) per Register::size floats, over as many floats as the network has
 // parameters (the weights a forward pass reads, the gradients value_and_grad writes, once
-// each). And both in one pass, as value_and_grad does them: parameters and gradients
-// together may not fit the L1 cache where either alone does, and then each pass fetches
-// from L2 what the last one pushed out.
+// each). And both in one pass, as value_and_grad does them: where parameters and
+// gradients fit the L1 cache one at a time but not together (N5, N6), this floor includes
+// what fetching them back from L2 costs a plain loop.
 template <class Net>
 void register_memory_floors(const std::string& name) {
   static constexpr std::size_t registers = (sg::param_count<Net> + Register::size - 1) / Register::size;
