@@ -296,6 +296,51 @@ TEST_CASE_TEMPLATE("simd: dot_rows, in the widest register that fits a row (down
   static_assert(std::is_void_v<sg::detail::simd::dot_register<T, 1>>);
 }
 
+// outer_product into rows of `cols` after a row of sentinels, and back to the sentinels:
+// every product, x[i]·v[o] or old + x[i]·v[o] with Accumulate, and nothing outside.
+template <class T, std::size_t cols, bool Accumulate>
+void check_outer_product() {
+  CAPTURE(cols);
+  CAPTURE(Accumulate);
+  constexpr std::size_t rows = 5;
+  std::array<T, rows> x;
+  std::array<T, cols> v;
+  for (std::size_t i = 0; i < rows; ++i) x[i] = static_cast<T>(i % 4) - 1.5f;  // exact products
+  for (std::size_t o = 0; o < cols; ++o) v[o] = static_cast<T>(o % 7) - 3;
+  constexpr T sentinel = 99;
+  std::array<T, (rows + 2) * cols> out;
+  out.fill(sentinel);
+  for (std::size_t k = cols; k < (rows + 1) * cols; ++k) out[k] = static_cast<T>(k % 3);
+  const auto old = out;
+  sg::detail::simd::outer_product<Accumulate, T, rows, cols>(x.data(), v.data(), out.data() + cols);
+  for (std::size_t k = 0; k < cols; ++k) CHECK(out[k] == sentinel);
+  for (std::size_t k = (rows + 1) * cols; k < out.size(); ++k) CHECK(out[k] == sentinel);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t o = 0; o < cols; ++o) {
+      const std::size_t k = (i + 1) * cols + o;
+      CHECK(out[k] == (Accumulate ? old[k] : T{0}) + x[i] * v[o]);
+    }
+}
+
+template <class T, std::size_t cols>
+void check_outer_products() {
+  if constexpr (!std::is_void_v<sg::detail::simd::row_register<T, cols>>) {
+    check_outer_product<T, cols, false>();
+    check_outer_product<T, cols, true>();
+  }
+}
+
+TEST_CASE_TEMPLATE("simd: outer_product, in the widest register whose lanes divide a row (down to eight)", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check_outer_products<T, 2 * lanes>();
+  check_outer_products<T, lanes>();
+  check_outer_products<T, 40>();  // AVX's eight lanes under AVX-512
+  using sg::detail::simd::row_register;
+  static_assert(std::is_same_v<row_register<T, 2 * lanes>, xsimd::batch<T>> == (lanes >= 8));
+  static_assert(std::is_void_v<row_register<T, 10>>);  // no register of eight or more divides it
+  if constexpr (lanes >= 8) static_assert(row_register<T, 40>::size == 8);
+}
+
 TEST_CASE_TEMPLATE("simd: load_lanes and store_lanes touch only their lanes", T, float, double) {
   using B = xsimd::batch<T>;
   constexpr std::size_t count = B::size - 1;

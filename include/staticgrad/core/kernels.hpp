@@ -83,6 +83,11 @@ constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
 /// g++ unchanged).
 template <bool Accumulate, class T, std::size_t In, std::size_t Out>
 constexpr void outer_product(const T* __restrict x, const T* __restrict dz, T* dw) {
+#ifndef STATICGRAD_NO_SIMD
+  if constexpr (!std::is_void_v<simd::row_register<T, Out>>) {
+    if (!std::is_constant_evaluated()) return simd::outer_product<Accumulate, T, In, Out>(x, dz, dw);
+  }
+#endif
   for (std::size_t i = 0; i < In; ++i) {
     const T xi = x[i];
     T* row = dw + i * Out;

@@ -394,6 +394,42 @@ void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
   if constexpr (Rows % block != 0) dot_block.template operator()<Rows % block>(blocked);
   for (std::size_t i = blocked; i != 0; i -= block) dot_block.template operator()<block>(i - block);
 }
+
+template <class T, std::size_t Cols, std::size_t Lanes = xsimd::batch<T>::size>
+consteval auto row_register_type() {
+  if constexpr (Lanes >= 8 && Cols % Lanes == 0 && !std::is_void_v<exact_register<T, Lanes>>)
+    return std::type_identity<exact_register<T, Lanes>>{};
+  else if constexpr (Lanes > 8) return row_register_type<T, Cols, Lanes / 2>();
+  else return std::type_identity<void>{};
+}
+
+/// The register outer_product writes rows of Cols values in: the widest whose lanes divide
+/// Cols, down to eight lanes (void when none does).
+template <class T, std::size_t Cols>
+using row_register = typename decltype(row_register_type<T, Cols>())::type;
+
+/// out[i·Cols + o] = x[i]·v[o] for i < Rows and o < Cols, out row-major; with Accumulate,
+/// out[i·Cols + o] += x[i]·v[o] as one fused multiply-add (as the compilers contract the
+/// plain loop's). v stays in registers; each row is one broadcast and a multiply (and
+/// add) and store per register. clang kept the plain loop over a row's registers as a
+/// loop, four instructions of control per store. Needs a row_register for Cols.
+template <bool Accumulate, class T, std::size_t Rows, std::size_t Cols>
+void outer_product(const T* __restrict x, const T* __restrict v, T* out) {
+  using B = row_register<T, Cols>;
+  static_assert(!std::is_void_v<B>);
+  constexpr std::size_t registers = Cols / B::size;
+  std::array<B, registers> columns;
+  unrolled<registers>([&](std::size_t k) { columns[k] = B::load_unaligned(v + k * B::size); });
+  for (std::size_t i = 0; i < Rows; ++i) {
+    const B xi(x[i]);
+    T* row = out + i * Cols;
+    unrolled<registers>([&](std::size_t k) {
+      T* at = row + k * B::size;
+      if constexpr (Accumulate) xsimd::fma(xi, columns[k], B::load_unaligned(at)).store_unaligned(at);
+      else (xi * columns[k]).store_unaligned(at);
+    });
+  }
+}
 #endif
 
 }  // namespace staticgrad::detail::simd
