@@ -412,7 +412,9 @@ using row_register = typename decltype(row_register_type<T, Cols>())::type;
 /// out[i·Cols + o] += x[i]·v[o] as one fused multiply-add (as the compilers contract the
 /// plain loop's). v stays in registers; each row is one broadcast and a multiply (and
 /// add) and store per register. clang kept the plain loop over a row's registers as a
-/// loop, four instructions of control per store. Needs a row_register for Cols.
+/// loop, four instructions of control per store; gemm::param_grad's tiles, made for
+/// batches, took 1.3-1.9× this time for one sample (AVX-512, 32 × 32 to 128 × 32). Needs
+/// a row_register for Cols.
 template <bool Accumulate, class T, std::size_t Rows, std::size_t Cols>
 void outer_product(const T* __restrict x, const T* __restrict v, T* out) {
   using B = row_register<T, Cols>;
