@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <limits>
+#include <span>
 #include <stdexcept>
 #include <vector>
 
@@ -121,14 +123,82 @@ TEST_CASE("tape: shape errors name the operation and both shapes") {
   CHECK_THROWS_WITH_AS(x3 + x5, "staticgrad::tape::add: sizes 3 and 5 differ", std::invalid_argument);
   CHECK_THROWS_WITH_AS(tape::layer_norm(x3, x5, x3), "staticgrad::tape::layer_norm: sizes 3 and 5 differ",
                        std::invalid_argument);
+  // A bad class index throws what the generated engine throws for it.
   CHECK_THROWS_WITH_AS(tape::softmax_cross_entropy(x3, 3),
-                       "staticgrad::tape::softmax_cross_entropy: class index 3 but 3 logits",
-                       std::invalid_argument);
+                       "staticgrad::tape::softmax_cross_entropy: class index 3 is not below the 3 outputs",
+                       std::out_of_range);
   CHECK_THROWS_WITH_AS(t.backward(x3), "staticgrad::tape::backward: the loss must be one scalar, not 3 values",
                        std::invalid_argument);
   std::array<double, 4> too_few{};
   CHECK_THROWS_WITH_AS(t.parameter(std::span<const double>(w), std::span<double>(too_few), 3, 2),
                        "staticgrad::tape::parameter: 6 values, 4 gradients, shape 3x2", std::invalid_argument);
+}
+
+TEST_CASE("tape: an operand of another tape, or from before reset(), is refused on every path") {
+  const std::array<double, 2> w{0.5, -0.25}, values{1, 2};
+  std::array<double, 2> dw{};
+  tape::Tape<double> a, b;
+  const auto p_a = a.parameter(std::span<const double>(w), std::span<double>(dw), 2);
+  for (int i = 0; i < 8; ++i) a.input(values);  // a's record is longer than b's
+  const auto x_a = a.input(values);
+  const auto y_b = b.input(values);
+  const auto another = doctest::Contains("an operand was recorded on another tape");
+  // Whichever operand comes first, and whether or not one needs a gradient.
+  CHECK_THROWS_WITH_AS(p_a + y_b, another, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(y_b + p_a, another, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(x_a * y_b, another, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tape::concat(y_b, x_a), another, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tape::layer_norm(p_a, p_a, y_b), another, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tape::affine(x_a, p_a, y_b), another, std::invalid_argument);
+  // Targets, and backward().
+  CHECK_THROWS_WITH_AS(tape::mse(p_a, y_b), "staticgrad::tape::mse: an operand was recorded on another tape",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tape::softmax_cross_entropy(p_a, y_b), another, std::invalid_argument);
+  const auto loss_b = tape::sum(y_b);
+  CHECK_THROWS_WITH_AS(a.backward(loss_b), "staticgrad::tape::backward: an operand was recorded on another tape",
+                       std::invalid_argument);
+  CHECK(dw == std::array<double, 2>{});
+
+  const auto loss_a = tape::sum(p_a * x_a);
+  a.reset();
+  const auto stale = doctest::Contains("recorded before the tape's reset()");
+  CHECK_THROWS_WITH_AS(a.backward(loss_a), stale, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(loss_a.value(), stale, std::invalid_argument);
+  CHECK_THROWS_WITH_AS(tape::tanh(x_a), stale, std::invalid_argument);
+  CHECK(dw == std::array<double, 2>{});
+}
+
+TEST_CASE("tape: an input may be copied from a value of the same tape") {
+  tape::Tape<double> t;
+  const std::array<double, 3> values{1, -2, 3};
+  auto x = t.input(values);
+  for (int i = 0; i < 20; ++i) x = t.input(x.value());  // each may grow (move) the storage it reads
+  CHECK(std::vector<double>(x.value().begin(), x.value().end()) == std::vector<double>{1, -2, 3});
+  // A parameter is read in place when used, so it must not live in the tape's storage.
+  CHECK_THROWS_WITH_AS(t.parameter(x.value(), {}, 3),
+                       "staticgrad::tape::parameter: its values and gradients must live outside the tape, which "
+                       "moves its own",
+                       std::invalid_argument);
+}
+
+TEST_CASE("tape: backward visits only the loss and what it depends on") {
+  const std::array<double, 2> w{0.5, -0.25}, b{0.1, 0.2}, x{1, 2}, target{0.3, 0.4};
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  const std::array<double, 2> infinities{inf, -inf};
+  const auto gradient = [&](bool record_after) {
+    std::array<double, 4> grads{};
+    tape::Tape<double> t;
+    const auto weight = t.parameter(std::span<const double>(w), std::span<double>(grads).first(2), 1, 2);
+    const auto bias = t.parameter(std::span<const double>(b), std::span<double>(grads).last(2), 2);
+    const auto y = tape::affine(weight, bias, t.input(std::span<const double>(x).first(1)));
+    const auto loss = tape::mse(y, t.input(target));
+    if (record_after) tape::sum(y * t.input(infinities));  // an infinity after the loss
+    t.backward(loss);
+    return grads;
+  };
+  const auto expected = gradient(false);
+  CHECK(std::isfinite(expected[0]));
+  CHECK(gradient(true) == expected);
 }
 
 TEST_CASE("tape: float networks agree too (to float precision)") {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <stdexcept>
 #include <string>
 
 #include <staticgrad/activations.hpp>
@@ -38,7 +39,7 @@ void activation_backward(const T* x, const T* y, const T* dy, T* dx, std::size_t
 /// W ᵀx + b, with W an [In][Out] matrix (rows In, cols Out), b of Out and x of In values.
 template <class T>
 Var<T> affine(Var<T> w, Var<T> b, Var<T> x) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("affine", w, b, x);
   const auto& wn = t.node(w);
   if (wn.rows != x.size() || wn.rows * wn.cols != w.size())
     Tape<T>::fail("affine", "W is " + detail::shape(wn.rows, wn.cols) + " ([In][Out]) but x has " +
@@ -65,7 +66,7 @@ Var<T> affine(Var<T> w, Var<T> b, Var<T> x) {
 namespace detail {
 template <class T, class F>
 Var<T> elementwise(const char* name, Op op, Var<T> x, Var<T> y, F f) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of(name, x, y);
   require_same_size(name, x, y);
   const auto id = t.push({.op = op, .a = t.id(x), .b = t.id(y)}, x.size(), 0,
                          t.node(x).needs_grad || t.node(y).needs_grad);
@@ -94,7 +95,7 @@ Var<T> operator*(Var<T> x, Var<T> y) {
 /// φ(x) element-wise, for any activation functor (staticgrad's or a user's).
 template <ActivationFunction Act, class T>
 Var<T> activation(Var<T> x) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("activation", x);
   typename Tape<T>::Node node{.op = Op::activation, .a = t.id(x)};
   node.activation_backward = &detail::activation_backward<T, Act>;
   const auto id = t.push(node, x.size(), 0, t.node(x).needs_grad);
@@ -115,7 +116,7 @@ template <class T> Var<T> softplus(Var<T> x) { return activation<Softplus>(x); }
 /// (x − mean) / sqrt(var + ε) ⊙ gain + bias, as staticgrad::LayerNorm.
 template <class T>
 Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>(1e-5)) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("layer_norm", x, gain, bias);
   detail::require_same_size("layer_norm", x, gain);
   detail::require_same_size("layer_norm", x, bias);
   const std::size_t n = x.size();
@@ -130,7 +131,7 @@ Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>
 /// x / sqrt(mean(x²) + ε) ⊙ gain, as staticgrad::RMSNorm.
 template <class T>
 Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("rms_norm", x, gain);
   detail::require_same_size("rms_norm", x, gain);
   const std::size_t n = x.size();
   const auto id = t.push({.op = Op::rms_norm, .a = t.id(x), .b = t.id(gain)}, n, 1,
@@ -143,7 +144,7 @@ Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
 /// The values of x, then those of y, in one vector.
 template <class T>
 Var<T> concat(Var<T> x, Var<T> y) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("concat", x, y);
   const auto id = t.push({.op = Op::concat, .a = t.id(x), .b = t.id(y)}, x.size() + y.size(), 0,
                          t.node(x).needs_grad || t.node(y).needs_grad);
   T* z = t.output_of(id);
@@ -155,7 +156,7 @@ Var<T> concat(Var<T> x, Var<T> y) {
 /// The sum of all values.
 template <class T>
 Var<T> sum(Var<T> x) {
-  Tape<T>& t = x.tape();
+  Tape<T>& t = Tape<T>::of("sum", x);
   const auto id = t.push({.op = Op::sum, .a = t.id(x)}, 1, 0, t.node(x).needs_grad);
   T total{};
   const T* xv = t.value_of(t.id(x));
@@ -168,7 +169,7 @@ namespace detail {
 // A loss that sums term(prediction_i, target_i) over the values and divides the sum.
 template <class T, class Term>
 Var<T> summed_loss(const char* name, Op op, Var<T> prediction, Var<T> target, Term term, T divisor) {
-  Tape<T>& t = prediction.tape();
+  Tape<T>& t = Tape<T>::of(name, prediction, target);
   require_same_size(name, prediction, target);
   const auto id = t.push({.op = op, .a = t.id(prediction), .b = t.id(target)}, 1, 0,
                          t.node(prediction).needs_grad);
@@ -199,12 +200,11 @@ Var<T> half_squared_error(Var<T> prediction, Var<T> target) {
 /// Softmax cross-entropy with a class index, as staticgrad::SoftmaxCrossEntropy.
 template <class T>
 Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
-  Tape<T>& t = logits.tape();
+  Tape<T>& t = Tape<T>::of("softmax_cross_entropy", logits);
   const std::size_t n = logits.size();
-  if (target_class >= n)
-    Tape<T>::fail("softmax_cross_entropy", "class index " + std::to_string(target_class) + " but " +
-                                               std::to_string(n) +
-                     " logits");
+  if (target_class >= n)  // the generated engine's exception (SoftmaxCrossEntropy) and words
+    throw std::out_of_range("staticgrad::tape::softmax_cross_entropy: class index " + std::to_string(target_class) +
+                            " is not below the " + std::to_string(n) + " outputs");
   const auto id = t.push({.op = Op::cross_entropy_index, .a = t.id(logits), .index = target_class},
                          1, n, t.node(logits).needs_grad);  // scratch: softmax
   const T* z = t.value_of(t.id(logits));
@@ -216,7 +216,7 @@ Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
 /// Softmax cross-entropy with a probability vector as the target.
 template <class T>
 Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target_probabilities) {
-  Tape<T>& t = logits.tape();
+  Tape<T>& t = Tape<T>::of("softmax_cross_entropy", logits, target_probabilities);
   detail::require_same_size("softmax_cross_entropy", logits, target_probabilities);
   const std::size_t n = logits.size();
   const auto id = t.push({.op = Op::cross_entropy_probabilities, .a = t.id(logits),

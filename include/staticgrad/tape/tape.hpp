@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace staticgrad::tape {
@@ -16,7 +18,8 @@ template <class T>
 class Tape;
 
 /// A value recorded on a Tape: a vector (or, for a parameter, an [rows][cols] matrix).
-/// Cheap to copy; valid until the tape is reset.
+/// Cheap to copy; valid until the tape is reset. Using it with another tape, or after
+/// reset(), throws std::invalid_argument.
 template <class T>
 class Var {
  public:
@@ -30,9 +33,10 @@ class Var {
 
  private:
   friend class Tape<T>;
-  Var(Tape<T>* tape, std::uint32_t id) : tape_(tape), id_(id) {}
+  Var(Tape<T>* tape, std::uint32_t id, std::uint32_t recording) : tape_(tape), id_(id), recording_(recording) {}
   Tape<T>* tape_;
   std::uint32_t id_;
+  std::uint32_t recording_;  // the tape's recording it belongs to (reset() starts a new one)
 };
 
 /// What a recorded node computed; Tape::backward dispatches on it.
@@ -70,9 +74,12 @@ class Tape {
  public:
   /// A constant (an input or a target): gets no gradient.
   Var<T> input(std::span<const T> values) {
+    // values may be a value of this tape (t.input(v.value())), which growing it moves.
+    const auto [storage, offset] = locate(values.data());
     const auto id = push({.op = Op::input, .size = values.size()}, values.size(), 0, false);
-    std::copy(values.begin(), values.end(), output_of(id));
-    return {this, id};
+    const T* source = storage != nullptr ? storage->data() + offset : values.data();
+    std::copy_n(source, values.size(), output_of(id));
+    return var(id);
   }
 
   /// A parameter living outside the tape: its value is read in place, and backward() adds
@@ -83,30 +90,36 @@ class Tape {
     if ((!grads.empty() && values.size() != grads.size()) || rows * cols != values.size())
       fail("parameter", std::to_string(values.size()) + " values, " + std::to_string(grads.size()) +
                             " gradients, shape " + std::to_string(rows) + "x" + std::to_string(cols));
+    if (locate(values.data()).first != nullptr || locate(grads.data()).first != nullptr)
+      fail("parameter", "its values and gradients must live outside the tape, which moves its own");
     Node node{.op = Op::parameter, .size = values.size(), .rows = rows, .cols = cols};
     node.external_value = values.data();
     node.external_grad = grads.data();
     node.needs_grad = !grads.empty();
     nodes_.push_back(node);
-    return {this, static_cast<std::uint32_t>(nodes_.size() - 1)};
+    return var(static_cast<std::uint32_t>(nodes_.size() - 1));
   }
 
   /// Adds ∂var/∂(every parameter) × seed into the parameters' gradients. var must be a
   /// single scalar (a loss). seed is 1/batch size for the mean of a batch.
+  /// Only the loss and what it was computed from are visited: operations recorded after it
+  /// do not touch the gradients.
   void backward(Var<T> loss, T seed = T{1}) {
+    check(loss, "backward");
     if (loss.size() != 1)
       fail("backward", "the loss must be one scalar, not " + std::to_string(loss.size()) + " values");
     std::fill(grads_.begin(), grads_.begin() + static_cast<std::ptrdiff_t>(used_), T{});
     if (!nodes_[loss.id_].needs_grad) return;
     grad_of(loss.id_)[0] = seed;
-    for (std::size_t i = nodes_.size(); i-- > 0;)
+    for (std::size_t i = loss.id_ + 1; i-- > 0;)
       if (nodes_[i].needs_grad) backward_node(nodes_[i], static_cast<std::uint32_t>(i));
   }
 
-  /// Forgets the record and keeps the buffers.
+  /// Forgets the record and keeps the buffers. Vars recorded before are no longer valid.
   void reset() {
     nodes_.clear();
     used_ = 0;
+    ++recording_;
   }
 
   /// How many operations (nodes) are recorded.
@@ -141,13 +154,26 @@ class Tape {
     return static_cast<std::uint32_t>(nodes_.size() - 1);
   }
 
-  const Node& node(std::uint32_t id) const { return nodes_[id]; }
-  const Node& node(Var<T> v) const {
-    if (v.tape_ != this) fail("operation", "operands come from different tapes");
-    return nodes_[v.id_];
+  /// Throws unless v was recorded on this tape since its last reset(): an operand of
+  /// another tape would index this tape's record.
+  void check(Var<T> v, const char* operation) const {
+    if (v.tape_ != this) fail(operation, "an operand was recorded on another tape");
+    if (v.recording_ != recording_) fail(operation, "an operand was recorded before the tape's reset()");
   }
+  /// Checks every operand of an operation (see check); returns their tape.
+  template <class... Vars>
+  static Tape& of(const char* operation, Var<T> first, Vars... others) {
+    Tape& t = *first.tape_;
+    t.check(first, operation);
+    (t.check(others, operation), ...);
+    return t;
+  }
+
+  // Operands already checked (see of()).
+  const Node& node(std::uint32_t id) const { return nodes_[id]; }
+  const Node& node(Var<T> v) const { return nodes_[v.id_]; }
   std::uint32_t id(Var<T> v) const { return v.id_; }
-  Var<T> var(std::uint32_t id) { return {this, id}; }
+  Var<T> var(std::uint32_t id) { return {this, id, recording_}; }
 
   /// Where a just-pushed node writes its value.
   T* output_of(std::uint32_t id) { return values_.data() + nodes_[id].offset; }
@@ -173,14 +199,26 @@ class Tape {
   friend class Var<T>;
   void backward_node(const Node& n, std::uint32_t id);  // ops.hpp
 
+  // The tape's own storage that p points into, and where: {nullptr, 0} when it points
+  // elsewhere. The storage moves as it grows; an offset into it does not.
+  std::pair<const std::vector<T>*, std::size_t> locate(const T* p) const {
+    for (const std::vector<T>* storage : {&values_, &grads_}) {
+      if (std::less_equal<>{}(storage->data(), p) && std::less<>{}(p, storage->data() + storage->size()))
+        return {storage, static_cast<std::size_t>(p - storage->data())};
+    }
+    return {nullptr, 0};
+  }
+
   std::vector<Node> nodes_;
   std::vector<T> values_;  // node values and scratch, back to back
   std::vector<T> grads_;   // the same layout as values_
   std::size_t used_ = 0;
+  std::uint32_t recording_ = 0;
 };
 
 template <class T>
 std::size_t Var<T>::size() const {
+  tape_->check(*this, "Var");
   return tape_->node(id_).size;
 }
 template <class T>
@@ -189,8 +227,9 @@ std::span<const T> Var<T>::value() const {
 }
 template <class T>
 std::span<const T> Var<T>::grad() const {
+  const std::size_t n = size();
   const T* g = tape_->grad_of(id_);
-  return g ? std::span<const T>(g, size()) : std::span<const T>{};
+  return g ? std::span<const T>(g, n) : std::span<const T>{};
 }
 
 }  // namespace staticgrad::tape
