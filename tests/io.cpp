@@ -2,6 +2,7 @@
 // the file and what differs, and leaves the model untouched; a failed save keeps the old file.
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -78,13 +79,59 @@ TEST_CASE("io: a bad file is refused, says why, and loses nothing") {
     check_refused(model, folder.path / "text.bin", "not a staticgrad parameter file");
   }
   SUBCASE("missing") { check_refused(model, folder.path / "missing.bin", "cannot open it"); }
+  SUBCASE("a directory") { check_refused(model, folder.path, "is a directory, not a file"); }
+  SUBCASE("a device that never ends") { check_refused(model, "/dev/zero", "is not a regular file"); }
+}
+
+TEST_CASE("io: a file of another network is named from its header, without reading the rest") {
+  sgtest::Folder folder("huge_file");
+  const fs::path file = folder.path / "huge.bin";
+  sg::save(sg::Model<sg::Sequential<sg::Dense<3, 2>>, float>{1}, file);
+  // Its header made to announce 2^26 parameters, and the file as long as that (sparse).
+  auto bytes = sgtest::read_bytes(file);
+  constexpr std::uint64_t count = std::uint64_t{1} << 26;
+  for (std::size_t i = 0; i < 8; ++i) bytes[12 + i] = static_cast<char>((count >> (8 * i)) & 0xff);
+  sgtest::write_bytes(file, bytes);
+  const std::string spec = "Sequential<Dense<3,2,Identity>>";
+  fs::resize_file(file, 32 + spec.size() + count * 4 + 8);
+
+  sg::Model<Net, float> model{1};
+  sgtest::counting_source<sg::detail::file_source> counted{sg::detail::file_source(file)};
+  const std::string expected = "holds " + spec + " (67108864 parameters), but the model is";
+  CHECK_THROWS_WITH_AS(sg::detail::load_binary(model, counted), doctest::Contains(expected.c_str()),
+                       std::runtime_error);
+  CHECK(counted.bytes_read == 32 + spec.size());
 }
 
 TEST_CASE("io: a save that fails leaves the previous file intact") {
   sgtest::Folder folder("failed_save");
-  sgtest::check_failed_save_keeps_old_file(folder.path / "model.bin", [](int seed, const fs::path& path) {
+  sgtest::check_failed_save_keeps_old_file(folder.path, [](int seed, const fs::path& path) {
     sg::save(sg::Model<Net, float>{static_cast<std::uint64_t>(seed)}, path);
   });
   CHECK_THROWS_WITH_AS(sg::save(sg::Model<Net, float>{43}, folder.path / "no" / "such" / "dir.bin"),
                        doctest::Contains("dir.bin"), std::runtime_error);
+}
+
+TEST_CASE("io: two threads saving to one path and one loading from it see whole files") {
+  sgtest::Folder folder("concurrent_saves");
+  sgtest::check_concurrent_saves(
+      folder.path, [](int seed, const fs::path& path) { sg::save(sg::Model<Net, float>{static_cast<std::uint64_t>(seed)}, path); },
+      [](const fs::path& path) {
+        sg::Model<Net, float> model{};
+        sg::load(model, path);
+        return sgtest::fingerprint(model);
+      });
+}
+
+TEST_CASE("io: a save through a symbolic link replaces the file it points to, and keeps the link") {
+  sgtest::Folder folder("symlink");
+  const fs::path file = folder.path / "model_v1.bin", link = folder.path / "model.bin";
+  sg::save(sg::Model<Net, float>{1}, file);
+  fs::create_symlink("model_v1.bin", link);  // relative, as links usually are
+  const sg::Model<Net, float> saved{2};
+  sg::save(saved, link);
+  CHECK(fs::is_symlink(link));
+  sg::Model<Net, float> loaded{};
+  sg::load(loaded, file);
+  CHECK(sgtest::fingerprint(loaded) == sgtest::fingerprint(saved));
 }

@@ -162,11 +162,100 @@ TEST_CASE("safetensors: bad files are refused, naming the file, the tensor and t
     check_refused(model, file, {"not a safetensors file: 2 bytes"});
   }
   SUBCASE("missing file") { check_refused(model, folder.path / "none.safetensors", {"cannot open it"}); }
+  SUBCASE("a directory") { check_refused(model, folder.path, {"is a directory, not a file"}); }
+  // The tensors must tile the data, as the format requires.
+  SUBCASE("overlapping tensors") {
+    const std::string bias = R"(,"bias":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+    write_safetensors(file, R"({"weight":)" + good_weight + bias, std::vector<char>(8, 0));
+    check_refused(model, file, {"tensor 'bias' (data_offsets [4, 8]) overlaps tensor 'weight' ([0, 8])"});
+  }
+  SUBCASE("every tensor at offset 0") {
+    const std::string bias = R"(,"bias":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+    write_safetensors(file, R"({"weight":)" + good_weight + bias, std::vector<char>(8, 0));
+    check_refused(model, file, {"tensor 'weight' (data_offsets [0, 8]) overlaps tensor 'bias' ([0, 4])"});
+  }
+  SUBCASE("bytes between tensors") {
+    const std::string bias = R"(,"bias":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})";
+    write_safetensors(file, R"({"weight":)" + good_weight + bias, std::vector<char>(16, 0));
+    check_refused(model, file, {"bytes [8, 12] of the data belong to no tensor"});
+  }
+  SUBCASE("bytes after the last tensor") {
+    write_safetensors(file, small_header(good_weight), std::vector<char>(16, 0));
+    check_refused(model, file, {"the data section holds 16 bytes, but its tensors end at 12"});
+  }
+  SUBCASE("a tensor named twice") {
+    const std::string bias = R"("bias":{"dtype":"F32","shape":[1],"data_offsets":[8,12]})";
+    write_safetensors(file, R"({"weight":)" + good_weight + "," + bias + "," + bias + "}", small_data);
+    check_refused(model, file, {"its header names 'bias' twice"});
+  }
+  SUBCASE("a field named twice") {
+    write_safetensors(file, small_header(R"({"dtype":"F32","shape":[1,2],"shape":[2,1],"data_offsets":[0,8]})"),
+                      small_data);
+    check_refused(model, file, {"its header names 'shape' twice"});
+  }
+}
+
+TEST_CASE("safetensors: a header larger than the format allows is refused before it is read") {
+  sgtest::Folder folder("safetensors_huge");
+  const auto file = folder.path / "huge.safetensors";
+  constexpr std::uint64_t header_size = 100'000'001;
+  std::vector<char> bytes(8);
+  for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header_size >> (8 * i)) & 0xff);
+  sgtest::write_bytes(file, bytes);
+  fs::resize_file(file, 8 + header_size);  // sparse
+  sg::Model<Small, float> model{5};
+  sgtest::counting_source<sg::detail::file_source> counted{sg::detail::file_source(file)};
+  CHECK_THROWS_WITH_AS(sg::detail::load_safetensors(model, counted, sg::detail::torch_tensors<Small>()),
+                       doctest::Contains("a header of 100000001 bytes, more than the format's limit of 100000000"),
+                       std::runtime_error);
+  CHECK(counted.bytes_read == 8);
+}
+
+TEST_CASE("safetensors: data that is not the model's tensors is not read") {
+  sgtest::Folder folder("safetensors_long");
+  const auto file = folder.path / "long.safetensors";
+  write_safetensors(file, small_header(R"({"dtype":"F32","shape":[1,2],"data_offsets":[0,8]})"), small_data);
+  const auto header_end = fs::file_size(file) - small_data.size();
+  fs::resize_file(file, std::uint64_t{1} << 28);  // 256 MiB, sparse
+  sg::Model<Small, float> model{5};
+  sgtest::counting_source<sg::detail::file_source> counted{sg::detail::file_source(file)};
+  CHECK_THROWS_WITH_AS(sg::detail::load_safetensors(model, counted, sg::detail::torch_tensors<Small>()), doctest::Contains("but its tensors end at 12"),
+                       std::runtime_error);
+  CHECK(counted.bytes_read == header_end);
+}
+
+TEST_CASE("safetensors: a name given twice is refused before any file is touched") {
+  sgtest::Folder folder("safetensors_names_twice");
+  const auto file = folder.path / "model.safetensors";
+  const sg::Model<Small, float> model{5};
+  const std::vector<std::string> twice{"fc.weight", "fc.weight"}, metadata{"fc.weight", "__metadata__"};
+  CHECK_THROWS_WITH_AS(sg::save_safetensors(model, file, twice), "staticgrad: the tensor name 'fc.weight' is given twice",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(sg::save_safetensors(model, file, metadata),
+                       "staticgrad: the tensor name '__metadata__' is given (it names the file's metadata)",
+                       std::invalid_argument);
+  CHECK_FALSE(fs::exists(file));
+  sg::Model<Small, float> loaded{};
+  CHECK_THROWS_AS(sg::load_safetensors(loaded, file, twice), std::invalid_argument);
 }
 
 TEST_CASE("safetensors: a save that fails leaves the previous file intact") {
   sgtest::Folder folder("safetensors_failed_save");
-  sgtest::check_failed_save_keeps_old_file(folder.path / "model.safetensors", [](int seed, const fs::path& path) {
+  sgtest::check_failed_save_keeps_old_file(folder.path, [](int seed, const fs::path& path) {
     sg::save_safetensors(sg::Model<Small, float>{static_cast<std::uint64_t>(seed)}, path);
   });
+}
+
+TEST_CASE("safetensors: two threads saving to one path and one loading from it see whole files") {
+  sgtest::Folder folder("safetensors_concurrent_saves");
+  sgtest::check_concurrent_saves(
+      folder.path,
+      [](int seed, const fs::path& path) {
+        sg::save_safetensors(sg::Model<Net, float>{static_cast<std::uint64_t>(seed)}, path);
+      },
+      [](const fs::path& path) {
+        sg::Model<Net, float> model{};
+        sg::load_safetensors(model, path);
+        return sgtest::fingerprint(model);
+      });
 }

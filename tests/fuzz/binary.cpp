@@ -12,7 +12,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   staticgrad::Model<sgfuzz::Net, float> model{};
   try {
-    staticgrad::detail::load_binary(model, std::span<const unsigned char>(data, size), "fuzz input");
+    staticgrad::detail::load_binary(model, staticgrad::detail::memory_source({data, size}, "fuzz input"));
   } catch (const std::runtime_error&) {
   }
   return 0;

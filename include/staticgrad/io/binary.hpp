@@ -13,6 +13,7 @@
 ///   u64 checksum               FNV-1a of every byte before it
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -61,20 +62,25 @@ void save(const Model<Net, T>& model, const std::filesystem::path& path) {
 
 namespace detail {
 
-/// The body of staticgrad::load, for bytes already in memory; `path` names them in errors.
-template <class Net, class T>
-void load_binary(Model<Net, T>& model, std::span<const unsigned char> bytes, const std::filesystem::path& path) {
-  const auto size = bytes.size();
+/// The body of staticgrad::load, for any ByteSource (a file, or bytes in memory). Reads the
+/// header first and the rest only when the file's size is what the header announces and
+/// what this network needs: a file of another network is named from its header alone.
+template <class Net, class T, ByteSource Source>
+void load_binary(Model<Net, T>& model, Source&& source) {
+  const auto& path = source.path();
+  const std::size_t size = source.size();
   constexpr std::size_t header = 4 + 4 + 4 + 8 + 8 + 4;
-  if (size < header || std::memcmp(bytes.data(), file_magic.data(), 4) != 0)
+  if (size < header) file_error(path, "not a staticgrad parameter file (no SGRD header)");
+  const auto head = source.read(0, header);
+  if (std::memcmp(head.data(), file_magic.data(), 4) != 0)
     file_error(path, "not a staticgrad parameter file (no SGRD header)");
-  const auto version = take<std::uint32_t>(&bytes[4]);
+  const auto version = take<std::uint32_t>(&head[4]);
   if (version != file_version)
     file_error(path, "format version " + std::to_string(version) + ", this library reads " +
                      std::to_string(file_version));
-  const auto scalar = take<std::uint32_t>(&bytes[8]);
-  const auto count = take<std::uint64_t>(&bytes[12]);
-  const auto spec_size = take<std::uint32_t>(&bytes[28]);
+  const auto scalar = take<std::uint32_t>(&head[8]);
+  const auto count = take<std::uint64_t>(&head[12]);
+  const auto spec_size = take<std::uint32_t>(&head[28]);
   if (count > size || spec_size > size || (scalar != 4 && scalar != 8))
     file_error(path, "corrupted header: " + std::to_string(count) + " parameters of " +
                      std::to_string(scalar) + " bytes in a file of " + std::to_string(size));
@@ -82,20 +88,28 @@ void load_binary(Model<Net, T>& model, std::span<const unsigned char> bytes, con
   if (size != expected)
     file_error(path, (size < expected ? "truncated: " : "too long: ") + std::to_string(size) +
                      " bytes where its header announces " + std::to_string(expected));
+
+  const std::string wanted = spec_name<Net>();
+  const auto differs = [&](std::string_view spec) {
+    if (spec != wanted || count != param_count<Net>)
+      file_error(path, "holds " + std::string(spec) + " (" + std::to_string(count) +
+                       " parameters), but the model is " + wanted + " (" +
+                       std::to_string(param_count<Net>) + " parameters)");
+    if (scalar != sizeof(T))
+      file_error(path, "holds " + std::string(scalar == 4 ? "float" : "double") +
+                       " parameters, but the model's are " +
+                       std::string(sizeof(T) == 4 ? "float" : "double"));
+  };
+  if (size != header + wanted.size() + param_count<Net> * sizeof(T) + 8) {  // not ours: say whose
+    const std::size_t shown = std::max<std::size_t>(4096, wanted.size());  // of its spec, which may be anything
+    const auto spec = source.read(header, std::min<std::size_t>(spec_size, shown));
+    differs(std::string(reinterpret_cast<const char*>(spec.data()), spec.size()) + (spec_size > shown ? "..." : ""));
+  }
+  const auto bytes = source.read(0, size);
   const std::uint64_t stored_checksum = take<std::uint64_t>(&bytes[size - 8]);
   if (stored_checksum != checksum(bytes.data(), size - 8))
     file_error(path, "corrupted: the checksum does not match its contents");
-
-  const std::string spec(reinterpret_cast<const char*>(&bytes[header]), spec_size);
-  const std::string wanted = spec_name<Net>();
-  if (spec != wanted || count != param_count<Net>)
-    file_error(path, "holds " + spec + " (" + std::to_string(count) +
-                     " parameters), but the model is " + wanted + " (" +
-                     std::to_string(param_count<Net>) + " parameters)");
-  if (scalar != sizeof(T))
-    file_error(path, "holds " + std::string(scalar == 4 ? "float" : "double") +
-                     " parameters, but the model's are " +
-                     std::string(sizeof(T) == 4 ? "float" : "double"));
+  differs(std::string_view(reinterpret_cast<const char*>(&bytes[header]), spec_size));
   const unsigned char* values = &bytes[header + spec_size];
   for (std::size_t i = 0; i < param_count<Net>; ++i)
     model.flat()[i] = std::bit_cast<T>(take<scalar_bits<T>>(values + i * sizeof(T)));
@@ -105,10 +119,11 @@ void load_binary(Model<Net, T>& model, std::span<const unsigned char> bytes, con
 
 /// Reads parameters saved by staticgrad::save into `model`. Throws std::runtime_error
 /// naming the file and what differs (another network, another scalar type, a truncated or
-/// corrupted file); the model is untouched unless the whole file checked out.
+/// corrupted file, a directory or a device); the model is untouched unless the whole file
+/// checked out. Reads no more than the header before it knows the file is this network's.
 template <class Net, class T>
 void load(Model<Net, T>& model, const std::filesystem::path& path) {
-  detail::load_binary(model, detail::read_file(path), path);
+  detail::load_binary(model, detail::file_source(path));
 }
 
 }  // namespace staticgrad

@@ -18,6 +18,7 @@
 /// Needs nlohmann/json (Debian: nlohmann-json3-dev); not part of the umbrella header.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -26,6 +27,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/mp11/algorithm.hpp>
@@ -128,7 +130,9 @@ std::vector<torch_tensor> torch_tensors() {
   return tensors;
 }
 
-/// The model's tensors, renamed when the caller gave names.
+/// The model's tensors, renamed when the caller gave names. Throws std::invalid_argument
+/// for a list of the wrong length or with a name twice (a file cannot hold two tensors of
+/// one name: the second would be lost).
 template <class Net>
 std::vector<torch_tensor> named_tensors(std::span<const std::string> names) {
   auto tensors = torch_tensors<Net>();
@@ -137,7 +141,13 @@ std::vector<torch_tensor> named_tensors(std::span<const std::string> names) {
     throw std::invalid_argument("staticgrad: " + std::to_string(names.size()) + " tensor names for " +
                                 spec_name<Net>() + ", which has " + std::to_string(tensors.size()) +
                                 " parameter tensors");
-  for (std::size_t i = 0; i < names.size(); ++i) tensors[i].name = names[i];
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "__metadata__" || std::find(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(i),
+                                                names[i]) != names.begin() + static_cast<std::ptrdiff_t>(i))
+      throw std::invalid_argument("staticgrad: the tensor name '" + names[i] + "' is given " +
+                                  (names[i] == "__metadata__" ? "(it names the file's metadata)" : "twice"));
+    tensors[i].name = names[i];
+  }
   return tensors;
 }
 
@@ -194,32 +204,83 @@ void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned c
   for (std::size_t k = 0; k < tensor.size(); ++k) flat[tensor.flat_index(k)] = value(k);
 }
 
-/// The body of staticgrad::load_safetensors, for bytes already in memory; `path` names them
-/// in errors.
-template <class Net, class T>
-void load_safetensors(Model<Net, T>& model, std::span<const unsigned char> bytes,
-                      const std::filesystem::path& path, std::span<const std::string> names) {
-  const auto tensors = named_tensors<Net>(names);
-  if (bytes.size() < 8) file_error(path, "not a safetensors file: " + std::to_string(bytes.size()) + " bytes");
-  const std::uint64_t header_size = take<std::uint64_t>(bytes.data());
-  if (header_size > bytes.size() - 8)
-    file_error(path, "truncated: a header of " + std::to_string(header_size) + " bytes in a file of " +
-                         std::to_string(bytes.size()));
-  const auto header_begin = bytes.begin() + 8;
-  const auto header_end = header_begin + static_cast<std::ptrdiff_t>(header_size);
-  const nlohmann::json header = nlohmann::json::parse(header_begin, header_end, nullptr, false);
+/// The format's limit on the header (the reference implementation's MAX_HEADER_SIZE).
+inline constexpr std::uint64_t safetensors_header_limit = 100'000'000;
+
+/// The header's JSON; a key twice in one object is refused (JSON leaves it open; a parser
+/// keeps one of them, so a file with a name twice could load a tensor it did not mean).
+inline nlohmann::json parse_safetensors_header(const std::filesystem::path& path, std::span<const unsigned char> text) {
+  std::vector<std::vector<std::string>> open_objects;  // the keys seen in each
+  std::string repeated;
+  const auto check_keys = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using event_t = nlohmann::json::parse_event_t;
+    if (event == event_t::object_start) open_objects.emplace_back();
+    if (event == event_t::object_end) open_objects.pop_back();
+    if (event == event_t::key && repeated.empty()) {
+      auto& keys = open_objects.back();
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (std::find(keys.begin(), keys.end(), key) != keys.end()) repeated = key;
+      keys.push_back(key);
+    }
+    return true;
+  };
+  nlohmann::json header = nlohmann::json::parse(text.begin(), text.end(), check_keys, false);
   if (header.is_discarded() || !header.is_object())
     file_error(path, "not a safetensors file: its header is not a JSON object");
-  const unsigned char* data = bytes.data() + 8 + header_size;
-  const std::size_t data_size = bytes.size() - 8 - header_size;
+  if (!repeated.empty()) file_error(path, "its header names '" + repeated + "' twice");
+  return header;
+}
 
-  std::vector<T> values(model.flat().begin(), model.flat().end());  // the model changes last
+/// The tensors' data must tile the data section, as the format requires: sorted by
+/// offset, each begins where the one before ends, from 0 to the section's end. Overlapping
+/// tensors would load one tensor's bytes into another, and bytes of no tensor say that the
+/// header and the data disagree.
+inline void check_tiling(const std::filesystem::path& path,
+                         std::vector<std::pair<safetensors_entry, std::string>> entries, std::size_t data_size) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.begin, a.first.end) < std::pair(b.first.begin, b.first.end);
+  });
+  const auto range = [](const safetensors_entry& e) { return shape_string({e.begin, e.end}); };
+  std::size_t covered = 0;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& [entry, name] = entries[i];
+    if (entry.begin < covered)
+      file_error(path, "tensor '" + name + "' (data_offsets " + range(entry) + ") overlaps tensor '" +
+                           entries[i - 1].second + "' (" + range(entries[i - 1].first) + ")");
+    if (entry.begin > covered)
+      file_error(path, "bytes " + shape_string({covered, entry.begin}) + " of the data belong to no tensor");
+    covered = entry.end;
+  }
+  if (covered != data_size)
+    file_error(path, "the data section holds " + std::to_string(data_size) + " bytes, but its tensors end at " +
+                         std::to_string(covered));
+}
+
+/// The body of staticgrad::load_safetensors, for any ByteSource (a file, or bytes in
+/// memory) and the model's tensors (torch_tensors or named_tensors). The header is read and
+/// checked whole before the data, and the data is read only when it is exactly the tensors'.
+template <class Net, class T, ByteSource Source>
+void load_safetensors(Model<Net, T>& model, Source&& source, const std::vector<torch_tensor>& tensors) {
+  const auto& path = source.path();
+  const std::size_t size = source.size();
+  if (size < 8) file_error(path, "not a safetensors file: " + std::to_string(size) + " bytes");
+  const std::uint64_t header_size = take<std::uint64_t>(source.read(0, 8).data());
+  if (header_size > size - 8)
+    file_error(path, "truncated: a header of " + std::to_string(header_size) + " bytes in a file of " +
+                         std::to_string(size));
+  if (header_size > safetensors_header_limit)
+    file_error(path, "a header of " + std::to_string(header_size) + " bytes, more than the format's limit of " +
+                         std::to_string(safetensors_header_limit));
+  const nlohmann::json header = parse_safetensors_header(path, source.read(8, header_size));
+  const std::size_t data_size = size - 8 - header_size;
+
+  std::vector<std::pair<safetensors_entry, std::string>> entries;  // in the model's order
   for (const auto& tensor : tensors) {
     const auto found = header.find(tensor.name);
     if (found == header.end())
       file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape) + ", for " +
                            tensor.layer + ")");
-    const auto entry = read_entry(path, tensor.name, *found, data_size);
+    auto entry = read_entry(path, tensor.name, *found, data_size);
     const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" ? 8 : 0;
     if (element_size == 0)
       file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype + "; staticgrad reads F32 and F64");
@@ -229,7 +290,7 @@ void load_safetensors(Model<Net, T>& model, std::span<const unsigned char> bytes
     if (entry.end - entry.begin != tensor.size() * element_size)
       file_error(path, "tensor '" + tensor.name + "' has " + std::to_string(entry.end - entry.begin) +
                            " bytes of data for " + std::to_string(tensor.size()) + " " + entry.dtype + " values");
-    read_values(std::span<T>(values), tensor, data + entry.begin, element_size);
+    entries.emplace_back(std::move(entry), tensor.name);
   }
   std::string unexpected;
   for (const auto& item : header.items()) {
@@ -240,6 +301,14 @@ void load_safetensors(Model<Net, T>& model, std::span<const unsigned char> bytes
   }
   if (!unexpected.empty())
     file_error(path, "holds tensors that " + spec_name<Net>() + " does not have: " + unexpected);
+  check_tiling(path, entries, data_size);
+
+  const unsigned char* data = source.read(8 + header_size, data_size).data();
+  std::vector<T> values(model.flat().begin(), model.flat().end());  // the model changes last
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    const auto& entry = entries[i].first;
+    read_values(std::span<T>(values), tensors[i], data + entry.begin, entry.dtype == "F32" ? 4 : 8);
+  }
   std::copy(values.begin(), values.end(), model.flat().begin());
 }
 
@@ -264,7 +333,8 @@ std::vector<std::string> tensor_names() {
 template <class Net, class T>
 void load_safetensors(Model<Net, T>& model, const std::filesystem::path& path,
                       std::span<const std::string> names = {}) {
-  detail::load_safetensors(model, detail::read_file(path), path, names);
+  const auto tensors = detail::named_tensors<Net>(names);  // the caller's mistakes before the file's
+  detail::load_safetensors(model, detail::file_source(path), tensors);
 }
 
 /// Writes the model's parameters as safetensors (dtype F32 or F64 after T), in PyTorch's
