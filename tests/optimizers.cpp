@@ -5,10 +5,12 @@
 #include <cmath>
 #include <cstddef>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -93,6 +95,58 @@ TEST_CASE("optimizers: options PyTorch refuses are refused") {
   CHECK(sg::Adam<Net, double>{}.options().weight_decay == 0.0);
 }
 
+TEST_CASE("optimizers: NaN and infinite options are refused, by the constructor and by set_lr") {
+  const double nan = std::nan(""), inf = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH_AS((sg::Adam<Net, double>{{.lr = nan}}), "staticgrad::Adam: lr must be a finite number >= 0, not nan",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS((sg::AdamW<Net, double>{{.eps = nan}}),
+                       "staticgrad::AdamW: eps must be a finite number >= 0, not nan", std::invalid_argument);
+  CHECK_THROWS_AS((sg::AdamW<Net, double>{{.weight_decay = nan}}), std::invalid_argument);
+  CHECK_THROWS_AS((sg::Adam<Net, double>{{.lr = inf}}), std::invalid_argument);
+  CHECK_THROWS_WITH_AS((sg::Adam<Net, double>{{.beta2 = nan}}), "staticgrad::Adam: beta2 must be in [0, 1), not nan",
+                       std::invalid_argument);
+  CHECK_THROWS_AS((sg::SGD<Net, double>{{.lr = nan}}), std::invalid_argument);
+  CHECK_THROWS_AS((sg::SGD<Net, double>{{.momentum = nan}}), std::invalid_argument);
+  CHECK_THROWS_AS((sg::SGD<Net, double>{{.dampening = nan}}), std::invalid_argument);
+  CHECK_THROWS_AS((sg::SGD<Net, double>{{.weight_decay = inf}}), std::invalid_argument);
+  sg::Adam<Net, double> adam{};
+  CHECK_THROWS_AS(adam.set_lr(nan), std::invalid_argument);
+  CHECK_THROWS_AS(adam.set_lr(-1), std::invalid_argument);
+  CHECK(adam.options().lr == 1e-3);
+  sg::SGD<Net, double> sgd{};
+  CHECK_THROWS_AS(sgd.set_lr(nan), std::invalid_argument);
+  CHECK(sgd.options().lr == 1e-3);
+}
+
+TEST_CASE_TEMPLATE("train_step: a step that throws leaves the model, the optimizer and the gradient as they were",
+                   Optimizer, sg::SGD<Net, double>, sg::Adam<Net, double>) {
+  // Dampening makes SGD's first step (b = g) differ from the later ones.
+  const auto make = [] {
+    if constexpr (std::is_same_v<Optimizer, sg::Adam<Net, double>>) return Optimizer{{.lr = 0.01}};
+    else return Optimizer{{.lr = 0.1, .momentum = 0.9, .dampening = 0.5}};
+  };
+  const std::vector<std::array<double, 3>> xs{{0.5, -1, 2}, {1, 0.25, -0.5}, {-1, 1, 0}};
+  const std::vector<std::size_t> good{0, 1, 1}, last_bad{0, 1, 2};
+  const std::vector<std::size_t> too_few{0, 1};
+  Model fresh_model{3}, model{3};
+  Optimizer fresh = make(), thrown = make();
+  Grads grads, fresh_grads;
+  grads.flat()[0] = 42;
+  const auto before = sgtest::fingerprint(model);
+  const sg::SoftmaxCrossEntropy loss{};
+  CHECK_THROWS_AS(sg::train_step(model, thrown, loss, xs[0], std::size_t{2}, grads), std::out_of_range);
+  CHECK_THROWS_AS(sg::train_step(model, thrown, loss, xs, last_bad, grads), std::out_of_range);
+  CHECK_THROWS_AS(sg::train_step(model, thrown, loss, xs, too_few, grads), std::invalid_argument);
+  CHECK(sgtest::fingerprint(model) == before);
+  CHECK(grads.flat()[0] == 42);
+  for (int step = 0; step < 3; ++step) {
+    sg::train_step(model, thrown, loss, xs, good, grads);
+    sg::train_step(fresh_model, fresh, loss, xs, good, fresh_grads);
+  }
+  CHECK(sgtest::fingerprint(model) == sgtest::fingerprint(fresh_model));
+  if constexpr (std::is_same_v<Optimizer, sg::Adam<Net, double>>) CHECK(thrown.steps() == 3);
+}
+
 TEST_CASE("optimizers: float models train with the same rules") {
   sg::Model<Net, float> model{3};
   sg::Adam<Net, float> adam{{.lr = 0.05}};
@@ -121,5 +175,20 @@ TEST_CASE("clipping: by global norm as torch.nn.utils.clip_grad_norm_, and by va
     sg::clip_grad_value(grads, 3.5);
     CHECK(grads.flat()[0] == 3);
     CHECK(grads.flat()[5] == -3.5);
+  }
+  SUBCASE("an infinite limit: untouched") {
+    CHECK(sg::clip_grad_norm(grads, std::numeric_limits<double>::infinity()) == doctest::Approx(5.0));
+    sg::clip_grad_value(grads, std::numeric_limits<double>::infinity());
+    CHECK(grads.flat()[5] == -4);
+  }
+  SUBCASE("a negative or NaN limit is refused, the gradient untouched") {
+    CHECK_THROWS_WITH_AS(sg::clip_grad_norm(grads, std::nan("")),
+                         "staticgrad::clip_grad_norm: max_norm must be >= 0, not nan", std::invalid_argument);
+    CHECK_THROWS_AS(sg::clip_grad_norm(grads, -1.0), std::invalid_argument);
+    CHECK_THROWS_WITH_AS(sg::clip_grad_value(grads, -1.0),
+                         "staticgrad::clip_grad_value: limit must be >= 0, not -1.000000", std::invalid_argument);
+    CHECK_THROWS_AS(sg::clip_grad_value(grads, std::nan("")), std::invalid_argument);
+    CHECK(grads.flat()[0] == 3);
+    CHECK(grads.flat()[5] == -4);
   }
 }

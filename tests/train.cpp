@@ -1,8 +1,10 @@
 // The training loop: it learns the seed-003 function and the two spirals, it cannot break
 // symmetric initial weights, it is deterministic, and its callback can stop it.
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -132,6 +134,19 @@ TEST_CASE("fit: bad arguments are refused with a message") {
   CHECK_THROWS_WITH_AS(sg::fit(model, sgd, sg::MSE{}, xs, ys, {}), "staticgrad::fit: 3 inputs but 2 targets",
                        std::invalid_argument);
   CHECK_THROWS_AS(sg::fit(model, sgd, sg::MSE{}, xs, xs, {.batch_size = 0}), std::invalid_argument);
+  for (const double clip_norm : {-1.0, std::nan(""), -std::numeric_limits<double>::infinity()}) {
+    CAPTURE(clip_norm);
+    CHECK_THROWS_WITH_AS(sg::fit(model, sgd, sg::MSE{}, xs, xs, {.clip_norm = clip_norm}),
+                         doctest::Contains("staticgrad::fit: clip_norm must be >= 0 (0: no clipping)"),
+                         std::invalid_argument);
+  }
+  // A bad class index anywhere in the data: refused before the first step.
+  sg::Model<Net, double> classifier{1};
+  const auto before = sgtest::fingerprint(classifier);
+  const std::vector<std::size_t> labels{0, 1, 2};
+  CHECK_THROWS_AS(sg::fit(classifier, sgd, sg::SoftmaxCrossEntropy{}, xs, labels, {.batch_size = 1, .shuffle = false}),
+                  std::out_of_range);
+  CHECK(sgtest::fingerprint(classifier) == before);
 }
 
 namespace {

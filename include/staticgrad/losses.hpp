@@ -3,7 +3,9 @@
 /// A loss is an empty type with `value_and_grad(ŷ, target, dŷ)`, which returns the loss of
 /// one sample and writes ∂loss/∂ŷ. Batches take the mean over
 /// samples, as PyTorch's default reduction does. `accepts_class_index` says whether the
-/// target may be a `std::size_t` class index instead of a vector.
+/// target may be a `std::size_t` class index instead of a vector; such a loss may also have
+/// `check_target(index, outputs)`, which train_step and fit call on every index before
+/// they change anything.
 #pragma once
 
 #include <algorithm>
@@ -58,13 +60,17 @@ struct HalfSquaredError {
 struct SoftmaxCrossEntropy {
   static constexpr bool accepts_class_index = true;
 
+  /// Throws std::out_of_range unless target_class is one of `outputs` classes.
+  static void check_target(std::size_t target_class, std::size_t outputs) {
+    if (target_class >= outputs)
+      throw std::out_of_range("staticgrad::SoftmaxCrossEntropy: class index " + std::to_string(target_class) +
+                              " is not below the " + std::to_string(outputs) + " outputs");
+  }
+
   template <class T, std::size_t N>
   T value_and_grad(std::span<const T, N> logits, std::size_t target_class,
                    std::span<T, N> grad) const {
-    if (target_class >= N)
-      throw std::out_of_range("staticgrad::SoftmaxCrossEntropy: class index " +
-                              std::to_string(target_class) + " is not below the " +
-                              std::to_string(N) + " outputs");
+    check_target(target_class, N);
     const T log_sum = detail::softmax(logits.data(), grad.data(), N);
     grad[target_class] -= T{1};
     return log_sum - logits[target_class];

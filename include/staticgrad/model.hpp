@@ -214,6 +214,22 @@ constexpr auto target_view(const Y& target) {
   }
 }
 
+/// Throws what value_and_grad throws for these arguments, but before anything changes: a
+/// batch of inputs and targets that differ in number, an empty one, a class index that
+/// the loss refuses (its check_target). train_step and fit call it first, so that a step
+/// that throws leaves the model and the optimizer as they were.
+template <class Net, class Loss, class X, class Y>
+void check_arguments(const X& x, const Y& target, const char* who) {
+  if constexpr (!FixedVector<X>) batch_size(x, target, who);
+  if constexpr (requires { Loss::check_target(std::size_t{}, std::size_t{}); }) {
+    if constexpr (std::integral<Y>) {
+      Loss::check_target(static_cast<std::size_t>(target), Net::out_size);
+    } else if constexpr (IndexRange<Y>) {
+      for (const auto index : target) Loss::check_target(static_cast<std::size_t>(index), Net::out_size);
+    }
+  }
+}
+
 /// Forward, loss and backward for one sample. dŷ is multiplied by `scale` (1/batch size);
 /// `layer_done` is the backward pass's callback (core/batch.hpp's network_backward).
 template <BackwardMode Mode, class Net, class T, class Loss, class Target, class LayerDone = no_layer_hook>

@@ -21,6 +21,7 @@
 #include <staticgrad/init.hpp>
 #include <staticgrad/model.hpp>
 #include <staticgrad/optim/clip.hpp>
+#include <staticgrad/detail/options.hpp>
 #include <staticgrad/train_step.hpp>
 
 namespace staticgrad {
@@ -35,7 +36,8 @@ struct FitOptions {
   bool shuffle = true;
   /// Seed of the shuffling: the same seed, data and model give bit-identical training.
   std::uint64_t seed = 0;
-  /// Clip the global gradient norm to this before each step; 0 means no clipping.
+  /// Clip the global gradient norm to this before each step; 0 means no clipping (a
+  /// negative or NaN value throws std::invalid_argument).
   double clip_norm = 0;
 };
 
@@ -74,8 +76,13 @@ template <class Net, class T, class Optimizer, class Loss, class Inputs, class T
 std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
                    const Inputs& inputs, const Targets& targets, const FitOptions& options,
                    Callback&& callback = {}) {
+  // Every argument checked before the first step, so that bad data is an error before any
+  // training rather than in the middle of it.
   const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
   if (options.batch_size == 0) throw std::invalid_argument("staticgrad::fit: batch_size is 0");
+  detail::require_option(options.clip_norm >= 0, "staticgrad::fit", "clip_norm", options.clip_norm,
+                         ">= 0 (0: no clipping)");
+  detail::check_arguments<Net, Loss>(inputs, targets, "staticgrad::fit");
 
   const std::size_t batch_size = std::min(options.batch_size, count);
   const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;

@@ -30,9 +30,14 @@ concept StepsByRange = requires(Optimizer& optimizer, Model<Net, T>& model, cons
 ///
 /// Gradient clipping needs the whole gradient before any step: clip with value_and_grad,
 /// clip_grad_norm and step instead.
+///
+/// Arguments that value_and_grad refuses (a batch of inputs and targets that differ in
+/// number, a bad class index) throw before anything changes: the model, the optimizer's
+/// state and `grads` stay as they were.
 template <class Net, class T, class Optimizer, class Loss, class X, class Y>
 T train_step(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss, const X& x, const Y& target,
              Gradients<Net, T>& grads, [[maybe_unused]] Training training) {
+  detail::check_arguments<Net, Loss>(x, target, "staticgrad::train_step");
   if constexpr (detail::StepsByRange<Optimizer, Net, T> && detail::ValidLayer<Net>) {
     const auto update = optimizer.begin_step();
     const auto layer_done = [&](std::size_t offset, std::size_t size) {

@@ -7,8 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
+#include <utility>
 
 #include <staticgrad/core/simd.hpp>
+#include <staticgrad/detail/options.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
@@ -31,17 +33,23 @@ class adam_impl {
     bool amsgrad = false;
   };
 
-  /// Throws std::invalid_argument for options PyTorch refuses.
+  /// Throws std::invalid_argument for options PyTorch refuses (NaN included), and for
+  /// infinite ones.
   explicit adam_impl(Options options) : options_(options) {
-    if (options.lr < 0 || options.eps < 0 || options.weight_decay < 0)
-      throw std::invalid_argument("staticgrad::Adam: lr, eps and weight_decay must be >= 0");
-    if (!(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1))
-      throw std::invalid_argument("staticgrad::Adam: beta1 and beta2 must be in [0, 1)");
+    constexpr const char* who = Decoupled ? "staticgrad::AdamW" : "staticgrad::Adam";
+    require_nonnegative(who, "lr", options.lr);
+    require_nonnegative(who, "eps", options.eps);
+    require_nonnegative(who, "weight_decay", options.weight_decay);
+    for (const auto& [name, beta] : {std::pair{"beta1", options.beta1}, std::pair{"beta2", options.beta2}})
+      require_option(beta >= 0 && beta < 1, who, name, beta, "in [0, 1)");
   }
 
   const Options& options() const { return options_; }
-  /// Changes the learning rate, for a schedule.
-  void set_lr(double lr) { options_.lr = lr; }
+  /// Changes the learning rate, for a schedule; checked as the constructor checks it.
+  void set_lr(double lr) {
+    require_nonnegative(Decoupled ? "staticgrad::AdamW" : "staticgrad::Adam", "lr", lr);
+    options_.lr = lr;
+  }
   /// How many steps have been taken.
   std::uint64_t steps() const { return steps_; }
 

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <stdexcept>
 
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/detail/options.hpp>
 
 namespace staticgrad {
 
@@ -31,18 +33,25 @@ class SGD {
   };
 
   /// Throws std::invalid_argument for options PyTorch refuses: a negative learning rate,
-  /// momentum or weight decay, and Nesterov without momentum or with dampening.
+  /// momentum or weight decay, and Nesterov without momentum or with dampening; and for NaN
+  /// or infinite ones (which PyTorch lets through to make every parameter NaN).
   explicit SGD(Options options = {}) : options_(options) {
-    if (options.lr < 0 || options.momentum < 0 || options.weight_decay < 0)
-      throw std::invalid_argument("staticgrad::SGD: lr, momentum and weight_decay must be >= 0");
+    detail::require_nonnegative("staticgrad::SGD", "lr", options.lr);
+    detail::require_nonnegative("staticgrad::SGD", "momentum", options.momentum);
+    detail::require_nonnegative("staticgrad::SGD", "weight_decay", options.weight_decay);
+    detail::require_option(std::isfinite(options.dampening), "staticgrad::SGD", "dampening", options.dampening,
+                           "finite");
     if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
       throw std::invalid_argument(
           "staticgrad::SGD: nesterov needs momentum > 0 and dampening = 0");
   }
 
   const Options& options() const { return options_; }
-  /// Changes the learning rate, for a schedule.
-  void set_lr(double lr) { options_.lr = lr; }
+  /// Changes the learning rate, for a schedule; checked as the constructor checks it.
+  void set_lr(double lr) {
+    detail::require_nonnegative("staticgrad::SGD", "lr", lr);
+    options_.lr = lr;
+  }
 
   /// One update of every trainable parameter (Frozen ones stay) from its gradient.
   /// Allocates nothing.
