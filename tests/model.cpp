@@ -271,3 +271,20 @@ TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time", T,
   check(sg::Model<Mixed, T>{4});
   check(sg::Model<WithDropout, T>{5});
 }
+
+TEST_CASE_TEMPLATE("Model::infer_batch: in place (the outputs over the inputs) gives the same outputs", T, float, double) {
+  // Layers that write their output while they still read their input (a wide Dense, a
+  // Residual, a Sum), in blocks of samples and one at a time.
+  const auto check = [&]<class Net>(const sg::Model<Net, T>& model) {
+    sg::init::Rng rng(9);
+    std::vector<std::array<T, Net::in_size>> xs;
+    for (std::size_t s = 0; s < 37; ++s) xs.push_back(sgtest::random_vector<T, Net::in_size>(rng));
+    std::vector<std::array<T, Net::out_size>> ys(xs.size());
+    model.infer_batch(xs, ys);
+    model.infer_batch(xs, xs);
+    CHECK(xs == ys);
+  };
+  check(sg::Model<sg::Dense<200, 200>, T>{1});
+  check(sg::Model<sg::Residual<sg::Dense<64, 64, sg::Tanh>>, T>{2});
+  check(sg::Model<sg::Sum<sg::Dense<64, 64>, sg::Dense<64, 64>>, T>{3});
+}

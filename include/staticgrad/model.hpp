@@ -141,7 +141,7 @@ class Model : public detail::flat_params<Net, T> {
   /// with Dropout goes one sample at a time). The same outputs up to rounding (one sample
   /// sums a layer's inputs in several partial sums, a block in one). xs is a
   /// contiguous range of inputs, ys a contiguous range of as many std::array<T, out_size>
-  /// (std::invalid_argument otherwise). Allocates nothing.
+  /// (std::invalid_argument otherwise), or xs itself (in place). Allocates nothing.
   template <class Xs, class Ys>
   void infer_batch(const Xs& xs, Ys&& ys) const;
 };
@@ -284,7 +284,7 @@ void for_each_block(std::size_t& s, std::size_t count, Run&& run) {
 }
 
 /// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
-/// infer_batch, the rest through infer.
+/// infer_batch, the rest through infer. The outputs may be the inputs themselves.
 template <class Net, class T, class Input, class Output>
 void batch_infer(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
@@ -297,8 +297,13 @@ void batch_infer(std::span<const T, Net::param_count> params, const Input* input
     for (std::size_t b = 0; b < Block; ++b)
       std::ranges::copy(sample_row<out>(std::span<const T, Block * out>(y), b), outputs[start + b].begin());
   });
-  for (; s < count; ++s)
-    Net::template infer<T>(params, fixed_span<check_input_size, T, in>(inputs[s]), std::span<T, out>(outputs[s]));
+  for (; s < count; ++s) {
+    // A copy: the outputs may be the inputs (infer_batch(xs, xs)), and a layer may write
+    // its output before it has read all of its input.
+    std::array<T, in> x;
+    std::ranges::copy(fixed_span<check_input_size, T, in>(inputs[s]), x.begin());
+    Net::template infer<T>(params, x, std::span<T, out>(outputs[s]));
+  }
 }
 
 /// Forward, loss and backward for the Samples samples at inputs and targets, in one block
