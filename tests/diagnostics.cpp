@@ -97,3 +97,29 @@ TEST_CASE("first_nonfinite_layer: names the innermost layer where a NaN or an in
   const std::array<double, 2> nan_input{std::nan(""), 0.0};
   CHECK(sg::first_nonfinite_layer(sg::Model<Net, double>{4}, nan_input) == std::optional<std::string>("layer 0 (Dense<2,3,Tanh>)"));
 }
+
+TEST_CASE("first_nonfinite_layer: an infinite input that no layer passes on is still found") {
+  // −∞ through ReLU: every output finite, the loss finite, the first layer's gradient NaN (∞ · 0).
+  using Net = sg::Sequential<sg::Dense<1, 2, sg::ReLU>, sg::Dense<2, 1>>;
+  sg::Model<Net, double> model{};
+  model.layer<0>().weight(0, 0) = 1;
+  model.layer<0>().weight(1, 0) = 2;
+  model.layer<1>().weight(0, 0) = 1;
+  const std::array<double, 1> x{-std::numeric_limits<double>::infinity()};
+  const auto [loss, grads] = sg::value_and_grad(model, sg::MSE{}, x, std::array<double, 1>{1.0});
+  CHECK(std::isfinite(loss));
+  CHECK_FALSE(sg::all_finite(grads));
+  CHECK(sg::first_nonfinite_layer(model, x) == std::optional<std::string>("the input"));
+}
+
+TEST_CASE("gradcheck: options that cannot measure anything are refused") {
+  using Net = sg::Sequential<sg::Dense<2, 1>>;
+  const sg::Model<Net, double> model{1};
+  const std::array<double, 2> x{1, 2};
+  const std::array<double, 1> y{0};
+  for (const double step : {0.0, -1e-5, std::nan("")}) {
+    CAPTURE(step);
+    CHECK_THROWS_AS(sg::gradcheck(model, sg::MSE{}, x, y, {.step = step}), std::invalid_argument);
+  }
+  CHECK_THROWS_AS(sg::gradcheck(model, sg::MSE{}, x, y, {.tolerance = std::nan("")}), std::invalid_argument);
+}

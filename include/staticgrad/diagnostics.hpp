@@ -19,6 +19,7 @@
 
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
+#include <staticgrad/detail/options.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
@@ -121,13 +122,17 @@ std::optional<std::string> trace_nonfinite(std::span<const T> params, const std:
 
 /// For debugging a NaN: runs the network on x layer by layer and names the first layer
 /// (innermost, as "layer 2.0 (Dense<32,32,Tanh>)") whose output holds a NaN or an
-/// infinity; nothing when the output is finite. A separate function, so value_and_grad pays
-/// nothing for it. Allocates: not for a real-time loop.
+/// infinity; "the input" when no layer's output does but x does (an infinite input that a
+/// ReLU turns into zeros still makes NaN gradients: ∞ · 0); nothing when all is finite. A
+/// separate function, so value_and_grad pays nothing for it. Allocates: not for a
+/// real-time loop.
 template <class Net, class T, class X>
 std::optional<std::string> first_nonfinite_layer(const Model<Net, T>& model, const X& x) {
   const auto in = detail::fixed_span<detail::check_input_size, T, Net::in_size>(x);
   std::vector<T> output;
-  return detail::trace_nonfinite<Net, T>(model.flat(), std::vector<T>(in.begin(), in.end()), output, "");
+  auto found = detail::trace_nonfinite<Net, T>(model.flat(), std::vector<T>(in.begin(), in.end()), output, "");
+  if (!found && !std::ranges::all_of(in, [](T v) { return std::isfinite(v); })) found = "the input";
+  return found;
 }
 
 /// How gradcheck compares.
@@ -178,6 +183,10 @@ auto in_double(const X& x) {
 template <class Net, class T, class Loss, class X, class Y>
 GradcheckReport<Net> gradcheck(const Model<Net, T>& model, const Loss& loss, const X& x,
                                const Y& target, const GradcheckOptions& options = {}) {
+  detail::require_option(std::isfinite(options.step) && options.step > 0, "staticgrad::gradcheck", "step",
+                         options.step, "a finite number > 0");
+  detail::require_nonnegative("staticgrad::gradcheck", "tolerance", options.tolerance);
+  detail::require_nonnegative("staticgrad::gradcheck", "floor", options.floor);
   auto twin = std::make_unique<Model<Net, double>>();
   std::copy(model.flat().begin(), model.flat().end(), twin->flat().begin());
   const auto xs = detail::in_double(x);
