@@ -223,7 +223,8 @@ std::size_t Var<T>::size() const {
 }
 template <class T>
 std::span<const T> Var<T>::value() const {
-  return {tape_->value_of(id_), size()};
+  const std::size_t n = size();  // checks the Var before its value is looked up
+  return {tape_->value_of(id_), n};
 }
 template <class T>
 std::span<const T> Var<T>::grad() const {
