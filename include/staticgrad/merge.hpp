@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,45 +14,29 @@
 #include <boost/mp11/algorithm.hpp>
 
 #include <staticgrad/detail/parameter_layers.hpp>
-#include <staticgrad/layers/branches.hpp>
-#include <staticgrad/layers/frozen.hpp>
-#include <staticgrad/layers/lora.hpp>
-#include <staticgrad/layers/residual.hpp>
-#include <staticgrad/layers/sequential.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
 
 namespace detail {
 
+/// A layer with its LoRA adapters folded in: a layer's `merged` (LoRA's Dense), a
+/// composite rebuilt from its merged children, any other layer itself.
 template <class L>
 struct merged {
   using type = L;
 };
-template <class Base, std::size_t Rank, std::size_t Alpha>
-struct merged<LoRA<Base, Rank, Alpha>> {
-  using type = Base;
-};
-// Composites: the same composite of merged members.
-template <class... Ls>
-struct merged<Sequential<Ls...>> {
-  using type = Sequential<typename merged<Ls>::type...>;
-};
-template <class... Ls>
-struct merged<Residual<Ls...>> {
-  using type = Residual<typename merged<Ls>::type...>;
-};
-template <class... Bs>
-struct merged<Concat<Bs...>> {
-  using type = Concat<typename merged<Bs>::type...>;
-};
-template <class... Bs>
-struct merged<Sum<Bs...>> {
-  using type = Sum<typename merged<Bs>::type...>;
-};
 template <class L>
-struct merged<Frozen<L>> {
-  using type = Frozen<typename merged<L>::type>;
+  requires requires { typename L::merged; }
+struct merged<L> {
+  using type = typename L::merged;
+};
+template <CompositeLayer L>
+struct merged<L> {
+  template <class C>
+  using merged_child = typename merged<C>::type;
+  using type = boost::mp11::mp_apply<L::template rebind, boost::mp11::mp_transform<merged_child, typename L::children>>;
 };
 
 }  // namespace detail
@@ -62,55 +47,45 @@ using merged_t = typename detail::merged<Net>::type;
 
 namespace detail {
 
-/// Calls f(std::type_identity<Leaf>{}, offset in L, offset in merged_t<L>) for each leaf
-/// layer of L, input side first.
-template <class L, class F>
-void for_each_leaf(F& f, std::size_t offset, std::size_t merged_offset) {
-  if constexpr (requires { typename L::frozen_layer; }) {
-    for_each_leaf<typename L::frozen_layer>(f, offset, merged_offset);
-  } else if constexpr (Composite<L>) {
-    boost::mp11::mp_for_each<boost::mp11::mp_transform<std::type_identity, typename children_of<L>::type>>(
-        [&](auto child) {
-          using C = typename decltype(child)::type;
-          for_each_leaf<C>(f, offset, merged_offset);
-          offset += C::param_count;
-          merged_offset += merged_t<C>::param_count;
-        });
-  } else {
-    f(std::type_identity<L>{}, offset, merged_offset);
-  }
+/// Calls f(node, offset in merged_t<Net>) for each leaf node of Net (detail/traversal.hpp),
+/// input side first: the leaves of the two networks correspond one to one.
+template <class Net, class F>
+void for_each_leaf_merged(F&& f) {
+  constexpr auto merged_offsets = [] {
+    std::array<std::size_t, count_leaves<merged_t<Net>>(every_leaf, untrimmed)> offsets{};
+    std::size_t count = 0;
+    visit_leaves<merged_t<Net>>([&](auto node) {
+      if constexpr (decltype(node)::layer::param_count > 0) offsets[count++] = decltype(node)::param_offset;
+    });
+    return offsets;
+  }();
+  std::size_t leaf = 0;
+  visit_leaves<Net>([&](auto node) {
+    if constexpr (decltype(node)::layer::param_count > 0) f(node, merged_offsets[leaf++]);
+  });
 }
-
-template <class L>
-constexpr bool is_lora = requires { typename L::base; L::adapter_a_count; };
 
 }  // namespace detail
 
 /// The plain network with each LoRA layer's adapters folded into its weights:
 /// W ← W + (α/r)·A·B (in the [In][Out] layout). Its outputs equal the LoRA network's (to
-/// rounding), and it runs as fast as the network before fine-tuning.
+/// rounding), and it runs as fast as the network before fine-tuning. A layer that folds
+/// declares `using merged = …` (the layer it becomes, whose parameters lead its own) and
+/// `merge(params, merged_params)`.
 template <class Net, class T>
 Model<merged_t<Net>, T> merge(const Model<Net, T>& model) {
   Model<merged_t<Net>, T> plain{};
-  auto fold = [&]<class L>(std::type_identity<L>, std::size_t offset, std::size_t merged_offset) {
+  detail::for_each_leaf_merged<Net>([&](auto node, std::size_t merged_offset) {
+    using L = typename decltype(node)::layer;
+    const std::size_t offset = decltype(node)::param_offset;
     const auto from = model.flat().subspan(offset, L::param_count);
     const auto to = plain.flat().subspan(merged_offset, merged_t<L>::param_count);
-    if constexpr (detail::is_lora<L>) {
-      constexpr std::size_t in = L::in_size, out = L::out_size, rank = L::adapter_a_count / L::in_size;
-      const T* a = from.data() + L::base::param_count;
-      const T* b = a + L::adapter_a_count;
-      std::copy(from.begin(), from.begin() + L::base::param_count, to.begin());
-      for (std::size_t i = 0; i < in; ++i)
-        for (std::size_t o = 0; o < out; ++o) {
-          T update{};
-          for (std::size_t r = 0; r < rank; ++r) update += a[i * rank + r] * b[r * out + o];
-          to[i * out + o] += static_cast<T>(L::scale) * update;
-        }
+    if constexpr (requires { typename L::merged; }) {
+      L::template merge<T>(from.template first<L::param_count>(), to.template first<merged_t<L>::param_count>());
     } else {
       std::copy(from.begin(), from.end(), to.begin());
     }
-  };
-  detail::for_each_leaf<Net>(fold, 0, 0);
+  });
   return plain;
 }
 
@@ -120,11 +95,10 @@ Model<merged_t<Net>, T> merge(const Model<Net, T>& model) {
 template <class Net, class T>
 Model<Net, T> with_adapters(const Model<merged_t<Net>, T>& pretrained, std::uint64_t seed) {
   Model<Net, T> model{seed};
-  auto copy_base = [&]<class L>(std::type_identity<L>, std::size_t offset, std::size_t merged_offset) {
-    const auto from = pretrained.flat().subspan(merged_offset, merged_t<L>::param_count);
-    std::copy(from.begin(), from.end(), model.flat().begin() + static_cast<std::ptrdiff_t>(offset));
-  };
-  detail::for_each_leaf<Net>(copy_base, 0, 0);
+  detail::for_each_leaf_merged<Net>([&](auto node, std::size_t merged_offset) {
+    const auto from = pretrained.flat().subspan(merged_offset, merged_t<typename decltype(node)::layer>::param_count);
+    std::copy(from.begin(), from.end(), model.flat().begin() + static_cast<std::ptrdiff_t>(decltype(node)::param_offset));
+  });
   return model;
 }
 

@@ -8,8 +8,8 @@
 
 #include <boost/mp11/algorithm.hpp>
 
-#include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/model.hpp>
 
@@ -27,29 +27,33 @@ inline void summary_row(std::ostream& os, const std::string& index, const std::s
   os << line;
 }
 
-template <class T, class L>
-void summary_rows(std::ostream& os, const std::string& index, const std::string& indent) {
-  constexpr bool is_residual = requires { typename L::body; };
-  constexpr bool is_composite = Composite<L>;
-  std::string name = spec_name<L>();
-  if constexpr (is_residual) name = "Residual (x + f(x))";
-  else if constexpr (requires { typename L::layers; }) name = "Sequential";
-  else if constexpr (is_composite) name = name.substr(0, name.find('<')) + " (branches)";
-  std::string label = indent;  // appends, not +: g++ 12 -O3 gives a false -Wrestrict on +
-  label += name;
-  summary_row(os, index, label, L::in_size, L::out_size, L::param_count, L::flops,
-              L::cache_size * sizeof(T));
-  if constexpr (is_composite) {
-    using children = typename children_of<L>::type;
-    std::string child_indent = indent;
-    child_indent += "  ";
-    boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<children>>>([&](auto i) {
-      std::string child_index = index;
-      if (!child_index.empty()) child_index += '.';
-      child_index += std::to_string(decltype(i)::value);
-      summary_rows<T, boost::mp11::mp_at_c<children, decltype(i)::value>>(os, child_index, child_indent);
-    });
-  }
+// How summary labels layer L: a composite by its summary_label, a leaf by its name.
+template <class L>
+std::string summary_label() {
+  if constexpr (requires { L::summary_label; }) return std::string(L::summary_label);
+  else return spec_name<L>();
+}
+
+// One row per layer, nested ones indented; a wrapper (Frozen) is no row of its own but
+// the first word of its child's.
+template <class T, class Net>
+void summary_rows(std::ostream& os) {
+  visit_layers<Net>([&](auto node) {
+    using N = decltype(node);
+    using L = typename N::layer;
+    if constexpr (!is_wrapper<L>()) {
+      std::string label;  // appends, not +: g++ 12 -O3 gives a false -Wrestrict on +
+      std::size_t depth = 0;
+      boost::mp11::mp_for_each<typename N::parents>([&]<class Parent>(Parent) { depth += !is_wrapper<Parent>(); });
+      label.append(2 * depth, ' ');
+      if constexpr (boost::mp11::mp_size<typename N::parents>::value > 0) {
+        using parent = boost::mp11::mp_back<typename N::parents>;
+        if constexpr (is_wrapper<parent>()) (label += parent::summary_label) += ' ';
+      }
+      label += summary_label<L>();
+      summary_row(os, N::path(), label, L::in_size, L::out_size, L::param_count, L::flops, L::cache_size * sizeof(T));
+    }
+  });
 }
 
 }  // namespace detail
@@ -65,7 +69,7 @@ void summary(std::ostream& os) {
   std::snprintf(line, sizeof line, "%-8s %-34s %6s %6s %10s %10s %10s\n", "layer", "", "in", "out",
                 "params", "FLOPs", "cache B");
   os << line;
-  detail::summary_rows<T, Net>(os, "", "");
+  detail::summary_rows<T, Net>(os);
   const std::size_t parameter_bytes = param_count<Net> * sizeof(T);
   // value_and_grad keeps the cache, the output and its gradient on the stack, and returns
   // a Gradients the size of the parameters (the overload that writes into a caller's

@@ -111,6 +111,7 @@ template <bool Valid, class... Ls>
 struct sequential_layout {
   static constexpr std::size_t in_size = 0, out_size = 0, param_count = 0, cache_size = 0,
                                flops = 0;
+  static constexpr std::array<std::size_t, sizeof...(Ls) + 1> param_offset{}, cache_offset{};
 };
 
 /// Where each layer's parameters and cache live in its chain's flat slices.

@@ -1,12 +1,14 @@
 /// @file Where each layer that owns parameters sits in the flat array, in order, and which
-/// runs of it train (everything but Frozen layers).
+/// runs of it train (everything but Frozen layers and a LoRA layer's base weights); both
+/// from the one walk of detail/traversal.hpp.
 #pragma once
 
 #include <array>
 #include <cstddef>
 
-#include <boost/mp11/algorithm.hpp>
-#include <boost/mp11/list.hpp>
+#include <boost/mp11/integral.hpp>
+
+#include <staticgrad/detail/traversal.hpp>
 
 namespace staticgrad::detail {
 
@@ -16,55 +18,6 @@ struct parameter_range {
   std::size_t size = 0;
 };
 
-/// A composite's children: a chain's layers (Sequential, Residual) or a DAG's branches
-/// (Concat, Sum); their parameters sit one after the other either way.
-template <class L>
-concept Composite = requires { typename L::layers; } || requires { typename L::branches; };
-
-template <class L>
-struct children_of {
-  using type = typename L::layers;
-};
-template <class L>
-  requires requires { typename L::branches; }
-struct children_of<L> {
-  using type = typename L::branches;
-};
-
-// RangesOf<Child>::get() for each child, shifted to where the child's parameters sit.
-template <template <class> class RangesOf, class... Ls>
-constexpr auto children_ranges(boost::mp11::mp_list<Ls...>) {
-  std::array<parameter_range, (RangesOf<Ls>::get().size() + ... + 0)> all{};
-  std::size_t count = 0, offset = 0;
-  const auto append = [&](const auto& ranges, std::size_t size) {
-    for (const auto& r : ranges) all[count++] = {offset + r.offset, r.size};
-    offset += size;
-  };
-  (append(RangesOf<Ls>::get(), Ls::param_count), ...);
-  return all;
-}
-
-template <class L>
-struct parameter_layers_of {
-  static constexpr auto get() {
-    if constexpr (requires { typename L::frozen_layer; })  // Frozen<L>: L's layers, untrained
-      return parameter_layers_of<typename L::frozen_layer>::get();
-    else if constexpr (Composite<L>)
-      return children_ranges<parameter_layers_of>(typename children_of<L>::type{});
-    else if constexpr (L::param_count > 0)
-      return std::array<parameter_range, 1>{{{0, L::param_count}}};
-    else
-      return std::array<parameter_range, 0>{};
-  }
-};
-
-/// The leaf layers that own parameters (Dense, LayerNorm, RMSNorm, ...), depth first, as
-/// ranges of the flat array: what "per layer" means for gradient norms.
-template <class L>
-constexpr auto parameter_layers() {
-  return parameter_layers_of<L>::get();
-}
-
 /// How many of leaf L's leading parameters do not train (a LoRA layer's base weights).
 template <class L>
 constexpr std::size_t leading_frozen_count() {
@@ -72,38 +25,47 @@ constexpr std::size_t leading_frozen_count() {
   else return 0;
 }
 
-/// Whether any of L's parameters train: it has some, and not all of them are Frozen.
+// The ranges of Net's leaves that `keep(node)` selects, each trimmed by `trim(node)`
+// leading parameters, in the flat order: first counted, then listed.
+template <class Net, class Keep, class Trim>
+constexpr std::size_t count_leaves(Keep keep, Trim trim) {
+  std::size_t count = 0;
+  visit_leaves<Net>([&](auto node) { count += keep(node) && trim(node) < decltype(node)::layer::param_count; });
+  return count;
+}
+template <std::size_t Count, class Net, class Keep, class Trim>
+constexpr std::array<parameter_range, Count> leaf_ranges(Keep keep, Trim trim) {
+  std::array<parameter_range, Count> ranges{};
+  std::size_t count = 0;
+  visit_leaves<Net>([&](auto node) {
+    using N = decltype(node);
+    if (keep(node) && trim(node) < N::layer::param_count)
+      ranges[count++] = {N::param_offset + trim(node), N::layer::param_count - trim(node)};
+  });
+  return ranges;
+}
+
+inline constexpr auto every_leaf = [](auto) { return true; };
+inline constexpr auto untrimmed = [](auto) { return std::size_t{0}; };
+inline constexpr auto trained_leaf = [](auto node) { return !decltype(node)::frozen; };
+inline constexpr auto base_weights = [](auto node) { return leading_frozen_count<typename decltype(node)::layer>(); };
+
+/// The leaf layers that own parameters (Dense, LayerNorm, RMSNorm, ...), depth first, as
+/// ranges of the flat array: what "per layer" means for gradient norms.
 template <class L>
-struct has_trainable_params_impl {
-  static constexpr bool value = L::param_count > leading_frozen_count<L>();
-};
-template <class L>
-  requires requires { typename L::frozen_layer; }
-struct has_trainable_params_impl<L> {
-  static constexpr bool value = false;
-};
-template <class L>
-  requires Composite<L>
-struct has_trainable_params_impl<L> {
-  template <class Child>
-  using trains = boost::mp11::mp_bool<has_trainable_params_impl<Child>::value>;
-  static constexpr bool value = boost::mp11::mp_any_of<typename children_of<L>::type, trains>::value;
-};
-template <class L>
-using has_trainable_params = boost::mp11::mp_bool<has_trainable_params_impl<L>::value>;
+constexpr auto parameter_layers() {
+  return leaf_ranges<count_leaves<L>(every_leaf, untrimmed), L>(every_leaf, untrimmed);
+}
 
 // Each trainable leaf's range, depth first (adjacent ranges not joined yet).
 template <class L>
-struct trainable_leaves_of {
-  static constexpr auto get() {
-    if constexpr (!has_trainable_params<L>::value)
-      return std::array<parameter_range, 0>{};
-    else if constexpr (Composite<L>)
-      return children_ranges<trainable_leaves_of>(typename children_of<L>::type{});
-    else
-      return std::array<parameter_range, 1>{{{leading_frozen_count<L>(), L::param_count - leading_frozen_count<L>()}}};
-  }
-};
+constexpr auto trainable_leaves() {
+  return leaf_ranges<count_leaves<L>(trained_leaf, base_weights), L>(trained_leaf, base_weights);
+}
+
+/// Whether any of L's parameters train: it has some, and not all of them are Frozen.
+template <class L>
+using has_trainable_params = boost::mp11::mp_bool<count_leaves<L>(trained_leaf, base_weights) != 0>;
 
 // How many runs the trainable leaves form once adjacent ones are joined.
 template <std::size_t N>
@@ -118,7 +80,7 @@ constexpr std::size_t joined_count(const std::array<parameter_range, N>& leaves)
 /// these and nothing else (one run, the whole array, when nothing is frozen).
 template <class Net>
 constexpr auto trainable_ranges() {
-  constexpr auto leaves = trainable_leaves_of<Net>::get();
+  constexpr auto leaves = trainable_leaves<Net>();
   std::array<parameter_range, joined_count(leaves)> runs{};
   std::size_t count = 0;
   for (std::size_t i = 0; i < leaves.size(); ++i) {

@@ -5,13 +5,13 @@
 ///    "__metadata__": {...}}, then the tensors' bytes (offsets count from there).
 ///
 /// Tensor names follow PyTorch's nn.Sequential numbering by default, the way the same
-/// network is written in PyTorch: a Dense<In,Out,Act> is nn.Linear followed, unless Act is
-/// Identity, by the activation's module (so it takes two indices); an Activation, a
-/// LayerNorm, an RMSNorm take one; a nested Sequential or a Residual is one module whose
-/// members are numbered inside it (in PyTorch: a subclass of nn.Sequential); a Concat or
-/// Sum is one module holding its branches as an nn.ModuleList of nn.Sequential (branch j's
-/// layers are "j.0", "j.1", …); a Frozen layer is named as the layer; a LoRA layer as its
-/// Dense plus "lora_A.weight" [Rank, In] and "lora_B.weight" [Out, Rank]. So
+/// network is written in PyTorch. Each layer declares its tensors (`tensors`, in its own
+/// header: core/tensors.hpp) and how many nn.Sequential indices it takes (a Dense with an
+/// activation is nn.Linear and the activation's module: two); each composite declares the
+/// prefix of its children (`torch_prefix<I>()`): a nested Sequential or a Residual is one
+/// module whose members are numbered inside it (in PyTorch: a subclass of nn.Sequential), a
+/// Concat or Sum is one module holding its branches as an nn.ModuleList of nn.Sequential
+/// (branch j's layers are "j.0", "j.1", …), a Frozen layer is named as the layer. So
 /// Sequential<Dense<3,4,ReLU>, Dense<4,2>> has "0.weight", "0.bias", "2.weight", "2.bias".
 /// Dense weights are [Out, In] in the file (nn.Linear's layout) and transposed on the way.
 ///
@@ -33,10 +33,10 @@
 #include <boost/mp11/algorithm.hpp>
 #include <nlohmann/json.hpp>
 
-#include <staticgrad/activations.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/io/files.hpp>
-#include <staticgrad/layers/lora.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -46,87 +46,69 @@ namespace detail {
 /// One parameter tensor as PyTorch sees it, and where it lives in the flat array.
 struct torch_tensor {
   std::string name;
-  std::string layer;                // the layer's spec, for error messages
-  std::vector<std::size_t> shape;   // PyTorch's shape
-  std::size_t offset = 0;           // into the flat array
-  bool transposed = false;          // stored [In][Out] here, [Out][In] in the file
+  std::string layer;     // the layer's spec, for error messages
+  TensorLayout layout;   // as the layer declares it
+  std::size_t offset = 0;  // of the layer's parameters in the flat array
 
-  std::size_t size() const {
-    std::size_t count = 1;
-    for (std::size_t extent : shape) count *= extent;
-    return count;
+  std::vector<std::size_t> shape() const {
+    return {layout.shape.begin(), layout.shape.begin() + static_cast<std::ptrdiff_t>(layout.rank)};
   }
-
+  std::size_t size() const { return layout.size(); }
   /// Where the file's k-th value (row-major in PyTorch's shape) lives in the flat array.
-  std::size_t flat_index(std::size_t k) const {
-    if (!transposed) return offset + k;
-    const std::size_t rows = shape[0], cols = shape[1];  // [Out, In] in the file
-    return offset + (k % cols) * rows + k / cols;
-  }
-};
-
-/// How many nn.Sequential indices layer L takes.
-template <class L>
-constexpr std::size_t torch_module_count = 1;
-template <std::size_t In, std::size_t Out, class Act>
-constexpr std::size_t torch_module_count<Dense<In, Out, Act>> = std::is_same_v<Act, Identity> ? 1 : 2;
-template <class L>
-constexpr std::size_t torch_module_count<Frozen<L>> = torch_module_count<L>;  // requires_grad=False in PyTorch
-template <class Base, std::size_t Rank, std::size_t Alpha>
-constexpr std::size_t torch_module_count<LoRA<Base, Rank, Alpha>> = torch_module_count<Base>;
-
-// A branch is an nn.Sequential in PyTorch: a Sequential or Residual numbers its own layers
-// in it, any other layer is its only member.
-template <class B>
-struct branch_as_sequential {
-  using type = Sequential<B>;
-};
-template <class B>
-  requires requires { typename B::layers; }
-struct branch_as_sequential<B> {
-  using type = B;
+  std::size_t flat_index(std::size_t k) const { return offset + layout.index(k); }
 };
 
 template <class L>
-void append_torch_tensors(std::vector<torch_tensor>& out, const std::string& prefix, std::size_t offset) {
-  if constexpr (requires { typename L::frozen_layer; }) {
-    append_torch_tensors<typename L::frozen_layer>(out, prefix, offset);
-  } else if constexpr (requires { typename L::branches; }) {  // Concat, Sum: like nn.ModuleList
-    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<boost::mp11::mp_size<typename L::branches>::value>>([&](auto i) {
-      using Branch = boost::mp11::mp_at_c<typename L::branches, decltype(i)::value>;
-      append_torch_tensors<typename branch_as_sequential<Branch>::type>(out, prefix + std::to_string(decltype(i)::value) + ".",
-                                         offset + L::param_offset[decltype(i)::value]);
-    });
-  } else if constexpr (requires { typename L::layers; }) {  // Sequential, Residual
-    std::size_t index = 0;
-    boost::mp11::mp_for_each<typename L::layers>([&]<class Child>(Child) {
-      append_torch_tensors<Child>(out, prefix + std::to_string(index) + ".", offset);
-      index += torch_module_count<Child>;
-      offset += Child::param_count;
-    });
-  } else if constexpr (L::param_count > 0) {
-    const std::string layer = spec_name<L>();
-    const std::size_t n = L::out_size;
-    if constexpr (requires { L::adapter_a_count; }) {  // LoRA: the Dense's tensors, then A and B
-      constexpr std::size_t rank = L::adapter_a_count / L::in_size, adapters = L::base::param_count;
-      out.push_back({prefix + "weight", layer, {n, L::in_size}, offset, true});
-      out.push_back({prefix + "bias", layer, {n}, offset + L::base::weight_count, false});
-      out.push_back({prefix + "lora_A.weight", layer, {rank, L::in_size}, offset + adapters, true});
-      out.push_back({prefix + "lora_B.weight", layer, {n, rank}, offset + adapters + L::adapter_a_count, true});
-    } else if constexpr (requires { L::weight_count; }) {  // Dense
-      out.push_back({prefix + "weight", layer, {n, L::in_size}, offset, true});
-      out.push_back({prefix + "bias", layer, {n}, offset + L::weight_count, false});
-    } else {  // LayerNorm (gain, bias) or RMSNorm (gain)
-      out.push_back({prefix + "weight", layer, {n}, offset, false});
-      if (L::param_count == 2 * n) out.push_back({prefix + "bias", layer, {n}, offset + n, false});
-    }
-  }
+struct check_layer_tensors {
+  static_assert(L::param_count == 0 || requires { L::tensors; },
+                "staticgrad: a layer with parameters has no tensors to name them in a safetensors file; "
+                "give it `static constexpr std::array tensors{staticgrad::vector_tensor(\"weight\", N, 0), ...}`, "
+                "covering each parameter once (see check_layer_tensors<layer>)");
+};
+template <class L, std::size_t Declared>
+struct check_layer_tensor_sizes {
+  static_assert(Declared == L::param_count,
+                "staticgrad: a layer's tensors do not hold as many values as it has parameters "
+                "(see check_layer_tensor_sizes<layer, values in its tensors>)");
+};
+
+template <class L>
+constexpr std::size_t tensor_values() {
+  std::size_t count = 0;
+  if constexpr (requires { L::tensors; })
+    for (const auto& tensor : L::tensors) count += tensor.size();
+  return count;
 }
 
+// The tensor names' prefix of a layer at `Steps` inside `Parents`: each parent's prefix
+// for its child, joined ("2.0." for the first layer of a Residual at index 2).
+template <class Parents, class Steps>
+std::string torch_prefix() {
+  std::string prefix;
+  boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<Steps>>>([&](auto level) {
+    using parent = boost::mp11::mp_at_c<Parents, decltype(level)::value>;
+    prefix += parent::template torch_prefix<boost::mp11::mp_at_c<Steps, decltype(level)::value>::value>();
+  });
+  return prefix;
+}
+
+/// Every parameter tensor of Net, in the flat order, named as PyTorch names the same
+/// network's: each layer's tensors (its `tensors`), under the prefix its composites give it
+/// (their `torch_prefix`: nn.Sequential indices, branches as an nn.ModuleList).
 template <class Net>
 std::vector<torch_tensor> torch_tensors() {
   std::vector<torch_tensor> tensors;
-  append_torch_tensors<Net>(tensors, "", 0);
+  visit_leaves<Net>([&](auto node) {
+    using N = decltype(node);
+    using L = typename N::layer;
+    static_assert(sizeof(check_layer_tensors<L>) > 0);
+    if constexpr (L::param_count > 0 && requires { L::tensors; }) {
+      static_assert(sizeof(check_layer_tensor_sizes<L, tensor_values<L>()>) > 0);
+      const std::string prefix = torch_prefix<typename N::parents, typename N::steps>();
+      for (const auto& layout : L::tensors)
+        tensors.push_back({prefix + std::string(layout.name), spec_name<L>(), layout, N::param_offset});
+    }
+  });
   return tensors;
 }
 
@@ -278,15 +260,15 @@ void load_safetensors(Model<Net, T>& model, Source&& source, const std::vector<t
   for (const auto& tensor : tensors) {
     const auto found = header.find(tensor.name);
     if (found == header.end())
-      file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape) + ", for " +
+      file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape()) + ", for " +
                            tensor.layer + ")");
     auto entry = read_entry(path, tensor.name, *found, data_size);
     const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" ? 8 : 0;
     if (element_size == 0)
       file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype + "; staticgrad reads F32 and F64");
-    if (entry.shape != tensor.shape)
+    if (entry.shape != tensor.shape())
       file_error(path, "tensor '" + tensor.name + "' has shape " + shape_string(entry.shape) + ", but " +
-                           tensor.layer + " needs " + shape_string(tensor.shape));
+                           tensor.layer + " needs " + shape_string(tensor.shape()));
     if (entry.end - entry.begin != tensor.size() * element_size)
       file_error(path, "tensor '" + tensor.name + "' has " + std::to_string(entry.end - entry.begin) +
                            " bytes of data for " + std::to_string(tensor.size()) + " " + entry.dtype + " values");
@@ -353,7 +335,7 @@ void save_safetensors(const Model<Net, T>& model, const std::filesystem::path& p
     for (std::size_t k = 0; k < tensor.size(); ++k)
       detail::put(data, std::bit_cast<detail::scalar_bits<T>>(model.flat()[tensor.flat_index(k)]));
     header[tensor.name] = {{"dtype", sizeof(T) == 4 ? "F32" : "F64"},
-                           {"shape", tensor.shape},
+                           {"shape", tensor.shape()},
                            {"data_offsets", {begin, data.size()}}};
   }
   std::string text = header.dump();

@@ -6,6 +6,7 @@
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/custom_activation.hpp>
 #include <staticgrad/init.hpp>
 
@@ -30,6 +31,8 @@ struct Activation {
   static constexpr std::size_t param_count = 0;
   static constexpr std::size_t cache_size = 0;  // φ' comes from the kept input or output
   static constexpr std::size_t flops = N;
+
+  static constexpr auto name() { return layer_name<"Activation", detail::hana_string<activation::name>(), N>(); }
 
   template <class T>
   static constexpr void infer(std::span<const T, 0>, std::span<const T, N> x, std::span<T, N> y) {

@@ -6,13 +6,17 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/layout.hpp>
@@ -78,6 +82,7 @@ struct parallel {
   static_assert(sizeof(typename branches_diagnostic<report, boost::mp11::mp_list<Bs...>>::check) > 0);
 
   using branches = boost::mp11::mp_list<Bs...>;
+  using children = branches;  // a composite (detail/traversal.hpp)
   static constexpr bool stochastic = (is_stochastic<Bs> || ...);
   static constexpr std::size_t count = sizeof...(Bs);
 
@@ -90,6 +95,14 @@ struct parallel {
   static constexpr std::array<std::size_t, count + 1> out_offset = prefix_sums<count>({network_sizes<Bs>::out_size...});
   static constexpr std::size_t param_count = param_offset[count];
   static constexpr std::size_t cache_size = cache_offset[count];
+  static constexpr auto child_param_offset = param_offset;
+  static constexpr auto child_cache_offset = cache_offset;
+  /// In PyTorch: an nn.ModuleList of nn.Sequential, so branch I's layers are "I.0", "I.1",
+  /// … (a branch that is not a chain is the only member of its nn.Sequential).
+  template <std::size_t I>
+  static std::string torch_prefix() {
+    return std::to_string(I) + (torch_sequential<at<I>>() ? "." : ".0.");
+  }
   static constexpr std::size_t flops = [] {
     if constexpr (valid) return (Bs::flops + ...) + (Added ? (count - 1) * out_size : 0);
     else return std::size_t{0};
@@ -212,7 +225,15 @@ class branches_view : public view_base<Spec, T> {
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Concat : detail::parallel<false, Bs...> {};
+struct Concat : detail::parallel<false, Bs...> {
+  template <class... Cs>
+  using rebind = Concat<Cs...>;
+  static constexpr auto name() {
+    if constexpr (Concat::valid) return layer_name<"Concat", Bs::name()...>();
+    else return layer_name<"Concat">();  // after an error, which names the problem
+  }
+  static constexpr std::string_view summary_label = "Concat (branches)";
+};
 
 /// Branches that all read the input x; the output is the sum of their outputs:
 /// y = B_0(x) + B_1(x) + …. All must take the same in_size and give the same out_size
@@ -220,7 +241,15 @@ struct Concat : detail::parallel<false, Bs...> {};
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Sum : detail::parallel<true, Bs...> {};
+struct Sum : detail::parallel<true, Bs...> {
+  template <class... Cs>
+  using rebind = Sum<Cs...>;
+  static constexpr auto name() {
+    if constexpr (Sum::valid) return layer_name<"Sum", Bs::name()...>();
+    else return layer_name<"Sum">();  // after an error, which names the problem
+  }
+  static constexpr std::string_view summary_label = "Sum (branches)";
+};
 
 template <class... Bs, class T>
 class LayerView<Concat<Bs...>, T> : public detail::branches_view<Concat<Bs...>, T> {

@@ -11,7 +11,9 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/gemm.hpp>
 #include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/custom_activation.hpp>
 #include <staticgrad/init.hpp>
 
@@ -43,6 +45,16 @@ struct Dense {
   static constexpr std::size_t cache_size = activation::derivative_from_output ? 0 : Out;  // φ'(z)
   /// Forward FLOPs: a multiply and an add per weight, one operation per activation.
   static constexpr std::size_t flops = 2 * In * Out + (std::is_same_v<Act, Identity> ? 0 : Out);
+
+  static constexpr auto name() {
+    return layer_name<"Dense", In, Out, detail::hana_string<activation::name>()>();
+  }
+  /// In PyTorch: nn.Linear, then the activation's module unless it is Identity (two
+  /// indices of an nn.Sequential).
+  static constexpr std::size_t torch_modules = std::is_same_v<Act, Identity> ? 1 : 2;
+  /// nn.Linear's weight [Out, In] (stored transposed) and bias.
+  static constexpr std::array tensors{transposed_matrix_tensor("weight", Out, In, 0),
+                                      vector_tensor("bias", Out, weight_count)};
 
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, In> x,

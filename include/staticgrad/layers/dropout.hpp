@@ -9,6 +9,7 @@
 #include <span>
 
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/init.hpp>
@@ -40,6 +41,13 @@ struct Dropout {
   static constexpr std::size_t param_count = 0;
   static constexpr std::size_t cache_size = N;  // each value's multiplier: 0 or 1/(1 − P)
   static constexpr std::size_t flops = N;
+
+  /// The rate as a fraction, e.g. Dropout<64,1/10>.
+  static constexpr auto name() {
+    return layer_name<"Dropout", N,
+                      detail::decimal<static_cast<std::uintmax_t>(P::num)>() + boost::hana::string_c<'/'> +
+                          detail::decimal<static_cast<std::uintmax_t>(P::den)>()>();
+  }
 
   /// The multipliers of the next random call: 0 with probability P, else 1/(1 − P).
   template <class T>

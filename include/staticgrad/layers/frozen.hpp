@@ -1,11 +1,18 @@
 /// @file Defines staticgrad::Frozen<L>: layer L with its parameters fixed.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
+
+#include <boost/mp11/list.hpp>
 
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/layout.hpp>
@@ -30,6 +37,26 @@ struct Frozen {
   static constexpr bool valid = detail::ValidLayer<L>;
 
   using frozen_layer = L;
+  // A composite (detail/traversal.hpp) that wraps L: L has its path (model.layer<I>() looks
+  // through Frozen), and everything in it is frozen.
+  using children = boost::mp11::mp_list<L>;
+  static constexpr std::array<std::size_t, 1> child_param_offset{0}, child_cache_offset{0};
+  static constexpr bool wrapper = true;
+  static constexpr bool freezes_children = true;
+  static constexpr std::string_view summary_label = "Frozen";
+  template <class C>
+  using rebind = Frozen<C>;
+  static constexpr auto name() {
+    if constexpr (valid) return layer_name<"Frozen", L::name()>();
+    else return layer_name<"Frozen">();  // after an error, which names the problem
+  }
+  /// In PyTorch: L with requires_grad False, named as L.
+  static constexpr std::size_t torch_modules = detail::torch_modules<L>();
+  static constexpr bool torch_sequential = detail::torch_sequential<L>();
+  template <std::size_t>
+  static std::string torch_prefix() {
+    return {};
+  }
   static constexpr bool stochastic = detail::is_stochastic<L>;  // freezing stops parameters, not noise
   static constexpr std::size_t in_size = detail::network_sizes<L>::in_size;
   static constexpr std::size_t out_size = detail::network_sizes<L>::out_size;

@@ -13,7 +13,9 @@
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/layers/dense.hpp>
 
@@ -67,6 +69,30 @@ struct LoRA<Dense<In, Out, Act>, Rank, Alpha> {
   static constexpr std::size_t flops = base::flops + 2 * Rank * (In + Out) + Rank;
   /// α/r.
   static constexpr double scale = static_cast<double>(Alpha) / static_cast<double>(Rank);
+
+  static constexpr auto name() { return layer_name<"LoRA", base::name(), Rank, Alpha>(); }
+  /// As nn.Linear with PEFT's adapters: one module (two with an activation), whose tensors
+  /// are the Dense's, then lora_A.weight [Rank, In] and lora_B.weight [Out, Rank] (stored
+  /// transposed).
+  static constexpr std::size_t torch_modules = base::torch_modules;
+  static constexpr std::array tensors{
+      base::tensors[0], base::tensors[1],
+      transposed_matrix_tensor("lora_A.weight", Rank, In, base::param_count),
+      transposed_matrix_tensor("lora_B.weight", Out, Rank, base::param_count + adapter_a_count)};
+  /// What staticgrad::merge makes of it: the Dense, W ← W + (α/r)·A·B.
+  using merged = base;
+  template <class T>
+  static constexpr void merge(std::span<const T, param_count> params, std::span<T, base::param_count> dense) {
+    std::copy(params.begin(), params.begin() + base::param_count, dense.begin());
+    const T* a = adapter_a(params).data();
+    const T* b = adapter_b(params).data();
+    for (std::size_t i = 0; i < In; ++i)
+      for (std::size_t o = 0; o < Out; ++o) {
+        T update{};
+        for (std::size_t r = 0; r < Rank; ++r) update += a[i * Rank + r] * b[r * Out + o];
+        dense[i * Out + o] += static_cast<T>(scale) * update;
+      }
+  }
 
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, In> x,

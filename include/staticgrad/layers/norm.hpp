@@ -8,7 +8,9 @@
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/detail/math.hpp>
 #include <staticgrad/init.hpp>
 
@@ -40,6 +42,10 @@ struct LayerNorm {
   static constexpr std::size_t cache_size = N + 1;  // x̂, then 1/σ
   /// mean, centring, variance, scale, gain and bias: about 8 operations per element.
   static constexpr std::size_t flops = 8 * N;
+
+  static constexpr auto name() { return layer_name<"LayerNorm", N>(); }
+  /// nn.LayerNorm's weight (the gain) and bias.
+  static constexpr std::array tensors{vector_tensor("weight", N, 0), vector_tensor("bias", N, N)};
 
   template <class T>
   static void infer(std::span<const T, param_count> params, std::span<const T, N> x,
@@ -99,6 +105,10 @@ struct RMSNorm {
   static constexpr std::size_t cache_size = 1;  // 1/rms; x is kept by the caller
   /// square-sum, scale and gain: about 5 operations per element.
   static constexpr std::size_t flops = 5 * N;
+
+  static constexpr auto name() { return layer_name<"RMSNorm", N>(); }
+  /// nn.RMSNorm's weight (the gain).
+  static constexpr std::array tensors{vector_tensor("weight", N, 0)};
 
   template <class T>
   static void infer(std::span<const T, param_count> params, std::span<const T, N> x,

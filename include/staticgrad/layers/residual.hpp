@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
@@ -23,6 +25,24 @@ struct Residual {
   using body = Sequential<Ls...>;
   /// The body's layers (as Sequential's: model.layer<I>() reaches them the same way).
   using layers = typename body::layers;
+  // A composite (detail/traversal.hpp) whose children are the body's layers: f's cache
+  // comes first in its own.
+  using children = layers;
+  static constexpr auto child_param_offset = body::child_param_offset;
+  static constexpr auto child_cache_offset = body::child_cache_offset;
+  template <class... Cs>
+  using rebind = Residual<Cs...>;
+  static constexpr auto name() {
+    if constexpr (body::valid) return layer_name<"Residual", Ls::name()...>();
+    else return layer_name<"Residual">();  // after an error, which names the problem
+  }
+  static constexpr std::string_view summary_label = "Residual (x + f(x))";
+  /// In PyTorch: a subclass of nn.Sequential, numbered as its body.
+  static constexpr bool torch_sequential = true;
+  template <std::size_t I>
+  static std::string torch_prefix() {
+    return body::template torch_prefix<I>();
+  }
   static constexpr bool stochastic = body::stochastic;
   /// False when a shape check failed (the error names it); the members are then empty.
   static constexpr bool valid = body::valid && body::in_size == body::out_size;

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <string>
+#include <string_view>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
@@ -11,7 +13,9 @@
 #include <staticgrad/core/batch.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
@@ -71,6 +75,24 @@ struct Sequential {
 
  public:
   using layers = list;
+  // A composite (detail/traversal.hpp): its children, and where their parameters and cache
+  // start in its own.
+  using children = list;
+  static constexpr auto child_param_offset = layout::param_offset;
+  static constexpr auto child_cache_offset = layout::cache_offset;
+  template <class... Cs>
+  using rebind = Sequential<Cs...>;
+  static constexpr auto name() {
+    if constexpr (valid) return layer_name<"Sequential", Ls::name()...>();
+    else return layer_name<"Sequential">();  // after an error, which names the problem
+  }
+  static constexpr std::string_view summary_label = "Sequential";
+  /// In PyTorch: an nn.Sequential, its layers numbered by their modules.
+  static constexpr bool torch_sequential = true;
+  template <std::size_t I>
+  static std::string torch_prefix() {
+    return detail::sequential_torch_prefix<list, I>();
+  }
   /// Whether a layer draws random numbers in training (Dropout).
   static constexpr bool stochastic = (detail::is_stochastic<Ls> || ...);
   static constexpr std::size_t in_size = layout::in_size;
