@@ -98,6 +98,20 @@ TEST_CASE("first_nonfinite_layer: names the innermost layer where a NaN or an in
   CHECK(sg::first_nonfinite_layer(sg::Model<Net, double>{4}, nan_input) == std::optional<std::string>("layer 0 (Dense<2,3,Tanh>)"));
 }
 
+TEST_CASE("first_nonfinite_layer: looks inside branches and Frozen layers") {
+  using Net = sg::Sequential<sg::Dense<2, 3, sg::Tanh>,
+                             sg::Sum<sg::Dense<3, 3>, sg::Frozen<sg::Sequential<sg::Dense<3, 2>, sg::Dense<2, 3>>>>,
+                             sg::Concat<sg::Activation<sg::Tanh, 3>, sg::Dense<3, 1>>, sg::Dense<4, 1>>;
+  const std::array<double, 2> x{0.5, -1.0};
+  sg::Model<Net, double> model{4};
+  CHECK_FALSE(sg::first_nonfinite_layer(model, x).has_value());
+  model.layer<1>().layer<1>().layer<1>().bias(2) = std::numeric_limits<double>::infinity();
+  CHECK(sg::first_nonfinite_layer(model, x) == std::optional<std::string>("layer 1.1.1 (Dense<2,3,Identity>)"));
+  sg::Model<Net, double> concat{4};
+  concat.layer<2>().layer<1>().weight(0, 1) = std::nan("");
+  CHECK(sg::first_nonfinite_layer(concat, x) == std::optional<std::string>("layer 2.1 (Dense<3,1,Identity>)"));
+}
+
 TEST_CASE("first_nonfinite_layer: an infinite input that no layer passes on is still found") {
   // −∞ through ReLU: every output finite, the loss finite, the first layer's gradient NaN (∞ · 0).
   using Net = sg::Sequential<sg::Dense<1, 2, sg::ReLU>, sg::Dense<2, 1>>;

@@ -3,25 +3,22 @@
 /// staticgrad::gradcheck.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
-
-#include <algorithm>
 #include <memory>
+#include <optional>
 #include <ranges>
+#include <span>
+#include <string>
 #include <vector>
 
-#include <optional>
-#include <string>
-
-#include <boost/mp11/algorithm.hpp>
-
 #include <staticgrad/detail/inputs.hpp>
-#include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/options.hpp>
-#include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
+#include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -84,40 +81,66 @@ bool all_finite(const Gradients<Net, T>& grads) {
 }
 
 namespace detail {
-// Runs layer L on `input`; returns the path and name of the innermost layer whose output is
-// the first to hold a NaN or an infinity, or nothing. `output` receives L's output.
-template <class L, class T>
-std::optional<std::string> trace_nonfinite(std::span<const T> params, const std::vector<T>& input,
-                                           std::vector<T>& output, const std::string& path) {
-  output.assign(L::out_size, T{});
-  if constexpr (requires { typename L::layers; }) {  // Sequential or Residual: look inside
-    using children = typename L::layers;
-    using layout = boost::mp11::mp_apply<sequential_layout_of, children>;
-    std::vector<T> current = input, next;
-    std::optional<std::string> found;
-    boost::mp11::mp_for_each<boost::mp11::mp_iota<boost::mp11::mp_size<children>>>([&](auto i) {
-      using C = boost::mp11::mp_at_c<children, decltype(i)::value>;
-      if (found) return;
-      std::string child_path = path;
-      if (!child_path.empty()) child_path += '.';
-      child_path += std::to_string(decltype(i)::value);
-      found = trace_nonfinite<C, T>(params.subspan(layout::param_offset[decltype(i)::value], C::param_count),
-                                    current, next, child_path);
-      current.swap(next);
-    });
-    if (found) return found;
-    output = current;
-    if constexpr (requires { typename L::body; })  // the skip connection
-      for (std::size_t k = 0; k < output.size(); ++k) output[k] += input[k];
-  } else {
-    L::template infer<T>(std::span<const T, L::param_count>(params.data(), L::param_count),
-                         std::span<const T, L::in_size>(input.data(), L::in_size),
-                         std::span<T, L::out_size>(output.data(), L::out_size));
+
+/// A value on its way through first_nonfinite_layer's run: a vector that adds.
+template <class T>
+struct traced {
+  std::vector<T> values;
+  friend traced operator+(const traced& a, const traced& b) {
+    traced sum = a;
+    for (std::size_t k = 0; k < sum.values.size(); ++k) sum.values[k] += b.values[k];
+    return sum;
   }
-  if (!std::ranges::all_of(output, [](T v) { return std::isfinite(v); }))
-    return (path.empty() ? std::string("the network") : "layer " + path) + " (" + spec_name<L>() + ")";
-  return std::nullopt;
+};
+
+template <class Node, class T>
+traced<T> trace_layer(std::span<const T> params, const traced<T>& x, std::optional<std::string>& found);
+
+/// What a composite's `record(r, x)` works with in first_nonfinite_layer's run: its
+/// children, each run and checked in turn.
+template <class T, class Node>
+class tracing {
+ public:
+  using value = traced<T>;
+  using scalar = T;
+  tracing(std::span<const T> params, std::optional<std::string>& found) : params_(params), found_(found) {}
+
+  template <std::size_t I>
+  traced<T> child(const traced<T>& x) const {
+    return trace_layer<child_node<Node, I>>(params_, x, found_);
+  }
+  traced<T> concat(traced<T> a, const traced<T>& b) const {
+    a.values.insert(a.values.end(), b.values.begin(), b.values.end());
+    return a;
+  }
+
+ private:
+  std::span<const T> params_;
+  std::optional<std::string>& found_;
+};
+
+// The layer at Node run on x (a composite through its record, a leaf through infer);
+// the first layer to give a NaN or an infinity, the innermost, goes into `found`.
+template <class Node, class T>
+traced<T> trace_layer(std::span<const T> params, const traced<T>& x, std::optional<std::string>& found) {
+  using L = typename Node::layer;
+  traced<T> y;
+  if constexpr (Node::composite) {
+    tracing<T, Node> r(params, found);
+    y = L::record(r, x);
+  } else {
+    y.values.resize(L::out_size);
+    L::template infer<T>(params.template subspan<Node::param_offset, L::param_count>(),
+                         std::span<const T, L::in_size>(x.values.data(), L::in_size),
+                         std::span<T, L::out_size>(y.values.data(), L::out_size));
+  }
+  if (!found && !std::ranges::all_of(y.values, [](T v) { return std::isfinite(v); })) {
+    const std::string path = Node::path();
+    found = (path.empty() ? std::string("the network") : "layer " + path) + " (" + spec_name<L>() + ")";
+  }
+  return y;
 }
+
 }  // namespace detail
 
 /// For debugging a NaN: runs the network on x layer by layer and names the first layer
@@ -129,8 +152,9 @@ std::optional<std::string> trace_nonfinite(std::span<const T> params, const std:
 template <class Net, class T, class X>
 std::optional<std::string> first_nonfinite_layer(const Model<Net, T>& model, const X& x) {
   const auto in = detail::fixed_span<detail::check_input_size, T, Net::in_size>(x);
-  std::vector<T> output;
-  auto found = detail::trace_nonfinite<Net, T>(model.flat(), std::vector<T>(in.begin(), in.end()), output, "");
+  std::optional<std::string> found;
+  detail::trace_layer<detail::root_node<Net>>(std::span<const T>(model.flat()), detail::traced<T>{{in.begin(), in.end()}},
+                                            found);
   if (!found && !std::ranges::all_of(in, [](T v) { return std::isfinite(v); })) found = "the input";
   return found;
 }

@@ -60,6 +60,12 @@ struct Activation {
 
   template <class T, class Scheme>
   static void initialize(std::span<T, 0>, init::Rng&, const Scheme&) {}
+
+  /// On the dynamic tape (tape/network.hpp).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    return r.template activation<activation>(x);
+  }
 };
 
 }  // namespace staticgrad

@@ -190,6 +190,19 @@ struct parallel {
     }
   }
 
+  /// Every branch on x, the outputs joined (Concat) or added (Sum), on whatever records
+  /// them (see Sequential::record).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    auto y = r.template child<0>(x);
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count - 1>>([&](auto index) {
+      const auto branch = r.template child<decltype(index)::value + 1>(x);
+      if constexpr (Added) y = y + branch;
+      else y = r.concat(y, branch);
+    });
+    return y;
+  }
+
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
     if constexpr (valid) {

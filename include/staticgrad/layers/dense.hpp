@@ -134,6 +134,14 @@ struct Dense {
     }
   }
 
+  /// On the dynamic tape (tape/network.hpp): the same map from the tape's operations.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    const auto z = r.affine(r.parameter(0, In, Out), r.parameter(weight_count, Out), x);
+    if constexpr (std::is_same_v<Act, Identity>) return z;
+    else return r.template activation<activation>(z);
+  }
+
   /// Weights drawn from `scheme` (fan_in = In, fan_out = Out; init::Default means the
   /// activation's default), biases 0.
   template <class T, class Scheme>

@@ -79,6 +79,16 @@ struct Dropout {
 
   template <class T, class Scheme>
   static void initialize(std::span<T, 0>, init::Rng&, const Scheme&) {}
+
+  /// On the dynamic tape (tape/network.hpp): in training, x ⊙ the mask the generated
+  /// engine draws for the same call; else x.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    if (!r.training()) return x;
+    std::array<typename Recording::scalar, N> mask;
+    draw_mask(std::span(mask));
+    return x * r.input(std::span<const typename Recording::scalar>(mask));
+  }
 };
 
 }  // namespace staticgrad

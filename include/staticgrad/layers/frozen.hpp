@@ -89,6 +89,12 @@ struct Frozen {
           params, cache, x, y, dy, dparams, dx);
   }
 
+  /// L, on whatever records it (see Sequential::record), with its parameters as constants.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    return r.template child<0>(x);
+  }
+
   /// As L's: a frozen layer starts like any other (and is usually loaded afterwards).
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {

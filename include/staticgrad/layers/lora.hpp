@@ -152,6 +152,24 @@ struct LoRA<Dense<In, Out, Act>, Rank, Alpha> {
     for (auto& b : adapter_b(params)) b = T{0};
   }
 
+  /// On the dynamic tape (tape/network.hpp): φ(Wᵀx + b + Bᵀ((α/r)·Aᵀx)), W and b without
+  /// gradients.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    using T = typename Recording::scalar;
+    const std::array<T, Out> zeros_out{};
+    const std::array<T, Rank> zeros_rank{};
+    std::array<T, Rank> scales;
+    scales.fill(static_cast<T>(scale));
+    const auto h = r.affine(r.parameter(base::param_count, In, Rank), r.input(std::span<const T>(zeros_rank)), x) *
+                   r.input(std::span<const T>(scales));
+    const auto z = r.affine(r.frozen_parameter(0, In, Out), r.frozen_parameter(In * Out, Out), x) +
+                   r.affine(r.parameter(base::param_count + adapter_a_count, Rank, Out),
+                            r.input(std::span<const T>(zeros_out)), h);
+    if constexpr (std::is_same_v<activation, Identity>) return z;
+    else return r.template activation<activation>(z);
+  }
+
   template <class U>
   static constexpr std::span<U, adapter_a_count> adapter_a(std::span<U, param_count> params) {
     return detail::slice<base::param_count, adapter_a_count>(params);

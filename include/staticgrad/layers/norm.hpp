@@ -80,6 +80,12 @@ struct LayerNorm {
       params[N + i] = T{0};
     }
   }
+
+  /// On the dynamic tape (tape/network.hpp).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    return r.layer_norm(x, r.parameter(0, N), r.parameter(N, N), static_cast<typename Recording::scalar>(epsilon));
+  }
 };
 
 /// LayerNorm parameters by name: `gain(i)`, `bias(i)`.
@@ -136,6 +142,12 @@ struct RMSNorm {
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng&, const Scheme&) {
     for (auto& g : params) g = T{1};
+  }
+
+  /// On the dynamic tape (tape/network.hpp).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    return r.rms_norm(x, r.parameter(0, N), static_cast<typename Recording::scalar>(epsilon));
   }
 };
 

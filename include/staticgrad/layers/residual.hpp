@@ -132,6 +132,13 @@ struct Residual {
   static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
     body::template initialize<T>(params, rng, scheme);
   }
+
+  /// x + f(x), on whatever records it (see Sequential::record): the body's layers are its
+  /// own children.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    return x + body::record(r, x);
+  }
 };
 
 /// The body's layers: `layer<I>()` is a view of layer I of f.

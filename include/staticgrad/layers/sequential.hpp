@@ -212,6 +212,15 @@ struct Sequential {
     }
   }
 
+  /// The layers in order, on whatever records them (tape/network.hpp: the dynamic tape;
+  /// diagnostics.hpp: the search for a NaN).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>(
+        [&](auto index) { x = r.template child<decltype(index)::value>(x); });
+    return x;
+  }
+
   template <class T, class Scheme>
   static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
     if constexpr (valid) {

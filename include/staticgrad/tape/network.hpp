@@ -13,16 +13,9 @@
 
 #include <boost/mp11/algorithm.hpp>
 
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/inputs.hpp>
-#include <staticgrad/layers/activation.hpp>
-#include <staticgrad/layers/branches.hpp>
-#include <staticgrad/layers/dense.hpp>
-#include <staticgrad/layers/dropout.hpp>
-#include <staticgrad/layers/frozen.hpp>
-#include <staticgrad/layers/lora.hpp>
-#include <staticgrad/layers/norm.hpp>
-#include <staticgrad/layers/residual.hpp>
-#include <staticgrad/layers/sequential.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/losses.hpp>
 #include <staticgrad/model.hpp>
 #include <staticgrad/tape/ops.hpp>
@@ -32,161 +25,93 @@ namespace staticgrad::tape {
 
 namespace detail {
 
-// grads[offset, offset + count), or nothing when there are no gradients (inference).
-template <class T>
-std::span<T> gradient_slice(std::span<T> grads, std::size_t offset, std::size_t count) {
-  return grads.empty() ? grads : grads.subspan(offset, count);
-}
+template <class T, class Node>
+class recording;
+template <class Node, class T>
+Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x);
 
-template <class T>
-Var<T> parameter(Tape<T>& t, std::span<const T> params, std::span<T> grads, std::size_t offset,
-                 std::size_t rows, std::size_t cols = 1) {
-  return t.parameter(params.subspan(offset, rows * cols), gradient_slice(grads, offset, rows * cols),
-                     rows, cols);
-}
-
-/// How each layer spec is recorded: `record(tape, params, grads, x)` returns its output.
-template <class Layer>
-struct recorder {
-  static_assert(sizeof(Layer) == 0, "staticgrad::tape: this layer has no tape recording");
-};
-
-template <std::size_t In, std::size_t Out, class Act>
-struct recorder<Dense<In, Out, Act>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    const auto w = parameter(t, params, grads, 0, In, Out);
-    const auto b = parameter(t, params, grads, In * Out, Out);
-    const auto z = affine(w, b, x);
-    if constexpr (std::is_same_v<Act, Identity>) return z;
-    else return activation<typename Dense<In, Out, Act>::activation>(z);
-  }
-};
-
-template <class Act, std::size_t N>
-struct recorder<Activation<Act, N>> {
-  template <class T>
-  static Var<T> record(Tape<T>&, std::span<const T>, std::span<T>, Var<T> x) {
-    return activation<typename Activation<Act, N>::activation>(x);
-  }
-};
-
-template <std::size_t N>
-struct recorder<LayerNorm<N>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    return layer_norm(x, parameter(t, params, grads, 0, N), parameter(t, params, grads, N, N),
-                      static_cast<T>(LayerNorm<N>::epsilon));
-  }
-};
-
-template <std::size_t N>
-struct recorder<RMSNorm<N>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    return rms_norm(x, parameter(t, params, grads, 0, N), static_cast<T>(RMSNorm<N>::epsilon));
-  }
-};
-
-// φ(Wᵀx + b + Bᵀ((α/r)·Aᵀx)) with W and b as constants: only A and B get gradients.
-template <std::size_t In, std::size_t Out, class Act, std::size_t Rank, std::size_t Alpha>
-struct recorder<LoRA<Dense<In, Out, Act>, Rank, Alpha>> {
-  using L = LoRA<Dense<In, Out, Act>, Rank, Alpha>;
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    constexpr std::size_t a_offset = L::base::param_count, b_offset = a_offset + L::adapter_a_count;
-    const auto base_params = params.first(L::base::param_count);
-    const auto w = parameter(t, base_params, std::span<T>{}, 0, In, Out);
-    const auto b = parameter(t, base_params, std::span<T>{}, In * Out, Out);
-    const std::array<T, Out> zeros_out{};
-    const std::array<T, Rank> zeros_rank{};
-    std::array<T, Rank> scale;
-    scale.fill(static_cast<T>(L::scale));
-    const auto h = affine(parameter(t, params, grads, a_offset, In, Rank), t.input(std::span<const T>(zeros_rank)), x) *
-                   t.input(std::span<const T>(scale));
-    const auto z = affine(w, b, x) + affine(parameter(t, params, grads, b_offset, Rank, Out),
-                                            t.input(std::span<const T>(zeros_out)), h);
-    if constexpr (std::is_same_v<typename L::activation, Identity>) return z;
-    else return activation<typename L::activation>(z);
-  }
-};
-
-// In training, x ⊙ the mask the generated engine draws for the same call; else x.
-template <std::size_t N, class P>
-struct recorder<Dropout<N, P>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T>, std::span<T>, Var<T> x) {
-    if (!staticgrad::detail::current_training.training) return x;
-    std::array<T, N> mask;
-    Dropout<N, P>::draw_mask(std::span<T, N>(mask));
-    return x * t.input(std::span<const T>(mask));
-  }
-};
-
-// L's parameters enter the tape as constants: no gradient flows into them.
 template <class L>
-struct recorder<Frozen<L>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T>, Var<T> x) {
-    return recorder<L>::record(t, params, std::span<T>{}, x);
+struct check_layer_record {
+  static_assert(requires(recording<double, staticgrad::detail::root_node<L>>& r, Var<double> x) { L::record(r, x); },
+                "staticgrad::tape: this layer has no record(r, x) that puts it on the tape "
+                "(see check_layer_record<layer>)");
+};
+
+/// What a layer's `record(r, x)` works with on the tape (Node: where the walk of
+/// detail/traversal.hpp finds the layer): its parameters as parameter nodes, with their
+/// slice of the gradient (none in inference, nor for a Frozen layer), its children's
+/// recordings (composites), constants, and the tape's operations.
+template <class T, class Node>
+class recording {
+ public:
+  using value = Var<T>;
+  using scalar = T;
+
+  recording(Tape<T>& tape, std::span<const T> params, std::span<T> grads)
+      : tape_(tape), params_(params), grads_(grads) {}
+
+  /// The layer's parameters [offset, offset + rows · cols) as a rows × cols matrix (rows
+  /// × 1: a vector), with their gradient.
+  Var<T> parameter(std::size_t offset, std::size_t rows, std::size_t cols = 1) const {
+    const bool trains = !Node::frozen && !grads_.empty();
+    return parameter(offset, rows, cols, trains);
   }
-};
-
-template <class... Ls>
-struct recorder<Sequential<Ls...>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    using layout = staticgrad::detail::sequential_layout<true, Ls...>;
-    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<sizeof...(Ls)>>([&](auto index) {
-      constexpr std::size_t i = decltype(index)::value;
-      using L = boost::mp11::mp_at_c<boost::mp11::mp_list<Ls...>, i>;
-      constexpr std::size_t offset = layout::param_offset[i];
-      x = recorder<L>::record(t, params.subspan(offset, L::param_count),
-                              gradient_slice(grads, offset, L::param_count), x);
-    });
-    return x;
+  /// The same without a gradient (a LoRA layer's base weights).
+  Var<T> frozen_parameter(std::size_t offset, std::size_t rows, std::size_t cols = 1) const {
+    return parameter(offset, rows, cols, false);
   }
-};
+  /// A constant.
+  Var<T> input(std::span<const T> values) const { return tape_.input(values); }
+  /// Whether this is a training step (Dropout draws masks only then).
+  bool training() const { return staticgrad::detail::current_training.training; }
 
-template <class... Ls>
-struct recorder<Residual<Ls...>> {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    return x + recorder<Sequential<Ls...>>::record(t, params, grads, x);
+  /// Child I of a composite, recorded on x.
+  template <std::size_t I>
+  Var<T> child(Var<T> x) const {
+    return record_layer<staticgrad::detail::child_node<Node, I>>(tape_, params_, grads_, x);
   }
-};
 
-// Each branch reads x; `Combine` joins two outputs (concat for Concat, + for Sum).
-template <class Spec, class Combine>
-struct branches_recorder {
-  template <class T>
-  static Var<T> record(Tape<T>& t, std::span<const T> params, std::span<T> grads, Var<T> x) {
-    std::optional<Var<T>> y;
-    Spec::each_branch([&](auto index) {
-      constexpr std::size_t i = decltype(index)::value;
-      using B = typename Spec::template at<i>;
-      constexpr std::size_t offset = Spec::param_offset[i];
-      const Var<T> branch = recorder<B>::record(t, params.subspan(offset, B::param_count),
-                                                gradient_slice(grads, offset, B::param_count), x);
-      y = y ? Combine{}(*y, branch) : branch;
-    });
-    return *y;
+  Var<T> affine(Var<T> w, Var<T> b, Var<T> x) const { return tape::affine(w, b, x); }
+  template <class Act>
+  Var<T> activation(Var<T> x) const {
+    return tape::activation<Act>(x);
   }
+  Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon) const {
+    return tape::layer_norm(x, gain, bias, epsilon);
+  }
+  Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon) const { return tape::rms_norm(x, gain, epsilon); }
+  Var<T> concat(Var<T> a, Var<T> b) const { return tape::concat(a, b); }
+
+ private:
+  Var<T> parameter(std::size_t offset, std::size_t rows, std::size_t cols, bool trains) const {
+    const std::size_t at = Node::param_offset + offset, count = rows * cols;
+    return tape_.parameter(params_.subspan(at, count), trains ? grads_.subspan(at, count) : std::span<T>{}, rows,
+                           cols);
+  }
+
+  Tape<T>& tape_;
+  std::span<const T> params_;  // the whole network's
+  std::span<T> grads_;         // the whole network's, or empty (inference)
 };
 
-struct concat_outputs {
-  template <class T>
-  Var<T> operator()(Var<T> a, Var<T> b) const { return concat(a, b); }
-};
-struct add_outputs {
-  template <class T>
-  Var<T> operator()(Var<T> a, Var<T> b) const { return a + b; }
-};
+/// The layer at Node recorded on x: its record(r, x), given its recording.
+template <class Node, class T>
+Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x) {
+  using L = typename Node::layer;
+  static_assert(sizeof(check_layer_record<L>) > 0);
+  if constexpr (requires(recording<T, Node>& r) { L::record(r, x); }) {
+    recording<T, Node> r(tape, params, grads);
+    return L::record(r, x);
+  } else {
+    return x;  // only after the error above
+  }
+}
 
-template <class... Bs>
-struct recorder<Concat<Bs...>> : branches_recorder<Concat<Bs...>, concat_outputs> {};
-template <class... Bs>
-struct recorder<Sum<Bs...>> : branches_recorder<Sum<Bs...>, add_outputs> {};
+/// Network Net recorded on x.
+template <class Net, class T>
+Var<T> record_network(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x) {
+  return record_layer<staticgrad::detail::root_node<Net>>(tape, params, grads, x);
+}
 
 // The loss of one output on the tape.
 template <class T, std::size_t Out>
@@ -215,7 +140,7 @@ T sample_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params,
                         std::span<const T, Net::in_size> x, const Target& target, T scale,
                         std::span<T, Net::param_count> grads) {
   t.reset();
-  const auto y = recorder<Net>::record(t, std::span<const T>(params), std::span<T>(grads), t.input(x));
+  const auto y = record_network<Net>(t, std::span<const T>(params), std::span<T>(grads), t.input(x));
   const auto l = record_loss(loss, y, target);
   t.backward(l, scale);
   return l.value()[0];
@@ -237,7 +162,7 @@ std::array<T, Net::out_size> infer(Tape<T>& t, const Model<Net, T>& model, const
   namespace sd = staticgrad::detail;
   t.reset();
   const auto input = t.input(sd::fixed_span<sd::check_input_size, T, Net::in_size>(x));
-  const auto y = detail::recorder<Net>::record(t, std::span<const T>(model.flat()), std::span<T>{}, input);
+  const auto y = detail::record_network<Net>(t, std::span<const T>(model.flat()), std::span<T>{}, input);
   std::array<T, Net::out_size> out;
   std::copy(y.value().begin(), y.value().end(), out.begin());
   return out;
