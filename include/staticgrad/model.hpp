@@ -39,7 +39,7 @@ namespace detail {
 template <class Net, class T>
 struct check_model_arguments {
   static_assert(std::is_floating_point_v<T>, "staticgrad::Model: T must be float or double");
-  static_assert(Layer<Net>, "staticgrad::Model: Net must be a layer spec such as Sequential<...>");
+  static_assert(sizeof(check_is_layer<0, Net>) > 0);  // names what Net lacks to be a layer spec
 };
 
 struct no_init_t {};

@@ -1,5 +1,5 @@
 // Frozen<X> where X is not a layer spec.
-// EXPECT: check_frozen_layer<float>
+// EXPECT: check_frozen_layer<float, staticgrad::detail::layer_member::in_size>
 #include <staticgrad/staticgrad.hpp>
 namespace sg = staticgrad;
 

@@ -1,5 +1,5 @@
 // Something that is not a layer spec inside a Sequential.
-// EXPECT: check_is_layer<1, int>
+// EXPECT: check_is_layer<1, int, staticgrad::detail::layer_member::in_size>
 #include <staticgrad/staticgrad.hpp>
 namespace sg = staticgrad;
 

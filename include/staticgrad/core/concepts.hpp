@@ -4,6 +4,9 @@
 
 #include <concepts>
 #include <cstddef>
+#include <span>
+
+#include <staticgrad/init.hpp>
 
 namespace staticgrad {
 
@@ -21,16 +24,79 @@ struct BackwardMode {
   bool param_grad = true;
 };
 
-/// A layer spec: an empty type that describes one differentiable map from
-/// `in_size` to `out_size` scalars.
+namespace detail {
+
+/// The members every layer declares, for the diagnostic that names the first one missing.
+enum class layer_member { none, in_size, out_size, param_count, cache_size, flops, name, infer, forward, backward,
+                          initialize };
+
+/// The first member of the Layer contract that L lacks, or layer_member::none. The
+/// functions are checked as float calls on spans of L's sizes.
+template <class L>
+constexpr layer_member first_missing_member() {
+  using enum layer_member;
+  if constexpr (!requires { { L::in_size } -> std::convertible_to<std::size_t>; }) return in_size;
+  else if constexpr (!requires { { L::out_size } -> std::convertible_to<std::size_t>; }) return out_size;
+  else if constexpr (!requires { { L::param_count } -> std::convertible_to<std::size_t>; }) return param_count;
+  else if constexpr (!requires { { L::cache_size } -> std::convertible_to<std::size_t>; }) return cache_size;
+  else if constexpr (!requires { { L::flops } -> std::convertible_to<std::size_t>; }) return flops;
+  else if constexpr (!requires { L::name(); }) return name;
+  else {
+    using P = std::span<const float, L::param_count>;
+    using C = std::span<float, L::cache_size>;
+    using X = std::span<const float, L::in_size>;
+    using Y = std::span<float, L::out_size>;
+    if constexpr (!requires(P p, X x, Y y) { L::template infer<float>(p, x, y); }) return infer;
+    else if constexpr (!requires(P p, C c, X x, Y y) { L::template forward<float>(p, c, x, y); }) return forward;
+    else if constexpr (!requires(P p, std::span<const float, L::cache_size> c, X x, std::span<const float, L::out_size> y,
+                                 std::span<float, L::param_count> dp, std::span<float, L::in_size> dx) {
+                         L::template backward<BackwardMode{}, float>(p, c, x, y, y, dp, dx);
+                       })
+      return backward;
+    else if constexpr (!requires(std::span<float, L::param_count> p, init::Rng& rng) {
+                         L::template initialize<float>(p, rng, init::Default{});
+                       })
+      return initialize;
+    else return none;
+  }
+}
+
+}  // namespace detail
+
+/// A layer spec: an empty type that describes one differentiable map from `in_size` to
+/// `out_size` scalars. Everything the library does with a layer goes through these
+/// members; a type that lacks one is named, with the member, by the diagnostic
+/// `check_is_layer<index, type, missing member>`.
 ///
-/// Minimal complete definition (all static):
+/// The contract (all static):
 /// - `std::size_t in_size, out_size`: the sizes of its input and output;
 /// - `std::size_t param_count`: how many scalars of the flat parameter array it owns;
 /// - `std::size_t cache_size`: how many scalars `forward` keeps for `backward`
 ///   (the layer's input and output are kept by the caller and are not counted);
-/// - `infer(params, x, y)`, `forward(params, cache, x, y)` and
-///   `backward<Mode>(params, cache, x, y, dy, dparams, dx)` over fixed-extent `std::span`s.
+/// - `std::size_t flops`: its forward pass's floating-point operations (a multiply-add is 2);
+/// - `constexpr auto name()`: how saved files and summaries spell it, e.g. Dense<3,4,ReLU>
+///   (staticgrad::layer_name, core/layer_name.hpp; different for every kind and size);
+/// - `infer<T>(params, x, y)`, `forward<T>(params, cache, x, y)` and
+///   `backward<Mode, T>(params, cache, x, y, dy, dparams, dx)` over fixed-extent
+///   `std::span`s;
+/// - `initialize<T>(params, rng, scheme)`: its parameters drawn with `rng` from `scheme`
+///   (init::Default: the layer's own default).
+///
+/// Optional members, each asked for by what needs it (a compile error names the layer when
+/// it is missing):
+/// - `tensors`: its parameters as PyTorch's tensors (core/tensors.hpp), for safetensors;
+///   `torch_modules`: how many nn.Sequential indices it takes (default 1);
+/// - `record(r, x)`: the layer from the dynamic tape's operations (tape/network.hpp);
+/// - `infer_batch`, `forward_batch`, `backward_batch`: blocks of samples (core/batch.hpp);
+/// - `frozen_count`: how many leading parameters never train (LoRA's base weights);
+/// - `merged` and `merge(params, merged_params)`: what staticgrad::merge makes of it;
+/// - a `LayerView` specialization: its parameters by name (`weight(o, i)`, …).
+///
+/// A composite (Sequential, Residual, Concat, Sum, Frozen) also declares its `children`,
+/// where their parameters and cache start in its own (`child_param_offset`,
+/// `child_cache_offset`), `rebind` (the same composite of other children), its
+/// `record(r, x)` in terms of `r.child<I>(x)`, `summary_label`, and `torch_prefix<I>()`;
+/// everything that walks a network goes through these (detail/traversal.hpp).
 ///
 /// Laws: `forward` writes the same `y` as `infer`; `backward` is the vector-Jacobian
 /// product of `forward`: with `Mode.param_grad` it writes (or, with `Mode.accumulate`, adds)
@@ -38,14 +104,9 @@ struct BackwardMode {
 /// `dy` = ∂L/∂y. With neither, it reads nothing (not even `dy`).
 /// A layer never allocates and never owns memory. The spans a call receives never overlap
 /// (an output is never also an input), and a layer may rely on it (the kernels are
-/// written with __restrict).
+/// written with __restrict). tests/conformance.cpp checks these laws for every layer.
 template <class L>
-concept Layer = requires {
-  { L::in_size } -> std::convertible_to<std::size_t>;
-  { L::out_size } -> std::convertible_to<std::size_t>;
-  { L::param_count } -> std::convertible_to<std::size_t>;
-  { L::cache_size } -> std::convertible_to<std::size_t>;
-};
+concept Layer = detail::first_missing_member<L>() == detail::layer_member::none;
 
 /// An element-wise activation function φ.
 ///

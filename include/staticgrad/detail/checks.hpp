@@ -18,19 +18,21 @@
 
 namespace staticgrad::detail {
 
-template <std::size_t LayerIndex, class L>
+template <std::size_t LayerIndex, class L, layer_member Missing = first_missing_member<L>()>
 struct check_is_layer {
-  static_assert(Layer<L>,
-                "staticgrad: template argument is not a layer spec (a layer declares static "
-                "in_size, out_size, param_count and cache_size; see check_is_layer<layer index, "
-                "type>)");
+  static_assert(Missing == layer_member::none,
+                "staticgrad: template argument is not a layer spec: it lacks the member that "
+                "check_is_layer<layer index, type, missing member> names (a layer declares static "
+                "in_size, out_size, param_count, cache_size, flops, name(), infer, forward, backward "
+                "and initialize; see staticgrad::Layer in core/concepts.hpp)");
 };
 
-template <class L>
+template <class L, layer_member Missing = first_missing_member<L>()>
 struct check_frozen_layer {
-  static_assert(Layer<L>,
-                "staticgrad::Frozen<L>: L is not a layer spec (a layer declares static in_size, "
-                "out_size, param_count and cache_size; see check_frozen_layer<type>)");
+  static_assert(Missing == layer_member::none,
+                "staticgrad::Frozen<L>: L is not a layer spec: it lacks the member that "
+                "check_frozen_layer<type, missing member> names (see staticgrad::Layer in "
+                "core/concepts.hpp)");
 };
 
 template <std::size_t LayerIndex, std::size_t PreviousOut, std::size_t ThisIn>

@@ -22,6 +22,14 @@ constexpr bool layer_is_valid() {
   else return true;
 }
 
+/// Whether L is a layer that failed its own checks and said so (a LoRA of something other
+/// than a Dense): it may lack the members of a layer, and nothing more is said about it.
+template <class L>
+constexpr bool reported_invalid() {
+  if constexpr (requires { L::valid; }) return !L::valid;
+  else return false;
+}
+
 /// A layer spec that passed its checks: usable by Model and value_and_grad.
 template <class L>
 concept ValidLayer = Layer<L> && layer_is_valid<L>();
@@ -79,7 +87,7 @@ struct sequential_report {
   static constexpr std::size_t count = sizeof...(Ls);
   static constexpr std::array<std::size_t, count> ins{in_size_of<Ls>()...};
   static constexpr std::array<std::size_t, count> outs{out_size_of<Ls>()...};
-  static constexpr std::size_t bad_layer = first_false<count>({Layer<Ls>...});
+  static constexpr std::size_t bad_layer = first_false<count>({(Layer<Ls> || reported_invalid<Ls>())...});
   // A composite that failed its own checks has reported already; say nothing more.
   static constexpr bool members_valid = (layer_is_valid<Ls>() && ...);
   static constexpr std::size_t bad_link = first_bad_link<count>(outs, ins);

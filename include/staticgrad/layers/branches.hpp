@@ -41,7 +41,7 @@ struct branches_report {
   static constexpr std::size_t count = sizeof...(Bs);
   static constexpr std::array<std::size_t, count> ins{in_size_of<Bs>()...};
   static constexpr std::array<std::size_t, count> outs{out_size_of<Bs>()...};
-  static constexpr std::size_t bad_layer = first_false<count>({Layer<Bs>...});
+  static constexpr std::size_t bad_layer = first_false<count>({(Layer<Bs> || reported_invalid<Bs>())...});
   static constexpr bool members_valid = (layer_is_valid<Bs>() && ...);
   static constexpr std::size_t bad_input = first_differing(ins);
   static constexpr std::size_t bad_output = Added ? first_differing(outs) : count;
