@@ -77,8 +77,8 @@ class flat_params {
   constexpr flat_params() : values_{} {}
   // Leaves the values unset, for a caller that writes every one of them next. Not
   // constexpr on purpose: g++ folds a constexpr call that leaves members unset into a
-  // zero constant, and then memsets the whole array at run time (104 KiB per call on
-  // 64-128-128-10, 1.2× slower value_and_grad).
+  // zero constant, and then memsets the whole array at run time (a gradient's worth of
+  // stores per value_and_grad).
   explicit flat_params(no_init_t) {}
 
  private:
@@ -253,7 +253,7 @@ constexpr T sample_value_and_grad(std::span<const T, Net::param_count> params, c
 /// Samples per block on the batched path: as many as keep a block's inputs, caches, outputs
 /// and output gradients within 64 KiB, at most 32. 32 rather than 16 samples fill the
 /// input gradient's tiles (two registers of samples) and give the weight gradient twice the
-/// sum per store: 64-128-128-10 value_and_grad over a batch of 32 took 32.7 → 29.8 µs.
+/// sum per store.
 template <class Net, class T>
 inline constexpr std::size_t block_samples =
     std::clamp<std::size_t>(65536 / (sizeof(T) * (Net::in_size + Net::cache_size + 2 * Net::out_size)), 1, 32);

@@ -59,9 +59,8 @@ void unpad_rows(const std::array<T, Rows * lanes<T>>& m, T* out) {
 // as fill tile_accumulators registers: 16 of the 32 registers AVX-512 has, 8 of the 16 of
 // SSE and AVX2, leaving room for the operands. Two registers wide: g++ reloads each
 // operand register from memory in every multiply-add, so a tile of 4 rows × 4 registers
-// made 20 loads per 16 multiply-adds and waited on them; 8 rows × 2 registers make 10
-// (measured on AVX-512: N4 batch 32 value_and_grad 30.0–33.9 → 24.5–25.4 µs). Matrices
-// one register wide take tiles of twice as many rows.
+// made 20 loads per 16 multiply-adds and waited on them; 8 rows × 2 registers make 10.
+// Matrices one register wide take tiles of twice as many rows.
 template <class T>
 inline constexpr std::size_t tile_accumulators = sizeof(reg<T>) == 64 ? 16 : 8;
 inline constexpr std::size_t tile_registers = 2;
@@ -131,7 +130,7 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restr
 
 /// Whether one sample's forward pass through a layer takes affine_one: rows of at least a
 /// register, or with masked loads (AVX-512) rows of fewer lanes, but not the tiniest
-/// layers: 3-4-4-2 inference took 26 ns that way, 7.3 ns with the plain loops.
+/// layers, which the plain loops serve three times faster.
 template <class T, std::size_t In, std::size_t Out>
 inline constexpr bool one_fits = Out >= lanes<T> || (simd::masked_lanes<reg<T>> && In * Out >= 64);
 
@@ -140,7 +139,7 @@ inline constexpr bool one_fits = Out >= lanes<T> || (simd::masked_lanes<reg<T>> 
 /// one chain of dependent multiply-adds per register, each waiting four cycles for the
 /// last; so each register's sum is split into partial sums over every chains-th input
 /// (z starts at b in the first), added at the end: eight independent multiply-adds in
-/// flight keep both units busy (measured: eight Dense<32,32,Tanh> inference 856 → 310 ns).
+/// flight keep both units busy.
 /// Reads past a row's last column when Out ≥ lanes, as affine_tiles does.
 template <class T, std::size_t In, std::size_t Out>
 void affine_one(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
@@ -251,9 +250,8 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
 }
 
 /// dst[c][r] = src[r][c] for r < Rows and c < Cols, rows SrcStride and DstStride wide:
-/// square blocks in registers where simd::transpose_block does them (measured: N4 batch
-/// 32 value_and_grad 42.2 → 37.7 µs), the rest one value at a time. (AVX-512's gather
-/// instructions were measured no faster than scalar copies.)
+/// square blocks in registers where simd::transpose_block does them, the rest one value at
+/// a time. (AVX-512's gather instructions were no faster than scalar copies.)
 template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>
 void transpose(const T* __restrict src, T* __restrict dst) {
   constexpr std::size_t block = simd::transpose_block_size<T>;

@@ -23,8 +23,7 @@ constexpr std::span<T, Count> slice(std::span<T, N> s) {
 // The kernels take __restrict pointers (a g++ and clang extension, as Eigen's
 // EIGEN_RESTRICT): a layer's input, output and parameters never overlap, and saying so
 // lets the compiler keep a block of outputs in registers across the whole input loop
-// instead of storing and reloading it after every multiply-add (measured: 1.3× on
-// 64-128-128-10 inference).
+// instead of storing and reloading it after every multiply-add.
 
 /// z += Wᵀx with W stored [In][Out].
 template <class T, std::size_t In, std::size_t Out>
@@ -55,7 +54,7 @@ constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __r
 
 /// dx = W dz with W stored [In][Out]: one dot product per input. Plain loops cannot
 /// vectorize a sum without reordering it (-ffast-math); simd::dot_rows reorders it once,
-/// the same way on every call (measured: 64-128-128-10 value_and_grad 7.2 → 4.0 µs).
+/// the same way on every call.
 template <class T, std::size_t In, std::size_t Out>
 constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
                                  T* __restrict dx) {
@@ -78,9 +77,7 @@ constexpr void affine_input_grad(const T* __restrict w, const T* __restrict dz,
 /// at -O3 miscompiled the accumulating form with restrict pointers once a batch loop
 /// inlined it (wrong bias gradients; caught by the tape-vs-generated batch tests). x and
 /// dz, only read, are __restrict: without it clang checked on every row whether dW
-/// overlaps dz, and copied the biases a float at a time (clang -O2, AVX-512: 16-32-32-4
-/// value_and_grad 236-239 -> 201-205 ns, eight Dense<32,32,Tanh> 907-917 -> 841-845 ns;
-/// g++ unchanged).
+/// overlaps dz, and copied the biases a float at a time.
 template <bool Accumulate, class T, std::size_t In, std::size_t Out>
 constexpr void outer_product(const T* __restrict x, const T* __restrict dz, T* dw) {
 #ifndef STATICGRAD_NO_SIMD
@@ -92,8 +89,7 @@ constexpr void outer_product(const T* __restrict x, const T* __restrict dz, T* d
     const T xi = x[i];
     T* row = dw + i * Out;
     // A loop for clang too: it unrolled rows of up to 32 outputs completely and then
-    // vectorized the input loop, with a scatter store per output (eight Dense<32,32,Tanh>
-    // value_and_grad with clang -O3 on AVX-512: 3.3-4.4 us unrolled, 1.1-1.3 us as a loop).
+    // vectorized the input loop, with a scatter store per output, three times slower.
 #ifdef __clang__
 #pragma clang loop unroll(disable)
 #endif

@@ -261,7 +261,7 @@ void update(F f, std::size_t n, Arrays*... arrays) {
 /// shuffles and adds does the work in half the instructions: each level adds the two
 /// halves of pairs of registers, so that after four the 16 sums stand in order. Always
 /// inlined: g++ called it, and a call takes the 16 registers through memory and makes the
-/// caller save its own (dot_rows of 128 rows of 32, g++ -O3 on AVX-512: 164 → 83 ns).
+/// caller save its own.
 template <class T, class A>
 [[gnu::always_inline]] inline xsimd::batch<T, A> sums_of_lanes(const xsimd::batch<T, A>* rows) {
 #if XSIMD_WITH_AVX512F
@@ -352,10 +352,9 @@ consteval auto dot_register_type() {
 }
 
 /// The register dot_rows sums rows of Cols values in: the widest that fits a row, but one
-/// narrower than the target's widest only down to eight lanes (void when none fits).
-/// Measured on AVX-512: rows of ten in AVX's eight lanes beat the compiler's scalar code
-/// (N4 value_and_grad 2,270–2,300 → 2,160 ns), rows of four in SSE's four lost to it (N2
-/// 19–20 → 22 ns, N3 166 → 177 ns).
+/// narrower than the target's widest only down to eight lanes (void when none fits): on
+/// AVX-512, rows of ten in AVX's eight lanes beat the compiler's scalar code, rows of four
+/// in SSE's four lost to it (bench/README.md).
 template <class T, std::size_t Cols>
 using dot_register = typename decltype(dot_register_type<T, Cols>())::type;
 
@@ -373,8 +372,7 @@ void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
   static_assert(!std::is_void_v<B>);
   constexpr std::size_t whole = Cols / B::size * B::size, block = B::size;
   // Rows i … i + Count - 1; the registers of the rows a last, partial block lacks stay 0.
-  // Always inlined, as sums_of_lanes: g++ called it once per block (the same 128 rows of
-  // 32: 83 → 63 ns).
+  // Always inlined, as sums_of_lanes: g++ called it once per block.
   const auto dot_block = [&]<std::size_t Count>(std::size_t i) __attribute__((always_inline)) {
     std::array<B, block> sums;
     sums.fill(B(T{0}));
@@ -413,8 +411,7 @@ using row_register = typename decltype(row_register_type<T, Cols>())::type;
 /// plain loop's). v stays in registers; each row is one broadcast and a multiply (and
 /// add) and store per register. clang kept the plain loop over a row's registers as a
 /// loop, four instructions of control per store; gemm::param_grad's tiles, made for
-/// batches, took 1.3-1.9× this time for one sample (AVX-512, 32 × 32 to 128 × 32). Needs
-/// a row_register for Cols.
+/// batches, are slower for one sample (bench/README.md). Needs a row_register for Cols.
 template <bool Accumulate, class T, std::size_t Rows, std::size_t Cols>
 void outer_product(const T* __restrict x, const T* __restrict v, T* out) {
   using B = row_register<T, Cols>;

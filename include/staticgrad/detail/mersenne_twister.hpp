@@ -1,7 +1,6 @@
 /// @file MT19937-64, the engine of init::Rng: the same sequence as std::mt19937_64 (whose
-/// parameters the standard fixes, [rand.predef]) without `<random>`, which was 3% of what
-/// g++ executes compiling bench/compile_time.sh's 64-128-128-10 program (9.60 → 9.33 G
-/// instructions).
+/// parameters the standard fixes, [rand.predef]) without `<random>`, a noticeable part of
+/// what the compiler does for a small program (bench/README.md).
 #pragma once
 
 #include <array>
