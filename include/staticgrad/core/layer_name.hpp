@@ -89,4 +89,16 @@ constexpr auto layer_name() {
   return detail::spelled(detail::hana_string<Kind>(), detail::name_argument<Arguments>()...);
 }
 
+namespace detail {
+
+/// A composite's name, Kind<its children's names>; Kind alone once its checks failed (their
+/// error names the problem, and a child may have no name to give).
+template <fixed_string Kind, bool Valid, class... Children>
+constexpr auto composite_name() {
+  if constexpr (Valid) return layer_name<Kind, Children::name()...>();
+  else return layer_name<Kind>();
+}
+
+}  // namespace detail
+
 }  // namespace staticgrad

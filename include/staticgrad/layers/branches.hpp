@@ -241,10 +241,7 @@ template <class... Bs>
 struct Concat : detail::parallel<false, Bs...> {
   template <class... Cs>
   using rebind = Concat<Cs...>;
-  static constexpr auto name() {
-    if constexpr (Concat::valid) return layer_name<"Concat", Bs::name()...>();
-    else return layer_name<"Concat">();  // after an error, which names the problem
-  }
+  static constexpr auto name() { return detail::composite_name<"Concat", Concat::valid, Bs...>(); }
   static constexpr std::string_view summary_label = "Concat (branches)";
 };
 
@@ -257,10 +254,7 @@ template <class... Bs>
 struct Sum : detail::parallel<true, Bs...> {
   template <class... Cs>
   using rebind = Sum<Cs...>;
-  static constexpr auto name() {
-    if constexpr (Sum::valid) return layer_name<"Sum", Bs::name()...>();
-    else return layer_name<"Sum">();  // after an error, which names the problem
-  }
+  static constexpr auto name() { return detail::composite_name<"Sum", Sum::valid, Bs...>(); }
   static constexpr std::string_view summary_label = "Sum (branches)";
 };
 

@@ -46,10 +46,7 @@ struct Frozen {
   static constexpr std::string_view summary_label = "Frozen";
   template <class C>
   using rebind = Frozen<C>;
-  static constexpr auto name() {
-    if constexpr (valid) return layer_name<"Frozen", L::name()>();
-    else return layer_name<"Frozen">();  // after an error, which names the problem
-  }
+  static constexpr auto name() { return detail::composite_name<"Frozen", valid, L>(); }
   /// In PyTorch: L with requires_grad False, named as L.
   static constexpr std::size_t torch_modules = detail::torch_modules<L>();
   static constexpr bool torch_sequential = detail::torch_sequential<L>();

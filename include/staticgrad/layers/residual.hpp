@@ -32,10 +32,7 @@ struct Residual {
   static constexpr auto child_cache_offset = body::child_cache_offset;
   template <class... Cs>
   using rebind = Residual<Cs...>;
-  static constexpr auto name() {
-    if constexpr (body::valid) return layer_name<"Residual", Ls::name()...>();
-    else return layer_name<"Residual">();  // after an error, which names the problem
-  }
+  static constexpr auto name() { return detail::composite_name<"Residual", body::valid, Ls...>(); }
   static constexpr std::string_view summary_label = "Residual (x + f(x))";
   /// In PyTorch: a subclass of nn.Sequential, numbered as its body.
   static constexpr bool torch_sequential = true;

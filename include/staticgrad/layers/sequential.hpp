@@ -82,10 +82,7 @@ struct Sequential {
   static constexpr auto child_cache_offset = layout::cache_offset;
   template <class... Cs>
   using rebind = Sequential<Cs...>;
-  static constexpr auto name() {
-    if constexpr (valid) return layer_name<"Sequential", Ls::name()...>();
-    else return layer_name<"Sequential">();  // after an error, which names the problem
-  }
+  static constexpr auto name() { return detail::composite_name<"Sequential", valid, Ls...>(); }
   static constexpr std::string_view summary_label = "Sequential";
   /// In PyTorch: an nn.Sequential, its layers numbered by their modules.
   static constexpr bool torch_sequential = true;
