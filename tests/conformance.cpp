@@ -2,7 +2,7 @@
 // user's own, is registered once in the list at the end. For each, in float and double
 // where it applies:
 // - forward writes what infer writes;
-// - blocks of samples (core/batch.hpp) give what one sample at a time gives;
+// - blocks of samples (core/blocks.hpp) give what one sample at a time gives;
 // - backward agrees with central differences (gradcheck), its input gradient included;
 // - the dynamic tape gives the generated engine's loss and gradient (1e-12, double);
 // - save/load and save_safetensors/load_safetensors return every bit, and the safetensors
@@ -102,9 +102,9 @@ void check_forward_and_blocks() {
     std::array<T, samples * cache> block_cache;
     std::array<T, samples * in> dx_block;
     std::array<T, L::param_count> dparams_block{};
-    sg::detail::infer_batch<L, samples, T>(params, x, y_block);
-    sg::detail::forward_batch<L, samples, T>(params, block_cache, x, y_block_forward);
-    sg::detail::backward_batch<sg::BackwardMode{}, L, samples, T>(params, block_cache, x, y_block_forward, dy,
+    sg::detail::infer_block<L, samples, T>(params, x, y_block);
+    sg::detail::forward_block<L, samples, T>(params, block_cache, x, y_block_forward);
+    sg::detail::backward_block<sg::BackwardMode{}, L, samples, T>(params, block_cache, x, y_block_forward, dy,
                                                                  dparams_block, dx_block);
     const double tolerance = 64 * std::numeric_limits<T>::epsilon();
     check_close(y_block, y_infer, tolerance);

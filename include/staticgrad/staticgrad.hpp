@@ -23,6 +23,7 @@
 #include <staticgrad/losses.hpp>
 #include <staticgrad/merge.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/value_and_grad.hpp>
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>

@@ -87,7 +87,7 @@ constexpr layer_member first_missing_member() {
 /// - `tensors`: its parameters as PyTorch's tensors (core/tensors.hpp), for safetensors;
 ///   `torch_modules`: how many nn.Sequential indices it takes (default 1);
 /// - `record(r, x)`: the layer from the dynamic tape's operations (tape/network.hpp);
-/// - `infer_batch`, `forward_batch`, `backward_batch`: blocks of samples (core/batch.hpp);
+/// - `infer_block`, `forward_block`, `backward_block`: blocks of samples (core/blocks.hpp);
 /// - `frozen_count`: how many leading parameters never train (LoRA's base weights);
 /// - `merged` and `merge(params, merged_params)`: what staticgrad::merge makes of it;
 /// - a `LayerView` specialization: its parameters by name (`weight(o, i)`, …).

@@ -1,14 +1,22 @@
-/// @file A large batch split into shards of a fixed number of samples, which OpenMP threads
-/// compute at the same time and which are then added up one by one in shard order: the
-/// result is the same, bit for bit, for any number of threads (and without OpenMP).
+/// @file Threads: a large batch split into shards of a fixed number of samples, which
+/// OpenMP threads compute at the same time and which are then added up one by one in shard
+/// order, so that the result is the same, bit for bit, for any number of threads (and
+/// without OpenMP); and when a batch is worth splitting, and into how many samples.
 ///
 /// Built with OpenMP (-fopenmp; the CMake option STATICGRAD_OPENMP links it), the shards run
 /// on the threads that OpenMP's usual controls give (OMP_NUM_THREADS, omp_set_num_threads);
 /// inside another parallel region they run on the calling thread alone.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <exception>
+#include <span>
+
+#include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/parameter_layers.hpp>
+#include <staticgrad/detail/samples.hpp>
 
 namespace staticgrad::detail {
 
@@ -42,6 +50,59 @@ void for_each_shard_in_order(std::size_t count, const Compute& compute, const Co
     }
   }
   if (first_error) std::rethrow_exception(first_error);
+}
+
+/// Samples per shard of a batch that threads share (core/shards.hpp): at least 64, more
+/// for a small network, so that a shard's forward and backward passes (about 2^18 FLOPs)
+/// outweigh waking a thread and adding up its gradient; whole blocks.
+template <class Net, class T>
+inline constexpr std::size_t shard_samples = [] {
+  constexpr std::size_t block = block_samples<Net, T>;
+  const std::size_t samples = std::max<std::size_t>(64, (std::size_t{1} << 18) / (3 * Net::flops + 1));
+  return (samples + block - 1) / block * block;
+}();
+
+/// Whether a batch of Net is split into shards: not with Dropout (its masks are drawn in
+/// sample order), nor when a shard's gradient, on each thread's stack, would be larger
+/// than 1 MiB (LLVM's OpenMP threads have 4 MiB stacks).
+template <class Net, class T>
+inline constexpr bool shardable = !is_stochastic<Net> && Net::param_count * sizeof(T) <= (std::size_t{1} << 20);
+
+/// samples_value_and_grad over a batch of more than one shard: the shards on OpenMP's
+/// threads, their losses and gradients added up in shard order, so the result does not
+/// depend on the number of threads. `layer_done` is called once, for all parameters.
+template <class Net, class T, class Loss, class Input, class Target, class LayerDone>
+T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
+                         const Target* targets, std::size_t count, T scale,
+                         std::span<T, Net::param_count> dparams, const LayerDone& layer_done) {
+  constexpr std::size_t shard_size = shard_samples<Net, T>;
+  struct partial_sums {
+    T loss;
+    alignas(64) std::array<T, Net::param_count> grads;
+  };
+  T total{};
+  for_each_shard_in_order<partial_sums>(
+      (count + shard_size - 1) / shard_size,
+      [&](std::size_t shard, partial_sums& partial) {
+        const std::size_t first = shard * shard_size;
+        partial.loss = samples_value_and_grad<Net>(params, loss, inputs + first, targets + first,
+                                                   std::min(shard_size, count - first), scale,
+                                                   std::span(partial.grads), no_layer_hook{});
+      },
+      [&](std::size_t shard, const partial_sums& partial) {
+        total = shard == 0 ? partial.loss : total + partial.loss;
+        for (const auto run : trainable_ranges<Net>()) {  // a Frozen layer's slice stays unwritten
+          const auto from = std::span(partial.grads).subspan(run.offset, run.size);
+          const auto to = dparams.subspan(run.offset, run.size);
+          if (shard == 0) {
+            std::ranges::copy(from, to.begin());
+          } else {
+            for (std::size_t i = 0; i < run.size; ++i) to[i] += from[i];
+          }
+        }
+      });
+  layer_done(std::size_t{0}, Net::param_count);
+  return total;
 }
 
 }  // namespace staticgrad::detail

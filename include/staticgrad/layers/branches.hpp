@@ -74,7 +74,7 @@ struct branches_diagnostic<Report, List, 3> {
 /// after the other). Parameters: each branch's, in order. Cache: each branch's, and for
 /// Sum each branch's output too (Concat's are slices of its own output).
 template <bool Added, class... Bs>
-struct parallel {
+struct branch_set {
   static_assert(sizeof...(Bs) > 0, "staticgrad::Concat/Sum: needs at least one branch");
   using report = branches_report<Added, Bs...>;
   static constexpr bool valid = report::valid;
@@ -238,7 +238,7 @@ class branches_view : public view_base<Spec, T> {
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Concat : detail::parallel<false, Bs...> {
+struct Concat : detail::branch_set<false, Bs...> {
   template <class... Cs>
   using rebind = Concat<Cs...>;
   static constexpr auto name() { return detail::composite_name<"Concat", Concat::valid, Bs...>(); }
@@ -251,7 +251,7 @@ struct Concat : detail::parallel<false, Bs...> {
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Sum : detail::parallel<true, Bs...> {
+struct Sum : detail::branch_set<true, Bs...> {
   template <class... Cs>
   using rebind = Sum<Cs...>;
   static constexpr auto name() { return detail::composite_name<"Sum", Sum::valid, Bs...>(); }

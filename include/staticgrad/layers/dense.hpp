@@ -92,28 +92,28 @@ struct Dense {
     }
   }
 
-  /// infer and forward over a block of samples (core/batch.hpp), as small matrix-matrix
+  /// infer and forward over a block of samples (core/blocks.hpp), as small matrix-matrix
   /// products; only for layers at least half a SIMD register wide (others go one sample at
   /// a time).
   template <std::size_t Samples, class T>
     requires detail::gemm::fits<T, In, Out>
-  static void infer_batch(std::span<const T, param_count> params, std::span<const T, Samples * In> x,
+  static void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * In> x,
                           std::span<T, Samples * Out> y) {
     detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
     detail::apply_activation<activation>(y);
   }
   template <std::size_t Samples, class T>
     requires detail::gemm::fits<T, In, Out>
-  static void forward_batch(std::span<const T, param_count> params, std::span<T, Samples * cache_size> cache,
+  static void forward_block(std::span<const T, param_count> params, std::span<T, Samples * cache_size> cache,
                             std::span<const T, Samples * In> x, std::span<T, Samples * Out> y) {
     detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
     detail::activation_forward<activation>(y, cache.data());
   }
 
-  /// backward over a block of samples (core/batch.hpp).
+  /// backward over a block of samples (core/blocks.hpp).
   template <BackwardMode Mode, std::size_t Samples, class T>
     requires detail::gemm::fits<T, In, Out>
-  static void backward_batch(std::span<const T, param_count> params,
+  static void backward_block(std::span<const T, param_count> params,
                              std::span<const T, Samples * cache_size> cache, std::span<const T, Samples * In> x,
                              std::span<const T, Samples * Out> y, std::span<const T, Samples * Out> dy,
                              std::span<T, param_count> dparams, std::span<T, Samples * In> dx) {

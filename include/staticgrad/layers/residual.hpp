@@ -69,14 +69,14 @@ struct Residual {
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, N> x,
                               std::span<T, N> y) {
-    infer_batch<1, T>(params, x, y);
+    infer_block<1, T>(params, x, y);
   }
 
   template <class T>
   static constexpr void forward(std::span<const T, param_count> params,
                                 std::span<T, cache_size> cache, std::span<const T, N> x,
                                 std::span<T, N> y) {
-    forward_batch<1, T>(params, cache, x, y);
+    forward_block<1, T>(params, cache, x, y);
   }
 
   template <BackwardMode Mode, class T>
@@ -84,40 +84,40 @@ struct Residual {
                                  std::span<const T, cache_size> cache, std::span<const T, N> x,
                                  std::span<const T, N> y, std::span<const T, N> dy,
                                  std::span<T, param_count> dparams, std::span<T, N> dx) {
-    backward_batch<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+    backward_block<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
   }
 
-  /// infer over a block of Samples samples (core/batch.hpp).
+  /// infer over a block of Samples samples (core/blocks.hpp).
   template <std::size_t Samples, class T>
-  static constexpr void infer_batch(std::span<const T, param_count> params, std::span<const T, Samples * N> x,
+  static constexpr void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * N> x,
                                     std::span<T, Samples * N> y) {
     if constexpr (valid) {
-      detail::infer_batch<body, Samples, T>(params, x, y);
+      detail::infer_block<body, Samples, T>(params, x, y);
       for (std::size_t i = 0; i < Samples * N; ++i) y[i] += x[i];
     }
   }
 
-  /// forward over a block of Samples samples (core/batch.hpp).
+  /// forward over a block of Samples samples (core/blocks.hpp).
   template <std::size_t Samples, class T>
-  static constexpr void forward_batch(std::span<const T, param_count> params,
+  static constexpr void forward_block(std::span<const T, param_count> params,
                                       std::span<T, Samples * cache_size> cache,
                                       std::span<const T, Samples * N> x, std::span<T, Samples * N> y) {
     if constexpr (valid) {
       const auto fx = body_output<Samples>(cache);
-      body::template forward_batch<Samples, T>(params, body_cache<Samples>(cache), x, fx);
+      body::template forward_block<Samples, T>(params, body_cache<Samples>(cache), x, fx);
       for (std::size_t i = 0; i < Samples * N; ++i) y[i] = x[i] + fx[i];
     }
   }
 
-  /// backward over a block of Samples samples (core/batch.hpp).
+  /// backward over a block of Samples samples (core/blocks.hpp).
   template <BackwardMode Mode, std::size_t Samples, class T>
-  static constexpr void backward_batch(std::span<const T, param_count> params,
+  static constexpr void backward_block(std::span<const T, param_count> params,
                                        std::span<const T, Samples * cache_size> cache,
                                        std::span<const T, Samples * N> x, std::span<const T, Samples * N>,
                                        std::span<const T, Samples * N> dy, std::span<T, param_count> dparams,
                                        std::span<T, Samples * N> dx) {
     if constexpr (valid) {
-      body::template backward_batch<Mode, Samples, T>(params, body_cache<Samples>(cache), x,
+      body::template backward_block<Mode, Samples, T>(params, body_cache<Samples>(cache), x,
                                                       body_output<Samples>(cache), dy, dparams, dx);
       if constexpr (Mode.input_grad) {
         for (std::size_t i = 0; i < Samples * N; ++i) dx[i] += dy[i];  // the skip path

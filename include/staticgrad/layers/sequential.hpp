@@ -10,7 +10,7 @@
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 
-#include <staticgrad/core/batch.hpp>
+#include <staticgrad/core/blocks.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
@@ -101,12 +101,12 @@ struct Sequential {
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params,
                               std::span<const T, in_size> x, std::span<T, out_size> y) {
-    infer_batch<1, T>(params, x, y);
+    infer_block<1, T>(params, x, y);
   }
 
-  /// infer over a block of Samples samples (core/batch.hpp).
+  /// infer over a block of Samples samples (core/blocks.hpp).
   template <std::size_t Samples, class T>
-  static constexpr void infer_batch(std::span<const T, param_count> params,
+  static constexpr void infer_block(std::span<const T, param_count> params,
                                     std::span<const T, Samples * in_size> x,
                                     std::span<T, Samples * out_size> y) {
     if constexpr (valid) {
@@ -122,7 +122,7 @@ struct Sequential {
           if constexpr (i + 1 == count) return y;
           else return buffer<Samples * L::out_size>(buffers, i % 2);
         }();
-        detail::infer_batch<L, Samples, T>(params_of<i>(params), in, out);
+        detail::infer_block<L, Samples, T>(params_of<i>(params), in, out);
       });
     }
   }
@@ -131,7 +131,7 @@ struct Sequential {
   static constexpr void forward(std::span<const T, param_count> params,
                                 std::span<T, cache_size> cache, std::span<const T, in_size> x,
                                 std::span<T, out_size> y) {
-    forward_batch<1, T>(params, cache, x, y);
+    forward_block<1, T>(params, cache, x, y);
   }
 
   template <BackwardMode Mode, class T>
@@ -140,12 +140,12 @@ struct Sequential {
                                  std::span<const T, in_size> x, std::span<const T, out_size> y,
                                  std::span<const T, out_size> dy,
                                  std::span<T, param_count> dparams, std::span<T, in_size> dx) {
-    backward_batch<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+    backward_block<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
   }
 
-  /// forward over a block of Samples samples (core/batch.hpp).
+  /// forward over a block of Samples samples (core/blocks.hpp).
   template <std::size_t Samples, class T>
-  static constexpr void forward_batch(std::span<const T, param_count> params,
+  static constexpr void forward_block(std::span<const T, param_count> params,
                                       std::span<T, Samples * cache_size> cache,
                                       std::span<const T, Samples * in_size> x,
                                       std::span<T, Samples * out_size> y) {
@@ -161,16 +161,16 @@ struct Sequential {
           if constexpr (i + 1 == count) return y;
           else return output_of<i, Samples>(cache);
         }();
-        detail::forward_batch<L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out);
+        detail::forward_block<L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out);
       });
     }
   }
 
-  /// backward over a block of Samples samples (core/batch.hpp). After each layer, calls
+  /// backward over a block of Samples samples (core/blocks.hpp). After each layer, calls
   /// `layer_done(offset, size)` with the range of the flat parameters whose gradient is
   /// then final (train_step steps them while they are still in cache).
   template <BackwardMode Mode, std::size_t Samples, class T, class LayerDone = detail::no_layer_hook>
-  static constexpr void backward_batch(std::span<const T, param_count> params,
+  static constexpr void backward_block(std::span<const T, param_count> params,
                                        std::span<const T, Samples * cache_size> cache,
                                        std::span<const T, Samples * in_size> x,
                                        std::span<const T, Samples * out_size> y,
@@ -197,10 +197,10 @@ struct Sequential {
           else return std::span<const T, Samples * L::out_size>(buffer<Samples * L::out_size>(grads, i % 2));
         }();
         if constexpr (i == 0)
-          detail::backward_batch<Mode, L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out,
+          detail::backward_block<Mode, L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out,
                                                       d_out, params_of<i>(dparams), dx);
         else  // the input gradient is needed by a trainable layer before this one, or by the caller
-          detail::backward_batch<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
+          detail::backward_block<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
                                  L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out, d_out,
                                                 params_of<i>(dparams),
                                                 buffer<Samples * L::in_size>(grads, (i - 1) % 2));

@@ -1,17 +1,17 @@
-/// @file The batched layer protocol: forward and backward over a block of samples at once.
+/// @file The block protocol of layers: forward and backward over a block of samples at once.
 ///
 /// A block of Samples samples is stored sample-major: a layer's input is [Samples][in_size],
 /// its output [Samples][out_size], its cache [Samples][cache_size]. A layer may provide
 ///
 ///     template <std::size_t Samples, class T>
-///     static void infer_batch(params, x, y);
+///     static void infer_block(params, x, y);
 ///     template <std::size_t Samples, class T>
-///     static void forward_batch(params, cache, x, y);
+///     static void forward_block(params, cache, x, y);
 ///     template <BackwardMode Mode, std::size_t Samples, class T>
-///     static void backward_batch(params, cache, x, y, dy, dparams, dx);
+///     static void backward_block(params, cache, x, y, dy, dparams, dx);
 ///
 /// over spans of those sizes, with the laws of forward and backward applied to each sample
-/// (parameter gradients summed over the samples, in order; infer_batch keeps nothing for a
+/// (parameter gradients summed over the samples, in order; infer_block keeps nothing for a
 /// backward pass, so a layer may keep more in training). A layer without them is run one
 /// sample at a time, so every layer works in a block, and the ones whose weights are worth
 /// reusing across samples (Dense) provide them.
@@ -24,7 +24,7 @@
 
 namespace staticgrad::detail {
 
-/// A backward pass's "layer done" callback that does nothing (see Sequential::backward_batch).
+/// A backward pass's "layer done" callback that does nothing (see Sequential::backward_block).
 struct no_layer_hook {
   constexpr void operator()(std::size_t, std::size_t) const {}
 };
@@ -37,12 +37,12 @@ constexpr std::span<U, N> sample_row(std::span<U, Size> block, std::size_t s) {
 
 /// L's inference over a block of Samples samples.
 template <class L, std::size_t Samples, class T>
-constexpr void infer_batch(std::span<const T, L::param_count> params, std::span<const T, Samples * L::in_size> x,
+constexpr void infer_block(std::span<const T, L::param_count> params, std::span<const T, Samples * L::in_size> x,
                            std::span<T, Samples * L::out_size> y) {
   if constexpr (Samples == 1) {
     L::template infer<T>(params, x, y);
-  } else if constexpr (requires { L::template infer_batch<Samples, T>(params, x, y); }) {
-    L::template infer_batch<Samples, T>(params, x, y);
+  } else if constexpr (requires { L::template infer_block<Samples, T>(params, x, y); }) {
+    L::template infer_block<Samples, T>(params, x, y);
   } else {
     for (std::size_t s = 0; s < Samples; ++s)
       L::template infer<T>(params, sample_row<L::in_size>(x, s), sample_row<L::out_size>(y, s));
@@ -51,14 +51,14 @@ constexpr void infer_batch(std::span<const T, L::param_count> params, std::span<
 
 /// L's forward pass over a block of Samples samples.
 template <class L, std::size_t Samples, class T>
-constexpr void forward_batch(std::span<const T, L::param_count> params,
+constexpr void forward_block(std::span<const T, L::param_count> params,
                              std::span<T, Samples * L::cache_size> cache,
                              std::span<const T, Samples * L::in_size> x,
                              std::span<T, Samples * L::out_size> y) {
   if constexpr (Samples == 1) {
     L::template forward<T>(params, cache, x, y);
-  } else if constexpr (requires { L::template forward_batch<Samples, T>(params, cache, x, y); }) {
-    L::template forward_batch<Samples, T>(params, cache, x, y);
+  } else if constexpr (requires { L::template forward_block<Samples, T>(params, cache, x, y); }) {
+    L::template forward_block<Samples, T>(params, cache, x, y);
   } else {
     for (std::size_t s = 0; s < Samples; ++s)
       L::template forward<T>(params, sample_row<L::cache_size>(cache, s), sample_row<L::in_size>(x, s),
@@ -68,7 +68,7 @@ constexpr void forward_batch(std::span<const T, L::param_count> params,
 
 /// L's backward pass over a block of Samples samples.
 template <BackwardMode Mode, class L, std::size_t Samples, class T>
-constexpr void backward_batch(std::span<const T, L::param_count> params,
+constexpr void backward_block(std::span<const T, L::param_count> params,
                               std::span<const T, Samples * L::cache_size> cache,
                               std::span<const T, Samples * L::in_size> x,
                               std::span<const T, Samples * L::out_size> y,
@@ -78,9 +78,9 @@ constexpr void backward_batch(std::span<const T, L::param_count> params,
   if constexpr (Samples == 1) {
     L::template backward<Mode, T>(params, cache, x, y, dy, dparams, dx);
   } else if constexpr (requires {
-                         L::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
+                         L::template backward_block<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
                        }) {
-    L::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
+    L::template backward_block<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx);
   } else {
     // The first sample writes the parameter gradients (unless Mode accumulates), the
     // others add to them.
@@ -110,10 +110,10 @@ constexpr void network_backward(std::span<const T, Net::param_count> params,
                                 std::span<const T, Samples * Net::out_size> dy,
                                 std::span<T, Net::param_count> dparams,
                                 std::span<T, Samples * Net::in_size> dx, const LayerDone& layer_done) {
-  if constexpr (requires { Net::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done); }) {
-    Net::template backward_batch<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done);
+  if constexpr (requires { Net::template backward_block<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done); }) {
+    Net::template backward_block<Mode, Samples, T>(params, cache, x, y, dy, dparams, dx, layer_done);
   } else {
-    backward_batch<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, dx);
+    backward_block<Mode, Net, Samples, T>(params, cache, x, y, dy, dparams, dx);
     layer_done(std::size_t{0}, Net::param_count);
   }
 }

@@ -87,7 +87,7 @@ struct ThreadNotingLoss : sg::SoftmaxCrossEntropy {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("parallel: a batch of several shards gives the same bits on any number of threads", T, float,
+TEST_CASE_TEMPLATE("threads: a batch of several shards gives the same bits on any number of threads", T, float,
                    double) {
   constexpr std::size_t shard = sg::detail::shard_samples<Net, T>;
   static_assert(sg::detail::shardable<Net, T> && shard >= 64);
@@ -109,7 +109,7 @@ TEST_CASE_TEMPLATE("parallel: a batch of several shards gives the same bits on a
   }
 }
 
-TEST_CASE_TEMPLATE("parallel: a batch of several shards is the mean over its samples", T, float, double) {
+TEST_CASE_TEMPLATE("threads: a batch of several shards is the mean over its samples", T, float, double) {
   constexpr std::size_t shard = sg::detail::shard_samples<Net, T>;
   const std::size_t count = 3 * shard + 7;
   const sg::Model<Net, T> model{12};
@@ -140,7 +140,7 @@ TEST_CASE_TEMPLATE("parallel: a batch of several shards is the mean over its sam
   CHECK(std::all_of(frozen.begin(), frozen.end(), [](T g) { return g == T{}; }));
 }
 
-TEST_CASE("parallel: the shards of a batch run on the threads OpenMP gives") {
+TEST_CASE("threads: the shards of a batch run on the threads OpenMP gives") {
   constexpr std::size_t shard = sg::detail::shard_samples<Net, float>;
   const sg::Model<Net, float> model{13};
   const auto batch = random_batch<float>(4 * shard, 6);
@@ -164,7 +164,7 @@ TEST_CASE("parallel: the shards of a batch run on the threads OpenMP gives") {
   CHECK(seen.load() <= 0b1u);
 }
 
-TEST_CASE("parallel: a bad class index in any shard is an exception on any number of threads") {
+TEST_CASE("threads: a bad class index in any shard is an exception on any number of threads") {
   constexpr std::size_t shard = sg::detail::shard_samples<Net, float>;
   const sg::Model<Net, float> model{14};
   auto batch = random_batch<float>(4 * shard, 7);
@@ -181,7 +181,7 @@ TEST_CASE("parallel: a bad class index in any shard is an exception on any numbe
   }
 }
 
-TEST_CASE("parallel: fit and train_step with large batches give the same model on any number of threads") {
+TEST_CASE("threads: fit and train_step with large batches give the same model on any number of threads") {
   constexpr std::size_t shard = sg::detail::shard_samples<Net, float>;
   const auto batch = random_batch<float>(6 * shard + 5, 8);
   const auto train = [&](int threads) {
