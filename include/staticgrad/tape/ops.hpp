@@ -23,10 +23,11 @@ inline std::string shape(std::size_t rows, std::size_t cols) {
   return std::to_string(rows) + "x" + std::to_string(cols);
 }
 
+// Operands already checked by Tape::of.
 template <class T>
-void require_same_size(const char* operation, Var<T> x, Var<T> y) {
-  if (x.size() != y.size())
-    Tape<T>::fail(operation, "sizes " + std::to_string(x.size()) + " and " + std::to_string(y.size()) +
+void require_same_size(const char* operation, const Tape<T>& t, Var<T> x, Var<T> y) {
+  if (t.size(x) != t.size(y))
+    Tape<T>::fail(operation, "sizes " + std::to_string(t.size(x)) + " and " + std::to_string(t.size(y)) +
                                  " differ");
 }
 
@@ -41,12 +42,12 @@ template <class T>
 Var<T> affine(Var<T> w, Var<T> b, Var<T> x) {
   Tape<T>& t = Tape<T>::of("affine", w, b, x);
   const auto& wn = t.node(w);
-  if (wn.rows != x.size() || wn.rows * wn.cols != w.size())
+  if (wn.rows != t.size(x) || wn.rows * wn.cols != t.size(w))
     Tape<T>::fail("affine", "W is " + detail::shape(wn.rows, wn.cols) + " ([In][Out]) but x has " +
-                                std::to_string(x.size()) + " values");
-  if (b.size() != wn.cols)
+                                std::to_string(t.size(x)) + " values");
+  if (t.size(b) != wn.cols)
     Tape<T>::fail("affine", "W is " + detail::shape(wn.rows, wn.cols) + " ([In][Out]) but b has " +
-                                std::to_string(b.size()) + " values");
+                                std::to_string(t.size(b)) + " values");
   const std::size_t in = wn.rows, out = wn.cols;
   const bool needs = t.node(w).needs_grad || t.node(b).needs_grad || t.node(x).needs_grad;
   const auto id = t.push({.op = Op::affine, .a = t.id(w), .b = t.id(b), .c = t.id(x)}, out, 0, needs);
@@ -67,13 +68,13 @@ namespace detail {
 template <class T, class F>
 Var<T> elementwise(const char* name, Op op, Var<T> x, Var<T> y, F f) {
   Tape<T>& t = Tape<T>::of(name, x, y);
-  require_same_size(name, x, y);
-  const auto id = t.push({.op = op, .a = t.id(x), .b = t.id(y)}, x.size(), 0,
+  require_same_size(name, t, x, y);
+  const auto id = t.push({.op = op, .a = t.id(x), .b = t.id(y)}, t.size(x), 0,
                          t.node(x).needs_grad || t.node(y).needs_grad);
   const T* xv = t.value_of(t.id(x));
   const T* yv = t.value_of(t.id(y));
   T* z = t.output_of(id);
-  for (std::size_t i = 0; i < x.size(); ++i) z[i] = f(xv[i], yv[i]);
+  for (std::size_t i = 0; i < t.size(x); ++i) z[i] = f(xv[i], yv[i]);
   return t.var(id);
 }
 }  // namespace detail
@@ -98,10 +99,10 @@ Var<T> activation(Var<T> x) {
   Tape<T>& t = Tape<T>::of("activation", x);
   typename Tape<T>::Node node{.op = Op::activation, .a = t.id(x)};
   node.activation_backward = &detail::activation_backward<T, Act>;
-  const auto id = t.push(node, x.size(), 0, t.node(x).needs_grad);
+  const auto id = t.push(node, t.size(x), 0, t.node(x).needs_grad);
   const T* xv = t.value_of(t.id(x));
   T* y = t.output_of(id);
-  staticgrad::detail::activation_values<Act>(x.size(), xv, y);
+  staticgrad::detail::activation_values<Act>(t.size(x), xv, y);
   return t.var(id);
 }
 template <class T> Var<T> relu(Var<T> x) { return activation<ReLU>(x); }
@@ -117,9 +118,9 @@ template <class T> Var<T> softplus(Var<T> x) { return activation<Softplus>(x); }
 template <class T>
 Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>(1e-5)) {
   Tape<T>& t = Tape<T>::of("layer_norm", x, gain, bias);
-  detail::require_same_size("layer_norm", x, gain);
-  detail::require_same_size("layer_norm", x, bias);
-  const std::size_t n = x.size();
+  detail::require_same_size("layer_norm", t, x, gain);
+  detail::require_same_size("layer_norm", t, x, bias);
+  const std::size_t n = t.size(x);
   const bool needs = t.node(x).needs_grad || t.node(gain).needs_grad || t.node(bias).needs_grad;
   const auto id = t.push({.op = Op::layer_norm, .a = t.id(x), .b = t.id(gain), .c = t.id(bias)}, n,
                          n + 1, needs);  // scratch: x̂, then 1/σ
@@ -132,8 +133,8 @@ Var<T> layer_norm(Var<T> x, Var<T> gain, Var<T> bias, T epsilon = static_cast<T>
 template <class T>
 Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
   Tape<T>& t = Tape<T>::of("rms_norm", x, gain);
-  detail::require_same_size("rms_norm", x, gain);
-  const std::size_t n = x.size();
+  detail::require_same_size("rms_norm", t, x, gain);
+  const std::size_t n = t.size(x);
   const auto id = t.push({.op = Op::rms_norm, .a = t.id(x), .b = t.id(gain)}, n, 1,
                          t.node(x).needs_grad || t.node(gain).needs_grad);  // scratch: 1/rms
   t.scratch_of(id)[0] = staticgrad::detail::rms_norm_forward(t.value_of(t.id(x)), t.value_of(t.id(gain)), n,
@@ -145,11 +146,11 @@ Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
 template <class T>
 Var<T> concat(Var<T> x, Var<T> y) {
   Tape<T>& t = Tape<T>::of("concat", x, y);
-  const auto id = t.push({.op = Op::concat, .a = t.id(x), .b = t.id(y)}, x.size() + y.size(), 0,
+  const auto id = t.push({.op = Op::concat, .a = t.id(x), .b = t.id(y)}, t.size(x) + t.size(y), 0,
                          t.node(x).needs_grad || t.node(y).needs_grad);
   T* z = t.output_of(id);
-  std::copy_n(t.value_of(t.id(x)), x.size(), z);
-  std::copy_n(t.value_of(t.id(y)), y.size(), z + x.size());
+  std::copy_n(t.value_of(t.id(x)), t.size(x), z);
+  std::copy_n(t.value_of(t.id(y)), t.size(y), z + t.size(x));
   return t.var(id);
 }
 
@@ -160,48 +161,52 @@ Var<T> sum(Var<T> x) {
   const auto id = t.push({.op = Op::sum, .a = t.id(x)}, 1, 0, t.node(x).needs_grad);
   T total{};
   const T* xv = t.value_of(t.id(x));
-  for (std::size_t i = 0; i < x.size(); ++i) total += xv[i];
+  for (std::size_t i = 0; i < t.size(x); ++i) total += xv[i];
   t.output_of(id)[0] = total;
   return t.var(id);
 }
 
 namespace detail {
-// A loss that sums term(prediction_i, target_i) over the values and divides the sum.
-template <class T, class Term>
-Var<T> summed_loss(const char* name, Op op, Var<T> prediction, Var<T> target, Term term, T divisor) {
+// A loss that sums term(prediction_i, target_i) over the n values and divides the sum by
+// divisor(n).
+template <class T, class Term, class Divisor>
+Var<T> summed_loss(const char* name, Op op, Var<T> prediction, Var<T> target, Term term, Divisor divisor) {
   Tape<T>& t = Tape<T>::of(name, prediction, target);
-  require_same_size(name, prediction, target);
+  require_same_size(name, t, prediction, target);
+  const std::size_t n = t.size(prediction);
   const auto id = t.push({.op = op, .a = t.id(prediction), .b = t.id(target)}, 1, 0,
                          t.node(prediction).needs_grad);
   const T* p = t.value_of(t.id(prediction));
   const T* y = t.value_of(t.id(target));
   T sum{};
-  for (std::size_t i = 0; i < prediction.size(); ++i) sum += term(p[i], y[i]);
-  t.output_of(id)[0] = sum / divisor;
+  for (std::size_t i = 0; i < n; ++i) sum += term(p[i], y[i]);
+  t.output_of(id)[0] = sum / divisor(n);
   return t.var(id);
 }
+
+template <class T>
+constexpr auto mean_of = [](std::size_t n) { return static_cast<T>(n); };
 }  // namespace detail
 
 /// Mean squared error over the values, as staticgrad::MSE.
 template <class T>
 Var<T> mse(Var<T> prediction, Var<T> target) {
   return detail::summed_loss("mse", Op::mse, prediction, target,
-                             [](T p, T y) { return (p - y) * (p - y); },
-                             static_cast<T>(prediction.size()));
+                             [](T p, T y) { return (p - y) * (p - y); }, detail::mean_of<T>);
 }
 
 /// ½‖prediction − target‖², as staticgrad::HalfSquaredError.
 template <class T>
 Var<T> half_squared_error(Var<T> prediction, Var<T> target) {
   return detail::summed_loss("half_squared_error", Op::half_squared_error, prediction, target,
-                             [](T p, T y) { return (p - y) * (p - y); }, T{2});
+                             [](T p, T y) { return (p - y) * (p - y); }, [](std::size_t) { return T{2}; });
 }
 
 /// Softmax cross-entropy with a class index, as staticgrad::SoftmaxCrossEntropy.
 template <class T>
 Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
   Tape<T>& t = Tape<T>::of("softmax_cross_entropy", logits);
-  const std::size_t n = logits.size();
+  const std::size_t n = t.size(logits);
   if (target_class >= n)  // the generated engine's exception (SoftmaxCrossEntropy) and words
     throw std::out_of_range("staticgrad::tape::softmax_cross_entropy: class index " + std::to_string(target_class) +
                             " is not below the " + std::to_string(n) + " outputs");
@@ -217,8 +222,8 @@ Var<T> softmax_cross_entropy(Var<T> logits, std::size_t target_class) {
 template <class T>
 Var<T> softmax_cross_entropy(Var<T> logits, Var<T> target_probabilities) {
   Tape<T>& t = Tape<T>::of("softmax_cross_entropy", logits, target_probabilities);
-  detail::require_same_size("softmax_cross_entropy", logits, target_probabilities);
-  const std::size_t n = logits.size();
+  detail::require_same_size("softmax_cross_entropy", t, logits, target_probabilities);
+  const std::size_t n = t.size(logits);
   const auto id = t.push({.op = Op::cross_entropy_probabilities, .a = t.id(logits),
                           .b = t.id(target_probabilities)},
                          1, n, t.node(logits).needs_grad);  // scratch: softmax
@@ -237,7 +242,7 @@ Var<T> bce_with_logits(Var<T> logits, Var<T> target) {
   return detail::summed_loss(
       "bce_with_logits", Op::bce_with_logits, logits, target,
       [](T z, T y) { return std::max(z, T{0}) - z * y + std::log1p(std::exp(-std::abs(z))); },
-      static_cast<T>(logits.size()));
+      detail::mean_of<T>);
 }
 
 template <class T>

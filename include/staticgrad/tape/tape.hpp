@@ -157,8 +157,8 @@ class Tape {
   /// Throws unless v was recorded on this tape since its last reset(): an operand of
   /// another tape would index this tape's record.
   void check(Var<T> v, const char* operation) const {
-    if (v.tape_ != this) fail(operation, "an operand was recorded on another tape");
-    if (v.recording_ != recording_) fail(operation, "an operand was recorded before the tape's reset()");
+    if (v.tape_ != this || v.recording_ != recording_) [[unlikely]]
+      refuse(v, operation);
   }
   /// Checks every operand of an operation (see check); returns their tape.
   template <class... Vars>
@@ -172,6 +172,7 @@ class Tape {
   // Operands already checked (see of()).
   const Node& node(std::uint32_t id) const { return nodes_[id]; }
   const Node& node(Var<T> v) const { return nodes_[v.id_]; }
+  std::size_t size(Var<T> v) const { return nodes_[v.id_].size; }
   std::uint32_t id(Var<T> v) const { return v.id_; }
   Var<T> var(std::uint32_t id) { return {this, id, recording_}; }
 
@@ -198,6 +199,12 @@ class Tape {
  private:
   friend class Var<T>;
   void backward_node(const Node& n, std::uint32_t id);  // ops.hpp
+
+  // check's failure, out of the way of every operation's path.
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse(Var<T> v, const char* operation) const {
+    if (v.tape_ != this) fail(operation, "an operand was recorded on another tape");
+    fail(operation, "an operand was recorded before the tape's reset()");
+  }
 
   // The tape's own storage that p points into, and where: {nullptr, 0} when it points
   // elsewhere. The storage moves as it grows; an offset into it does not.
