@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <Eigen/Dense>
+#include <unsupported/Eigen/SpecialFunctions>  // erf over arrays
 
 namespace eigen_peer {
 
@@ -33,8 +34,8 @@ struct Dense {
   static Eigen::Matrix<float, Out, 1> activate(const Eigen::Matrix<float, Out, 1>& z) {
     if constexpr (A == Act::relu) return z.cwiseMax(0.0f);
     else if constexpr (A == Act::tanh) return z.array().tanh().matrix();
-    else if constexpr (A == Act::gelu)
-      return z.unaryExpr([](float v) { return 0.5f * v * (1.0f + std::erf(v * 0.70710678f)); });
+    else if constexpr (A == Act::gelu)  // Eigen's vectorized erf, over the whole array
+      return (0.5f * z.array() * (1.0f + (z.array() * 0.70710678f).erf())).matrix();
     else return z;
   }
   // dz = dy ⊙ φ'(z), from z and y = φ(z).
@@ -44,9 +45,9 @@ struct Dense {
     if constexpr (A == Act::relu) return (z.array() > 0.0f).select(dy, 0.0f);
     else if constexpr (A == Act::tanh) return dy.cwiseProduct((1.0f - y.array().square()).matrix());
     else if constexpr (A == Act::gelu)
-      return dy.cwiseProduct(z.unaryExpr([](float v) {
-        return 0.5f * (1.0f + std::erf(v * 0.70710678f)) + v * 0.39894228f * std::exp(-0.5f * v * v);
-      }));
+      return dy.cwiseProduct((0.5f * (1.0f + (z.array() * 0.70710678f).erf()) +
+                              z.array() * 0.39894228f * (-0.5f * z.array().square()).exp())
+                                 .matrix());
     else return dy;
   }
 };
