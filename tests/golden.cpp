@@ -96,6 +96,8 @@ const std::map<std::string, Check> networks = {
                                sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Sequential<sg::Dense<4, 3, sg::ReLU>, sg::Dense<3, 3>>>,
                                sg::Sum<sg::Dense<5, 3, sg::Sigmoid>, sg::Dense<5, 3>>, sg::Dense<3, 2>>,
                 sg::SoftmaxCrossEntropy>},
+    // PyTorch: nn.PReLU(N), slopes drawn at random like every other parameter.
+    {"prelu", check_case<sg::Sequential<sg::Dense<3, 6>, sg::PReLU<6>, sg::Dense<6, 2, sg::Tanh>, sg::PReLU<2>>, sg::MSE>},
 };
 
 }  // namespace

@@ -9,7 +9,7 @@ Run with Debian's PyTorch (package python3-torch):  /usr/bin/python3 tools/make_
 Everything is double precision; numbers are written as exact hex floats. Parameters are
 listed in staticgrad's flat order: layer by layer, depth first; a Dense layer's weight
 input-major ([In][Out], the transpose of nn.Linear.weight), then its bias; LayerNorm gain
-then bias; RMSNorm gain.
+then bias; RMSNorm gain; PReLU its slopes.
 """
 import pathlib
 
@@ -93,6 +93,9 @@ def build(spec):
     if kind == "rmsnorm":
         norm = RMSNorm(spec[1])
         return norm, [("", norm.weight)]
+    if kind == "prelu":
+        prelu = nn.PReLU(spec[1])
+        return prelu, [("", prelu.weight)]
     if kind == "act":
         return ACTIVATIONS[spec[1]](), []
     if kind == "frozen":
@@ -253,6 +256,10 @@ def main():
                                          ("concat", [dense(4, 2, "SiLU"), ("seq", [dense(4, 3, "ReLU"), dense(3, 3)])]),
                                          ("sum", [dense(5, 3, "Sigmoid"), dense(5, 3)]), dense(3, 2)]),
                   "SoftmaxCrossEntropy", 3, 2, 3, "class", generator),
+    ]
+    cases += [
+        make_case("prelu", ("seq", [dense(3, 6), ("prelu", 6), dense(6, 2, "Tanh"), ("prelu", 2)]),
+                  "MSE", 3, 2, 4, "vector", generator),
     ]
     write("golden.txt", cases)
     write("optimizers.txt", optimizer_cases)
