@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -134,4 +135,18 @@ TEST_CASE("io: a save through a symbolic link replaces the file it points to, an
   sg::Model<Net, float> loaded{};
   sg::load(loaded, file);
   CHECK(sgtest::fingerprint(loaded) == sgtest::fingerprint(saved));
+}
+
+TEST_CASE("emit_header: a name that cannot name a namespace is refused before anything is written") {
+  const sg::Model<Net, float> model{1};
+  for (const char* name : {"", "3d", "my-net", "class", "and", "std"}) {
+    CAPTURE(name);
+    std::ostringstream out;
+    CHECK_THROWS_WITH_AS(sg::emit_header(model, name, out), doctest::Contains("cannot name a namespace"),
+                         std::invalid_argument);
+    CHECK(out.str().empty());
+  }
+  std::ostringstream out;
+  sg::emit_header(model, "classifier_v2", out);
+  CHECK(out.str().find("namespace classifier_v2 {") != std::string::npos);
 }

@@ -2,14 +2,17 @@
 /// constexpr.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstddef>
 #include <ios>
+#include <iterator>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include <staticgrad/detail/spec_name.hpp>
@@ -22,13 +25,36 @@ namespace staticgrad {
 /// `scalar`, `parameters` (a constexpr std::array, hexadecimal floating literals, so every
 /// bit survives) and `model`, a constexpr Model built from them: the weights live in
 /// read-only data and the model needs no loading. Throws std::invalid_argument for a name
-/// that is not a C++ identifier or a parameter that is not finite.
-template <class Net, class T>
-void emit_header(const Model<Net, T>& model, const std::string& name, std::ostream& os) {
+/// that cannot name a namespace (not an identifier, or a keyword such as `class`; `std`
+/// too) or a parameter that is not finite.
+namespace detail {
+
+/// Whether `name` can name a namespace: an identifier that is not a keyword of C++20
+/// (nor one of its alternative tokens, such as `and`).
+inline bool namespace_name(const std::string& name) {
+  static constexpr std::string_view keywords[] = {
+      "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case", "catch",
+      "char", "char8_t", "char16_t", "char32_t", "class", "compl", "concept", "const", "consteval", "constexpr",
+      "constinit", "const_cast", "continue", "co_await", "co_return", "co_yield", "decltype", "default", "delete",
+      "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern", "false", "float", "for",
+      "friend", "goto", "if", "inline", "int", "long", "mutable", "namespace", "new", "noexcept", "not", "not_eq",
+      "nullptr", "operator", "or", "or_eq", "private", "protected", "public", "register", "reinterpret_cast",
+      "requires", "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+      "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid", "typename",
+      "union", "unsigned", "using", "virtual", "void", "volatile", "wchar_t", "while", "xor", "xor_eq", "std"};
   const bool identifier = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                           name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
                               std::string::npos;
-  if (!identifier) throw std::invalid_argument("staticgrad::emit_header: '" + name + "' is not a C++ identifier");
+  return identifier && std::find(std::begin(keywords), std::end(keywords), name) == std::end(keywords);
+}
+
+}  // namespace detail
+
+template <class Net, class T>
+void emit_header(const Model<Net, T>& model, const std::string& name, std::ostream& os) {
+  if (!detail::namespace_name(name))
+    throw std::invalid_argument("staticgrad::emit_header: '" + name + "' cannot name a namespace (a C++ identifier "
+                                "that is not a keyword)");
   const char* scalar = std::is_same_v<T, float> ? "float" : "double";
   const char* suffix = std::is_same_v<T, float> ? "f" : "";
   const std::string spec = detail::spec_name<Net>();
