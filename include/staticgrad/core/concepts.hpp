@@ -28,7 +28,15 @@ namespace detail {
 
 /// The members every layer declares, for the diagnostic that names the first one missing.
 enum class layer_member { none, in_size, out_size, param_count, cache_size, flops, name, infer, forward, backward,
-                          initialize };
+                          step, forward_step, backward_step, initialize };
+
+/// How many scalars layer L carries from one time step to the next (0: none; see
+/// core/steps.hpp).
+template <class L>
+constexpr std::size_t state_size_of() {
+  if constexpr (requires { L::state_size; }) return L::state_size;
+  else return 0;
+}
 
 /// The first member of the Layer contract that L lacks, or layer_member::none. The
 /// functions are checked as float calls on spans of L's sizes.
@@ -46,7 +54,25 @@ constexpr layer_member first_missing_member() {
     using C = std::span<float, L::cache_size>;
     using X = std::span<const float, L::in_size>;
     using Y = std::span<float, L::out_size>;
-    if constexpr (!requires(P p, X x, Y y) { L::template infer<float>(p, x, y); }) return infer;
+    if constexpr (state_size_of<L>() > 0) {  // a layer with state runs step by step (core/steps.hpp)
+      using S = std::span<float, L::state_size>;
+      using CS = std::span<const float, L::state_size>;
+      if constexpr (!requires(P p, S s, X x, Y y) { L::template step<float>(p, s, x, y); }) return step;
+      else if constexpr (!requires(P p, CS s, S next, C c, X x, Y y) { L::template forward_step<float>(p, s, next, c, x, y); })
+        return forward_step;
+      else if constexpr (!requires(P p, CS s, std::span<const float, L::cache_size> c, X x,
+                                   std::span<const float, L::out_size> y, S ds, std::span<float, L::param_count> dp,
+                                   std::span<float, L::in_size> dx) {
+                           L::template backward_step<BackwardMode{}, float>(p, s, c, x, y, y, s, ds, dp, dx);
+                         })
+        return backward_step;
+      else if constexpr (!requires(std::span<float, L::param_count> p, init::Rng& rng) {
+                           L::template initialize<float>(p, rng, init::Default{});
+                         })
+        return initialize;
+      else return none;
+    }
+    else if constexpr (!requires(P p, X x, Y y) { L::template infer<float>(p, x, y); }) return infer;
     else if constexpr (!requires(P p, C c, X x, Y y) { L::template forward<float>(p, c, x, y); }) return forward;
     else if constexpr (!requires(P p, std::span<const float, L::cache_size> c, X x, std::span<const float, L::out_size> y,
                                  std::span<float, L::param_count> dp, std::span<float, L::in_size> dx) {
@@ -81,6 +107,8 @@ constexpr layer_member first_missing_member() {
 ///   `std::span`s;
 /// - `initialize<T>(params, rng, scheme)`: its parameters drawn with `rng` from `scheme`
 ///   (init::Default: the layer's own default).
+/// A layer with state (GRU) declares `state_size` and, instead of infer, forward and
+/// backward, `step`, `forward_step` and `backward_step` (core/steps.hpp).
 ///
 /// Optional members, each asked for by what needs it (a compile error names the layer when
 /// it is missing):
@@ -93,8 +121,8 @@ constexpr layer_member first_missing_member() {
 /// - a `LayerView` specialization: its parameters by name (`weight(o, i)`, …).
 ///
 /// A composite (Sequential, Residual, Concat, Sum, Frozen) also declares its `children`,
-/// where their parameters and cache start in its own (`child_param_offset`,
-/// `child_cache_offset`), `rebind` (the same composite of other children), its
+/// where their parameters, cache and state start in its own (`child_param_offset`,
+/// `child_cache_offset`, `child_state_offset`), `rebind` (the same composite of other children), its
 /// `record(r, x)` in terms of `r.child<I>(x)`, `summary_label`, and `torch_prefix<I>()`;
 /// everything that walks a network goes through these (detail/traversal.hpp).
 ///

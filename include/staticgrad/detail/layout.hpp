@@ -119,7 +119,8 @@ template <bool Valid, class... Ls>
 struct sequential_layout {
   static constexpr std::size_t in_size = 0, out_size = 0, param_count = 0, cache_size = 0,
                                flops = 0;
-  static constexpr std::array<std::size_t, sizeof...(Ls) + 1> param_offset{}, cache_offset{};
+  static constexpr std::size_t state_size = 0;
+  static constexpr std::array<std::size_t, sizeof...(Ls) + 1> param_offset{}, cache_offset{}, state_offset{};
 };
 
 /// Where each layer's parameters and cache live in its chain's flat slices.
@@ -135,6 +136,8 @@ struct sequential_layout<true, Ls...> {
       prefix_sums<count>({Ls::param_count...});
   static constexpr std::array<std::size_t, count + 1> cache_offset =
       prefix_sums<count>({(Ls::cache_size + Ls::out_size)...});
+  static constexpr std::array<std::size_t, count + 1> state_offset = prefix_sums<count>({state_size_of<Ls>()...});
+  static constexpr std::size_t state_size = state_offset[count];
   static constexpr std::size_t param_count = param_offset[count];
   static constexpr std::size_t cache_size = cache_offset[count] - out_size;
   static constexpr std::size_t flops = (Ls::flops + ...);

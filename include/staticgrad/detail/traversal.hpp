@@ -20,13 +20,14 @@
 namespace staticgrad::detail {
 
 /// A composite layer: it declares its children (`using children = mp_list<…>`) and where
-/// each child's parameters and cache start in its own (`child_param_offset`,
-/// `child_cache_offset`, arrays indexed by child).
+/// each child's parameters, cache and state start in its own (`child_param_offset`,
+/// `child_cache_offset`, `child_state_offset`, arrays indexed by child).
 template <class L>
 concept CompositeLayer = requires {
   typename L::children;
   L::child_param_offset;
   L::child_cache_offset;
+  L::child_state_offset;
 };
 
 /// Whether composite L is a transparent wrapper (Frozen): its child has L's path, as
@@ -44,15 +45,18 @@ constexpr bool freezes() {
   else return false;
 }
 
-/// One layer of a network, where the walk found it. `Parents` are the composites around
+/// One layer of a network, where the walk found it: its parameters, cache and state
+/// (staticgrad::State) start at the offsets given, in the network's flat arrays. `Parents` are the composites around
 /// it, outermost first, and `Steps` its index in each of them (an mp_list of mp_size_t).
-template <class L, std::size_t ParamOffset, std::size_t CacheOffset, bool Frozen, class Steps, class Parents>
+template <class L, std::size_t ParamOffset, std::size_t CacheOffset, std::size_t StateOffset, bool Frozen, class Steps,
+          class Parents>
 struct layer_node {
   using layer = L;
   using steps = Steps;
   using parents = Parents;
   static constexpr std::size_t param_offset = ParamOffset;
   static constexpr std::size_t cache_offset = CacheOffset;
+  static constexpr std::size_t state_offset = StateOffset;
   static constexpr bool frozen = Frozen;
   static constexpr bool composite = CompositeLayer<L>;
 
@@ -76,13 +80,14 @@ template <class Node, std::size_t I>
 using child_node =
     layer_node<boost::mp11::mp_at_c<typename Node::layer::children, I>,
                Node::param_offset + Node::layer::child_param_offset[I],
-               Node::cache_offset + Node::layer::child_cache_offset[I], Node::frozen || freezes<typename Node::layer>(),
+               Node::cache_offset + Node::layer::child_cache_offset[I],
+               Node::state_offset + Node::layer::child_state_offset[I], Node::frozen || freezes<typename Node::layer>(),
                boost::mp11::mp_push_back<typename Node::steps, boost::mp11::mp_size_t<I>>,
                boost::mp11::mp_push_back<typename Node::parents, typename Node::layer>>;
 
 /// The node of network Net itself.
 template <class Net>
-using root_node = layer_node<Net, 0, 0, false, boost::mp11::mp_list<>, boost::mp11::mp_list<>>;
+using root_node = layer_node<Net, 0, 0, 0, false, boost::mp11::mp_list<>, boost::mp11::mp_list<>>;
 
 template <class Node, class F>
 constexpr void visit_node(F& f);

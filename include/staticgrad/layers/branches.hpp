@@ -16,6 +16,7 @@
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
@@ -34,8 +35,8 @@ constexpr std::size_t first_differing(const std::array<std::size_t, N>& sizes) {
 }
 
 /// What is wrong with a set of branches, first problem only (each index is `count` when
-/// there is none): a non-layer, an in_size that differs from the first branch's, and for
-/// Sum an out_size that differs.
+/// there is none): a non-layer, an in_size that differs from the first branch's, for Sum
+/// an out_size that differs, and a branch with state (not supported yet).
 template <bool Added, class... Bs>
 struct branches_report {
   static constexpr std::size_t count = sizeof...(Bs);
@@ -45,11 +46,14 @@ struct branches_report {
   static constexpr bool members_valid = (layer_is_valid<Bs>() && ...);
   static constexpr std::size_t bad_input = first_differing(ins);
   static constexpr std::size_t bad_output = Added ? first_differing(outs) : count;
-  static constexpr bool valid = bad_layer == count && members_valid && bad_input == count && bad_output == count;
+  static constexpr std::size_t with_state = first_false<count>({(state_size_of<Bs>() == 0)...});
+  static constexpr bool valid =
+      bad_layer == count && members_valid && bad_input == count && bad_output == count && with_state == count;
   static constexpr int problem = bad_layer < count ? 1
                                  : !members_valid  ? 0
                                  : bad_input < count ? 2
                                  : bad_output < count ? 3
+                                 : with_state < count ? 4
                                                       : 0;
 };
 
@@ -68,6 +72,10 @@ struct branches_diagnostic<Report, List, 2> {
 template <class Report, class List>
 struct branches_diagnostic<Report, List, 3> {
   using check = check_sum_output<Report::bad_output, Report::outs[0], Report::outs[Report::bad_output]>;
+};
+template <class Report, class List>
+struct branches_diagnostic<Report, List, 4> {
+  using check = check_branch_without_state<Report::with_state, boost::mp11::mp_at_c<List, Report::with_state>>;
 };
 
 /// Branches Bs reading one input; `Added`: Sum (outputs added), else Concat (outputs one
@@ -97,6 +105,7 @@ struct branch_set {
   static constexpr std::size_t cache_size = cache_offset[count];
   static constexpr auto child_param_offset = param_offset;
   static constexpr auto child_cache_offset = cache_offset;
+  static constexpr std::array<std::size_t, count> child_state_offset{};  // no branch has state (checked)
   /// In PyTorch: an nn.ModuleList of nn.Sequential, so branch I's layers are "I.0", "I.1",
   /// … (a branch that is not a chain is the only member of its nn.Sequential).
   template <std::size_t I>

@@ -1,6 +1,7 @@
 /// @file Defines staticgrad::Frozen<L>: layer L with its parameters fixed.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -12,6 +13,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
@@ -40,7 +42,9 @@ struct Frozen {
   // A composite (detail/traversal.hpp) that wraps L: L has its path (model.layer<I>() looks
   // through Frozen), and everything in it is frozen.
   using children = boost::mp11::mp_list<L>;
-  static constexpr std::array<std::size_t, 1> child_param_offset{0}, child_cache_offset{0};
+  static constexpr std::array<std::size_t, 1> child_param_offset{0}, child_cache_offset{0}, child_state_offset{0};
+  /// L's state (core/steps.hpp).
+  static constexpr std::size_t state_size = detail::state_size_of<L>();
   static constexpr bool wrapper = true;
   static constexpr bool freezes_children = true;
   static constexpr std::string_view summary_label = "Frozen";
@@ -84,6 +88,35 @@ struct Frozen {
     if constexpr (Mode.input_grad)
       L::template backward<BackwardMode{.accumulate = Mode.accumulate, .input_grad = true, .param_grad = false}, T>(
           params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// One time step of L (core/steps.hpp).
+  template <class T>
+  static constexpr void step(std::span<const T, param_count> params, std::span<T, state_size> state,
+                             std::span<const T, in_size> x, std::span<T, out_size> y) {
+    L::template step<T>(params, state, x, y);
+  }
+
+  template <class T>
+  static constexpr void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                     std::span<T, state_size> next_state, std::span<T, cache_size> cache,
+                                     std::span<const T, in_size> x, std::span<T, out_size> y) {
+    L::template forward_step<T>(params, state, next_state, cache, x, y);
+  }
+
+  /// Back through L without its parameter gradient. When nothing before it needs the input
+  /// gradient, L's own earlier steps need no state gradient either: it is zero.
+  template <BackwardMode Mode, class T>
+  static constexpr void backward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                      std::span<const T, cache_size> cache, std::span<const T, in_size> x,
+                                      std::span<const T, out_size> y, std::span<const T, out_size> dy,
+                                      std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
+                                      std::span<T, param_count> dparams, std::span<T, in_size> dx) {
+    if constexpr (Mode.input_grad)
+      L::template backward_step<BackwardMode{.accumulate = Mode.accumulate, .input_grad = true, .param_grad = false},
+                                T>(params, state, cache, x, y, dy, d_next_state, d_state, dparams, dx);
+    else
+      std::fill(d_state.begin(), d_state.end(), T{0});
   }
 
   /// L, on whatever records it (see Sequential::record), with its parameters as constants.

@@ -9,6 +9,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/layers/sequential.hpp>
@@ -30,6 +31,9 @@ struct Residual {
   using children = layers;
   static constexpr auto child_param_offset = body::child_param_offset;
   static constexpr auto child_cache_offset = body::child_cache_offset;
+  static constexpr auto child_state_offset = body::child_state_offset;
+  /// The body's state (core/steps.hpp).
+  static constexpr std::size_t state_size = body::state_size;
   template <class... Cs>
   using rebind = Residual<Cs...>;
   static constexpr auto name() { return detail::composite_name<"Residual", body::valid, Ls...>(); }
@@ -122,6 +126,36 @@ struct Residual {
       if constexpr (Mode.input_grad) {
         for (std::size_t i = 0; i < Samples * N; ++i) dx[i] += dy[i];  // the skip path
       }
+    }
+  }
+
+  /// One time step (core/steps.hpp): x + f(x), f with its state.
+  template <class T>
+  static constexpr void step(std::span<const T, param_count> params, std::span<T, state_size> state,
+                             std::span<const T, N> x, std::span<T, N> y) {
+    body::template step<T>(params, state, x, y);
+    for (std::size_t i = 0; i < N; ++i) y[i] += x[i];
+  }
+
+  template <class T>
+  static constexpr void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                     std::span<T, state_size> next_state, std::span<T, cache_size> cache,
+                                     std::span<const T, N> x, std::span<T, N> y) {
+    const auto fx = body_output<1>(cache);
+    body::template forward_step<T>(params, state, next_state, body_cache<1>(cache), x, fx);
+    for (std::size_t i = 0; i < N; ++i) y[i] = x[i] + fx[i];
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                      std::span<const T, cache_size> cache, std::span<const T, N> x,
+                                      std::span<const T, N>, std::span<const T, N> dy,
+                                      std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
+                                      std::span<T, param_count> dparams, std::span<T, N> dx) {
+    body::template backward_step<Mode, T>(params, state, body_cache<1>(cache), x, body_output<1>(cache), dy,
+                                          d_next_state, d_state, dparams, dx);
+    if constexpr (Mode.input_grad) {
+      for (std::size_t i = 0; i < N; ++i) dx[i] += dy[i];  // the skip path
     }
   }
 

@@ -6,11 +6,13 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
 
 #include <staticgrad/core/blocks.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
@@ -73,6 +75,12 @@ struct Sequential {
     return std::span<typename Buffers::value_type::value_type, Size>(buffers[parity].data(), Size);
   }
 
+  // Layer I's state in a block of Samples samples' states.
+  template <std::size_t I, std::size_t Samples, class U, std::size_t N>
+  static constexpr auto state_of(std::span<U, N> state) {
+    return detail::slice<Samples * layout::state_offset[I], Samples * detail::state_size_of<at<I>>()>(state);
+  }
+
  public:
   using layers = list;
   // A composite (detail/traversal.hpp): its children, and where their parameters and cache
@@ -98,6 +106,10 @@ struct Sequential {
   static constexpr std::size_t cache_size = layout::cache_size;
   static constexpr std::size_t flops = layout::flops;
 
+  /// The scalars its layers carry from one time step to the next (core/steps.hpp).
+  static constexpr std::size_t state_size = layout::state_size;
+  static constexpr auto child_state_offset = layout::state_offset;
+
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params,
                               std::span<const T, in_size> x, std::span<T, out_size> y) {
@@ -109,22 +121,14 @@ struct Sequential {
   static constexpr void infer_block(std::span<const T, param_count> params,
                                     std::span<const T, Samples * in_size> x,
                                     std::span<T, Samples * out_size> y) {
-    if constexpr (valid) {
-      std::array<std::array<T, Samples * layout::buffer_width>, 2> buffers;
-      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
-        constexpr std::size_t i = decltype(index)::value;
-        using L = at<i>;
-        const auto in = [&] {
-          if constexpr (i == 0) return x;
-          else return std::span<const T, Samples * L::in_size>(buffer<Samples * L::in_size>(buffers, (i - 1) % 2));
-        }();
-        const auto out = [&] {
-          if constexpr (i + 1 == count) return y;
-          else return buffer<Samples * L::out_size>(buffers, i % 2);
-        }();
-        detail::infer_block<L, Samples, T>(params_of<i>(params), in, out);
-      });
-    }
+    run_infer<Samples, T>(params, {}, x, y);
+  }
+
+  /// One time step (core/steps.hpp): the layers in order, each with its state.
+  template <class T>
+  static constexpr void step(std::span<const T, param_count> params, std::span<T, state_size> state,
+                             std::span<const T, in_size> x, std::span<T, out_size> y) {
+    run_infer<1, T>(params, state, x, y);
   }
 
   template <class T>
@@ -149,21 +153,15 @@ struct Sequential {
                                       std::span<T, Samples * cache_size> cache,
                                       std::span<const T, Samples * in_size> x,
                                       std::span<T, Samples * out_size> y) {
-    if constexpr (valid) {
-      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
-        constexpr std::size_t i = decltype(index)::value;
-        using L = at<i>;
-        const auto in = [&] {
-          if constexpr (i == 0) return x;
-          else return std::span<const T, Samples * L::in_size>(output_of<i - 1, Samples>(cache));
-        }();
-        const auto out = [&] {
-          if constexpr (i + 1 == count) return y;
-          else return output_of<i, Samples>(cache);
-        }();
-        detail::forward_block<L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out);
-      });
-    }
+    run_forward<Samples, T>(params, {}, {}, cache, x, y);
+  }
+
+  /// One time step of training (core/steps.hpp).
+  template <class T>
+  static constexpr void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                     std::span<T, state_size> next_state, std::span<T, cache_size> cache,
+                                     std::span<const T, in_size> x, std::span<T, out_size> y) {
+    run_forward<1, T>(params, state, next_state, cache, x, y);
   }
 
   /// backward over a block of Samples samples (core/blocks.hpp). After each layer, calls
@@ -177,6 +175,97 @@ struct Sequential {
                                        std::span<const T, Samples * out_size> dy,
                                        std::span<T, param_count> dparams,
                                        std::span<T, Samples * in_size> dx, const LayerDone& layer_done = {}) {
+    run_backward<Mode, Samples, T>(params, {}, cache, x, y, dy, {}, {}, dparams, dx, layer_done);
+  }
+
+  /// The backward pass of one time step (core/steps.hpp).
+  template <BackwardMode Mode, class T>
+  static constexpr void backward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                      std::span<const T, cache_size> cache, std::span<const T, in_size> x,
+                                      std::span<const T, out_size> y, std::span<const T, out_size> dy,
+                                      std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
+                                      std::span<T, param_count> dparams, std::span<T, in_size> dx) {
+    run_backward<Mode, 1, T>(params, state, cache, x, y, dy, d_next_state, d_state, dparams, dx,
+                             detail::no_layer_hook{});
+  }
+
+  /// The layers in order, on whatever records them (tape/network.hpp: the dynamic tape;
+  /// diagnostics.hpp: the search for a NaN).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>(
+        [&](auto index) { x = r.template child<decltype(index)::value>(x); });
+    return x;
+  }
+
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        at<i>::template initialize<T>(params_of<i>(params), rng, scheme);
+      });
+    }
+  }
+
+ private:
+  // The passes over a block of Samples samples, each layer with its state (empty spans for
+  // a chain without state; one sample when there is state: core/steps.hpp).
+  template <std::size_t Samples, class T>
+  static constexpr void run_infer(std::span<const T, param_count> params, std::span<T, Samples * layout::state_size> state,
+                                  std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
+    if constexpr (valid) {
+      std::array<std::array<T, Samples * layout::buffer_width>, 2> buffers;
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return std::span<const T, Samples * L::in_size>(buffer<Samples * L::in_size>(buffers, (i - 1) % 2));
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return buffer<Samples * L::out_size>(buffers, i % 2);
+        }();
+        detail::infer_block<L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state), in, out);
+      });
+    }
+  }
+
+  template <std::size_t Samples, class T>
+  static constexpr void run_forward(std::span<const T, param_count> params,
+                                    std::span<const T, Samples * layout::state_size> state,
+                                    std::span<T, Samples * layout::state_size> next_state,
+                                    std::span<T, Samples * layout::cache_size> cache,
+                                    std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto in = [&] {
+          if constexpr (i == 0) return x;
+          else return std::span<const T, Samples * L::in_size>(output_of<i - 1, Samples>(cache));
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return output_of<i, Samples>(cache);
+        }();
+        detail::forward_block<L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state),
+                                             state_of<i, Samples>(next_state), cache_of<i, Samples>(cache), in, out);
+      });
+    }
+  }
+
+  template <BackwardMode Mode, std::size_t Samples, class T, class LayerDone>
+  static constexpr void run_backward(std::span<const T, param_count> params,
+                                     std::span<const T, Samples * layout::state_size> state,
+                                     std::span<const T, Samples * layout::cache_size> cache,
+                                     std::span<const T, Samples * in_size> x, std::span<const T, Samples * out_size> y,
+                                     std::span<const T, Samples * out_size> dy,
+                                     std::span<const T, Samples * layout::state_size> d_next_state,
+                                     std::span<T, Samples * layout::state_size> d_state,
+                                     std::span<T, param_count> dparams, std::span<T, Samples * in_size> dx,
+                                     const LayerDone& layer_done) {
     if constexpr (valid) {
       // The gradient with respect to layer i's output lives in buffer i % 2.
       std::array<std::array<T, Samples * layout::buffer_width>, 2> grads;
@@ -196,34 +285,19 @@ struct Sequential {
           if constexpr (i + 1 == count) return dy;
           else return std::span<const T, Samples * L::out_size>(buffer<Samples * L::out_size>(grads, i % 2));
         }();
+        const auto states = std::tuple(state_of<i, Samples>(state), state_of<i, Samples>(d_next_state),
+                                       state_of<i, Samples>(d_state));
         if constexpr (i == 0)
-          detail::backward_block<Mode, L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out,
-                                                      d_out, params_of<i>(dparams), dx);
+          detail::backward_block<Mode, L, Samples, T>(params_of<i>(params), std::get<0>(states),
+                                                      cache_of<i, Samples>(cache), in, out, d_out, std::get<1>(states),
+                                                      std::get<2>(states), params_of<i>(dparams), dx);
         else  // the input gradient is needed by a trainable layer before this one, or by the caller
           detail::backward_block<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
-                                 L, Samples, T>(params_of<i>(params), cache_of<i, Samples>(cache), in, out, d_out,
+                                 L, Samples, T>(params_of<i>(params), std::get<0>(states), cache_of<i, Samples>(cache),
+                                                in, out, d_out, std::get<1>(states), std::get<2>(states),
                                                 params_of<i>(dparams),
                                                 buffer<Samples * L::in_size>(grads, (i - 1) % 2));
         layer_done(layout::param_offset[i], L::param_count);
-      });
-    }
-  }
-
-  /// The layers in order, on whatever records them (tape/network.hpp: the dynamic tape;
-  /// diagnostics.hpp: the search for a NaN).
-  template <class Recording>
-  static auto record(Recording& r, typename Recording::value x) {
-    boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>(
-        [&](auto index) { x = r.template child<decltype(index)::value>(x); });
-    return x;
-  }
-
-  template <class T, class Scheme>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
-    if constexpr (valid) {
-      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
-        constexpr std::size_t i = decltype(index)::value;
-        at<i>::template initialize<T>(params_of<i>(params), rng, scheme);
       });
     }
   }
