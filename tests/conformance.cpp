@@ -9,6 +9,8 @@
 //   tensors cover every parameter exactly once;
 // - summary has a row for it;
 // - inference, value_and_grad and a train_step allocate nothing.
+// A layer with state (GRU) is registered in a second list, whose checks run it over
+// sequences.
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -151,6 +153,18 @@ void check_round_trips(const sg::Model<Net, T>& model) {
   CHECK(sgtest::fingerprint(from_safetensors) == sgtest::fingerprint(model));
 }
 
+// Both file formats return every bit, every parameter is in one safetensors tensor, and
+// summary has a row for L (layer 1 of the network).
+template <class L, class Net, class T>
+void check_files_and_summary(const sg::Model<Net, T>& model) {
+  check_round_trips(model);
+  check_tensors_cover_parameters<Net>();
+  std::ostringstream table;
+  sg::summary<Net, T>(table);
+  CAPTURE(table.str());
+  CHECK(table.str().find("\n1          " + summary_label<L>()) != std::string::npos);
+}
+
 // The laws that need a whole network: L between two Dense layers.
 template <class L, class T>
 void check_in_a_network() {
@@ -172,13 +186,7 @@ void check_in_a_network() {
     check_close(generated.flat(), taped.flat(), 1e-12);
   }
 
-  check_round_trips(*model);
-  check_tensors_cover_parameters<Net>();
-
-  std::ostringstream table;
-  sg::summary<Net, T>(table);
-  CAPTURE(table.str());
-  CHECK(table.str().find("\n1          " + summary_label<L>()) != std::string::npos);
+  check_files_and_summary<L>(*model);
 
   auto grads = std::make_unique<sg::Gradients<Net, T>>();
   sg::SGD<Net, T> sgd{{.lr = 1e-3}};
@@ -195,6 +203,57 @@ void check_in_a_network() {
 }
 
 }  // namespace
+
+// A layer with state (core/steps.hpp), between two Dense layers: a step for inference
+// equals a step of training, streaming equals a whole sequence, the gradient through time
+// agrees with central differences, files, a summary row, no allocation. (The dynamic tape
+// does not run networks with state yet.)
+template <class L, class T>
+void check_with_state() {
+  using Net = Surrounded<L>;
+  sg::init::Rng rng(17);
+  auto model = std::make_unique<sg::Model<Net, T>>();
+  sgtest::randomize(*model, rng, 0.5);
+  constexpr std::size_t steps = 5;
+  sg::Sequence<T, steps, 3> xs;
+  sg::Sequence<T, steps, 2> ys;
+  for (std::size_t t = 0; t < steps; ++t) {
+    xs[t] = sgtest::random_vector<T, 3>(rng);
+    ys[t] = sgtest::random_vector<T, 2>(rng);
+  }
+  constexpr std::size_t S = sg::State<Net, T>::size;
+  sg::State<Net, T> streamed;
+  std::array<T, S> state{}, next{};
+  std::array<T, Net::cache_size> cache;
+  for (std::size_t t = 0; t < steps; ++t) {
+    const auto y = (*model)(xs[t], streamed);
+    std::array<T, 2> y_training;
+    sg::detail::forward_block<Net, 1, T>(model->flat(), std::span<const T, S>(state), std::span<T, S>(next), cache,
+                                         std::span<const T, 3>(xs[t]), std::span<T, 2>(y_training));
+    CHECK(y == y_training);
+    CHECK(std::equal(next.begin(), next.end(), streamed.flat().begin()));
+    state = next;
+  }
+  sg::State<Net, T> whole;
+  const auto outputs = (*model)(xs, whole);
+  CHECK((*model)(xs)[steps - 1] == outputs[steps - 1]);
+  CHECK(std::equal(whole.flat().begin(), whole.flat().end(), streamed.flat().begin()));
+
+  if constexpr (std::is_same_v<T, double>) {
+    const auto report = sg::gradcheck(*model, sg::MSE{}, xs, ys);
+    CAPTURE(report.overall.relative);
+    CHECK(report.passed);
+  }
+  check_files_and_summary<L>(*model);
+
+  auto grads = std::make_unique<sg::Gradients<Net, T>>();
+  const std::size_t before = allocations;
+  T sink = (*model)(xs[0], streamed)[0];
+  sink += sg::value_and_grad(*model, sg::MSE{}, xs, ys, *grads, streamed);
+  const std::size_t allocated = allocations - before;
+  CHECK(allocated == 0);
+  CHECK(!std::isnan(sink));
+}
 
 TEST_CASE_TEMPLATE_DEFINE("conformance: a layer meets every law of the Layer contract", L, conformance_layers) {
   SUBCASE("float") {
@@ -217,3 +276,13 @@ TEST_CASE_TEMPLATE_APPLY(
                sg::Residual<sg::Dense<4, 4, sg::Tanh>, sg::Dense<4, 4>>,
                sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Activation<sg::Tanh, 4>>,
                sg::Sum<sg::Dense<4, 3>, sg::Frozen<sg::Dense<4, 3, sg::GELU>>>, PerFeatureScale<4>>);
+
+TEST_CASE_TEMPLATE_DEFINE("conformance: a layer with state meets the laws of the step protocol", L, stateful_layers) {
+  SUBCASE("float") { check_with_state<L, float>(); }
+  SUBCASE("double") { check_with_state<L, double>(); }
+}
+
+// Every layer kind with state, and the composites around one.
+TEST_CASE_TEMPLATE_APPLY(stateful_layers,
+                         std::tuple<sg::GRU<4, 5>, sg::Frozen<sg::GRU<4, 5>>, sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>,
+                                    sg::Residual<sg::GRU<4, 4>>>);

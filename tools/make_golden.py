@@ -3,7 +3,10 @@
 - tests/data/golden.txt: outputs, losses and gradients for networks that tests/golden.cpp
   builds as staticgrad types;
 - tests/data/optimizers.txt: every parameter after each of five steps of SGD, Adam and
-  AdamW in several configurations (tests/optimizers.cpp).
+  AdamW in several configurations (tests/optimizers.cpp);
+- tests/data/sequences.txt: networks with GRU layers run over a sequence, from a zero or a
+  given state: every step's output, the mean loss, the gradient through time, and the
+  end state (tests/recurrent.cpp).
 
 Run with Debian's PyTorch (package python3-torch):  /usr/bin/python3 tools/make_golden.py
 Everything is double precision; numbers are written as exact hex floats. Parameters are
@@ -71,6 +74,20 @@ class Branches(nn.Module):
         return torch.cat(outputs, dim=-1) if self.combine == "concat" else sum(outputs)
 
 
+class StatefulGRU(nn.Module):
+    """nn.GRU over one step at a time, its hidden state kept between calls (as staticgrad's
+    State): `h` is set before a sequence and read after it."""
+
+    def __init__(self, n_in, hidden):
+        super().__init__()
+        self.gru = nn.GRU(n_in, hidden)
+        self.h = torch.zeros(1, 1, hidden)
+
+    def forward(self, x):
+        out, self.h = self.gru(x.reshape(1, 1, -1), self.h)
+        return out.reshape(-1)
+
+
 class Residual(nn.Module):
     def __init__(self, body):
         super().__init__()
@@ -93,6 +110,10 @@ def build(spec):
     if kind == "rmsnorm":
         norm = RMSNorm(spec[1])
         return norm, [("", norm.weight)]
+    if kind == "gru":
+        gru = StatefulGRU(spec[1], spec[2])
+        cell = gru.gru
+        return gru, [("T", cell.weight_ih_l0), ("T", cell.weight_hh_l0), ("", cell.bias_ih_l0), ("", cell.bias_hh_l0)]
     if kind == "prelu":
         prelu = nn.PReLU(spec[1])
         return prelu, [("", prelu.weight)]
@@ -166,6 +187,36 @@ def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
         lines += [line("target", row) for row in target]
     lines += [line("output", row) for row in y.detach()]
     lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), "end"]
+    return "\n".join(lines)
+
+
+def gru_layers(module):
+    return [m for m in module.modules() if isinstance(m, StatefulGRU)]
+
+
+def sequence_case(name, spec, n_in, n_out, length, random_state, generator):
+    """A network with GRU layers over `length` steps, MSE against a target sequence (the
+    mean over steps and outputs), from zero or random hidden states."""
+    module, params = build(spec)
+    with torch.no_grad():
+        for _, p in params:
+            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
+    grus = gru_layers(module)
+    for gru in grus:
+        hidden = gru.gru.hidden_size
+        gru.h = 0.5 * torch.randn(1, 1, hidden, generator=generator) if random_state else torch.zeros(1, 1, hidden)
+    state = torch.cat([gru.h.reshape(-1) for gru in grus])
+    x = torch.randn(length, n_in, generator=generator)
+    target = torch.randn(length, n_out, generator=generator)
+    y = torch.stack([module(x[t]) for t in range(length)])
+    value = nn.MSELoss()(y, target)
+    value.backward()
+    lines = [f"case {name}", line("params", flat(params)), line("state", state)]
+    lines += [line("input", row) for row in x]
+    lines += [line("target", row) for row in target]
+    lines += [line("output", row) for row in y.detach()]
+    final = torch.cat([gru.h.detach().reshape(-1) for gru in grus])
+    lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), line("final_state", final), "end"]
     return "\n".join(lines)
 
 
@@ -262,6 +313,14 @@ def main():
                   "MSE", 3, 2, 4, "vector", generator),
     ]
     write("golden.txt", cases)
+    sequences = [
+        sequence_case("gru_zero_state", ("seq", [("gru", 2, 5), dense(5, 1)]), 2, 1, 7, False, generator),
+        sequence_case("gru_given_state", ("seq", [("gru", 2, 5), dense(5, 1)]), 2, 1, 7, True, generator),
+        sequence_case("gru_stack",
+                      ("seq", [("gru", 3, 4), ("res", [dense(4, 4, "Tanh")]), ("gru", 4, 3), dense(3, 2)]),
+                      3, 2, 6, True, generator),
+    ]
+    write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)
 
 

@@ -20,6 +20,7 @@
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/sequence.hpp>
 
 namespace staticgrad {
 
@@ -188,6 +189,10 @@ template <class X>
 auto in_double(const X& x) {
   if constexpr (std::integral<X>) {
     return x;
+  } else if constexpr (SequenceOf<X>) {
+    Sequence<double, X::length, X::width> steps;
+    for (std::size_t t = 0; t < X::length; ++t) steps[t] = in_double(x[t]);
+    return steps;
   } else if constexpr (FixedVector<X>) {
     std::array<double, fixed_extent<std::remove_cvref_t<X>>::size> out{};
     std::copy(std::begin(x), std::end(x), out.begin());

@@ -16,7 +16,10 @@
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/samples.hpp>
+#include <staticgrad/detail/sequences.hpp>
 #include <staticgrad/init.hpp>
+#include <staticgrad/sequence.hpp>
+#include <staticgrad/state.hpp>
 
 namespace staticgrad {
 
@@ -123,11 +126,42 @@ class Model : public detail::flat_params<Net, T> {
   /// Inference: the network's output for input x (a std::array<T, in_size>, T[in_size] or
   /// std::span<T, in_size>). Allocates nothing and keeps nothing for a backward pass.
   template <class X>
+    requires(!detail::SequenceOf<X>)
   constexpr std::array<T, out_size> operator()(const X& x) const {
+    static_assert(!detail::has_state<Net>,
+                  "staticgrad::Model: this network carries state from one time step to the next (GRU, ...): "
+                  "pass the stream's staticgrad::State, model(x, state)");
     std::array<T, out_size> y;
-    if constexpr (detail::ValidLayer<Net>)
+    if constexpr (detail::ValidLayer<Net> && !detail::has_state<Net>)
       Net::template infer<T>(this->flat(), detail::fixed_span<detail::check_input_size, T, in_size>(x), y);
     return y;
+  }
+
+  /// One time step of a stream: the output for input x, from the stream's state, which
+  /// advances (a network without state leaves it empty: any network takes it). Allocates
+  /// nothing.
+  template <class X>
+    requires(!detail::SequenceOf<X>)
+  constexpr std::array<T, out_size> operator()(const X& x, State<Net, T>& state) const {
+    std::array<T, out_size> y;
+    if constexpr (detail::ValidLayer<Net>)
+      detail::infer_block<Net, 1, T>(this->flat(), state.flat(),
+                                     detail::fixed_span<detail::check_input_size, T, in_size>(x), std::span(y));
+    return y;
+  }
+
+  /// A whole sequence, step by step from the stream's state (which it leaves at the end
+  /// state), or from zeros: the outputs streaming would give, each step's.
+  template <std::size_t Len>
+  Sequence<T, Len, out_size> operator()(const Sequence<T, Len, in_size>& xs, State<Net, T>& state) const {
+    Sequence<T, Len, out_size> ys;
+    if constexpr (detail::ValidLayer<Net>) detail::sequence_infer<Net>(this->flat(), state.flat(), xs, ys);
+    return ys;
+  }
+  template <std::size_t Len>
+  Sequence<T, Len, out_size> operator()(const Sequence<T, Len, in_size>& xs) const {
+    State<Net, T> zeros;
+    return (*this)(xs, zeros);
   }
 
   /// Inference over a batch: ys[s] = (*this)(xs[s]) for every s, but whole blocks of samples
@@ -200,8 +234,11 @@ void Model<Net, T>::infer_batch(const Xs& xs, Ys&& ys) const {
   static_assert(std::ranges::contiguous_range<Ys> &&
                     std::is_same_v<std::ranges::range_value_t<Ys>, std::array<T, out_size>>,
                 "staticgrad::Model::infer_batch: ys must be a contiguous range of std::array<T, out_size>");
+  static_assert(!detail::has_state<Net>,
+                "staticgrad::Model::infer_batch: this network carries state from one time step to the next: a "
+                "sequence goes through model(xs, state), step by step");
   const std::size_t count = detail::paired_size(xs, ys, "staticgrad::Model::infer_batch", "outputs");
-  if constexpr (detail::ValidLayer<Net>)
+  if constexpr (detail::ValidLayer<Net> && !detail::has_state<Net>)
     detail::infer_samples<Net, T>(this->flat(), std::ranges::data(xs), std::ranges::data(ys), count);
 }
 

@@ -16,6 +16,7 @@
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
+#include <staticgrad/layers/gru.hpp>
 #include <staticgrad/layers/lora.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/prelu.hpp>
@@ -28,6 +29,8 @@
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/sequence.hpp>
+#include <staticgrad/state.hpp>
 #include <staticgrad/summary.hpp>
 #include <staticgrad/tape.hpp>
 #include <staticgrad/train.hpp>

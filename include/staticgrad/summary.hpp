@@ -8,6 +8,8 @@
 
 #include <boost/mp11/algorithm.hpp>
 
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/diagnostics.hpp>
@@ -79,8 +81,17 @@ void summary(std::ostream& os) {
      << flops<Net> << " forward FLOPs\n";
   if constexpr (trainable_param_count<Net> != param_count<Net>)
     os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen or LoRA base weights)\n";
-  os << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
-     << " bytes for the returned Gradients\n";
+  if constexpr (detail::has_state<Net>) {
+    // Through a sequence, the backward pass keeps every step's cache, output, output
+    // gradient and the state before it (detail/sequences.hpp).
+    constexpr std::size_t state = detail::state_size_of<Net>();
+    os << "state: " << state << " scalars per stream (" << state * sizeof(T) << " bytes)\n"
+       << "value_and_grad through a sequence: " << stack + state * sizeof(T) << " bytes on the stack per step, plus "
+       << parameter_bytes << " bytes for the returned Gradients\n";
+  } else {
+    os << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
+       << " bytes for the returned Gradients\n";
+  }
 }
 
 }  // namespace staticgrad

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <ranges>
+#include <type_traits>
 
 #include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/training.hpp>
@@ -14,10 +15,37 @@
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/samples.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/sequence.hpp>
+#include <staticgrad/state.hpp>
 
 namespace staticgrad {
 
 namespace detail {
+
+/// A result whose gradient the backward pass is about to write: all but the Frozen
+/// parameters' slices, which it never writes, are left unset; those are zero.
+template <class Net, class T>
+constexpr LossAndGradients<Net, T> fresh_result_for_backward() {
+  auto result = gradients_access::fresh_result<Net, T>();
+  for (const auto run : frozen_ranges<Net>())
+    std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
+  return result;
+}
+
+/// value_and_grad through the sequence xs against the targets ys (a Sequence as long), from
+/// `state` (left at the end state), into `grads`.
+template <class Net, class T, class Loss, class X, class Y>
+T sequence_into(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
+                State<Net, T>& state) {
+  using traits = sequence_traits<std::remove_cvref_t<X>>;
+  static_assert(std::is_same_v<typename traits::scalar, T> && traits::width == Net::in_size,
+                "staticgrad::value_and_grad: the input sequence's steps must be std::array<T, in_size> (see "
+                "Sequence<T, Len, N>)");
+  static_assert(SequenceOf<Y> && sequence_traits<std::remove_cvref_t<Y>>::length == traits::length,
+                "staticgrad::value_and_grad: the targets of a sequence are a sequence as long "
+                "(Sequence<T, Len, out_size>)");
+  return sequence_value_and_grad<Net>(model.flat(), loss, xs, ys, state.flat(), grads.flat());
+}
 
 /// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
 /// size)` is called as each layer's gradient becomes final (train_step's hook; nothing for
@@ -26,7 +54,14 @@ template <class Net, class T, class Loss, class X, class Y, class LayerDone = no
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
-  if constexpr (FixedVector<X>) {
+  if constexpr (SequenceOf<X>) {
+    State<Net, T> zeros;
+    return sequence_into(model, loss, x, target, grads, zeros);
+  } else if constexpr (has_state<Net>) {
+    static_assert(!has_state<Net>, "staticgrad::value_and_grad: this network carries state from one time step to "
+                                   "the next (GRU, ...): give it sequences (staticgrad::Sequence) of inputs and targets");
+    return T{};
+  } else if constexpr (FixedVector<X>) {
     constexpr BackwardMode overwrite{.accumulate = false, .input_grad = false};
     return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
                                                  target_view<Loss, T, out>(target), T{1}, grads.flat(),
@@ -111,10 +146,33 @@ constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X
 template <class Net, class T, class Loss, class X, class Y>
 constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x,
                                                   const Y& target, Training training) {
-  auto result = detail::gradients_access::fresh_result<Net, T>();
-  for (const auto run : detail::frozen_ranges<Net>())  // never written by the backward pass
-    std::fill_n(result.grads.flat().begin() + static_cast<std::ptrdiff_t>(run.offset), run.size, T{});
+  auto result = detail::fresh_result_for_backward<Net, T>();
   result.loss = value_and_grad(model, loss, x, target, result.grads, training);
+  return result;
+}
+
+/// value_and_grad through time from a stream's `state` instead of zeros: xs and ys are
+/// sequences (staticgrad::Sequence). The state is a constant (no gradient flows into it:
+/// truncated backpropagation through time) and is left at the end state, so that the next
+/// window of a long signal starts where this one ended. Writes the mean gradient into
+/// `grads` and returns the mean loss; allocates nothing.
+template <class Net, class T, class Loss, class X, class Y>
+  requires detail::SequenceOf<X>
+T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
+                 State<Net, T>& state) {
+  static_assert(!detail::is_stochastic<Net>,
+                "staticgrad::value_and_grad: Dropout in a network trained on sequences is not supported yet");
+  if constexpr (detail::ValidLayer<Net>) return detail::sequence_into(model, loss, xs, ys, grads, state);
+  else return T{};
+}
+
+/// As above, returning {loss, grads}.
+template <class Net, class T, class Loss, class X, class Y>
+  requires detail::SequenceOf<X>
+LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys,
+                                        State<Net, T>& state) {
+  auto result = detail::fresh_result_for_backward<Net, T>();
+  result.loss = value_and_grad(model, loss, xs, ys, result.grads, state);
   return result;
 }
 

@@ -17,7 +17,7 @@
 namespace sgtest {
 
 struct GoldenCase {
-  std::vector<double> params, grads;
+  std::vector<double> params, grads, state, final_state;
   std::vector<std::vector<double>> inputs, targets, outputs, steps;
   std::vector<std::size_t> classes;
   double loss = 0;
@@ -54,6 +54,8 @@ inline std::map<std::string, GoldenCase> read_golden(const std::string& path) {
     else if (key == "target") current->targets.push_back(read_values(in));
     else if (key == "output") current->outputs.push_back(read_values(in));
     else if (key == "grads") current->grads = read_values(in);
+    else if (key == "state") current->state = read_values(in);
+    else if (key == "final_state") current->final_state = read_values(in);
     else if (key == "step") current->steps.push_back(read_values(in));
     else if (key == "loss") current->loss = read_values(in).at(0);
     else if (key == "class") {

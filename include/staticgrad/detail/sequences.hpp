@@ -1,0 +1,90 @@
+/// @file The driver of a sequence (staticgrad::Sequence): inference step by step, and
+/// value_and_grad through time (backpropagation through time: every step's forward pass,
+/// kept, then the backward passes from the last step to the first, each handing the
+/// gradient of the state it started from to the step before).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/steps.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/samples.hpp>
+#include <staticgrad/sequence.hpp>
+
+namespace staticgrad::detail {
+
+/// The stack a sequence's value_and_grad keeps for its backward pass: the state before
+/// every step, every step's cache, outputs and output gradients.
+template <class Net, class T, std::size_t Len>
+inline constexpr std::size_t sequence_workspace_bytes =
+    sizeof(T) * ((Len + 1) * state_size_of<Net>() + Len * (Net::cache_size + 2 * Net::out_size));
+
+/// The most a sequence may keep on the stack: what an OpenMP worker thread has (LLVM's 4
+/// MiB), less room for the rest.
+inline constexpr std::size_t sequence_workspace_limit = std::size_t{3} << 20;
+
+template <std::size_t Bytes, std::size_t Limit>
+struct check_sequence_workspace {
+  static_assert(Bytes <= Limit,
+                "staticgrad::value_and_grad: the backward pass through this sequence keeps every step's "
+                "cache, more than a thread's stack holds (see check_sequence_workspace<bytes, limit>): "
+                "take shorter sequences (windows of a long one, carrying the State between them)");
+};
+
+/// ys[t] = Net's output at step t of xs, from `state`, which is left at the end state.
+template <class Net, class T, std::size_t Len>
+void sequence_infer(std::span<const T, Net::param_count> params, std::span<T, state_size_of<Net>()> state,
+                    const Sequence<T, Len, Net::in_size>& xs, Sequence<T, Len, Net::out_size>& ys) {
+  for (std::size_t t = 0; t < Len; ++t)
+    infer_block<Net, 1, T>(params, state, std::span<const T, Net::in_size>(xs[t]),
+                           std::span<T, Net::out_size>(ys[t]));
+}
+
+/// The mean over the steps of the loss of each step's output against its target, from
+/// `state` (a constant: no gradient flows into it; it is left at the end state), and its
+/// gradient through time into `dparams` (overwritten).
+template <class Net, class T, class Loss, std::size_t Len, class Targets>
+T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
+                          const Sequence<T, Len, Net::in_size>& xs, const Targets& targets,
+                          std::span<T, state_size_of<Net>()> state, std::span<T, Net::param_count> dparams) {
+  static_assert(sizeof(check_sequence_workspace<sequence_workspace_bytes<Net, T, Len>, sequence_workspace_limit>) > 0);
+  constexpr std::size_t S = state_size_of<Net>(), C = Net::cache_size, In = Net::in_size, Out = Net::out_size;
+  const auto part = []<std::size_t Width, class U, std::size_t N>(std::array<U, N>& all, std::size_t t) {
+    return std::span<U, Width>(all.data() + t * Width, Width);
+  };
+  std::array<T, (Len + 1) * S> states;  // the state before step t, at t · S
+  std::array<T, Len * C> caches;
+  std::array<T, Len * Out> ys, dys;
+  std::copy(state.begin(), state.end(), states.begin());
+  const T scale = T{1} / static_cast<T>(Len);
+  T total{};
+  for (std::size_t t = 0; t < Len; ++t) {
+    const auto y = part.template operator()<Out>(ys, t);
+    forward_block<Net, 1, T>(params, part.template operator()<S>(states, t), part.template operator()<S>(states, t + 1),
+                             part.template operator()<C>(caches, t), std::span<const T, In>(xs[t]), y);
+    const auto dy = part.template operator()<Out>(dys, t);
+    total += loss.template value_and_grad<T, Out>(y, target_view<Loss, T, Out>(targets[t]), dy);
+    for (auto& d : dy) d *= scale;
+  }
+  std::array<T, S> d_next{}, d_state;
+  std::array<T, In> unused_dx;  // input_grad is false: never written
+  for (std::size_t t = Len; t-- > 0;) {
+    const auto run = [&]<BackwardMode Mode>() {
+      backward_block<Mode, Net, 1, T>(params, part.template operator()<S>(states, t),
+                                      part.template operator()<C>(caches, t), std::span<const T, In>(xs[t]),
+                                      part.template operator()<Out>(ys, t), part.template operator()<Out>(dys, t),
+                                      d_next, d_state, dparams, unused_dx);
+    };
+    if (t + 1 == Len) run.template operator()<BackwardMode{.accumulate = false, .input_grad = false}>();
+    else run.template operator()<BackwardMode{.accumulate = true, .input_grad = false}>();
+    d_next = d_state;
+  }
+  std::copy(states.end() - static_cast<std::ptrdiff_t>(S), states.end(), state.begin());
+  return total * scale;
+}
+
+}  // namespace staticgrad::detail

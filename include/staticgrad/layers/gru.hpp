@@ -1,0 +1,177 @@
+/// @file Defines staticgrad::GRU<In, Hidden>: a gated recurrent unit, one time step at a
+/// time, as torch.nn.GRU.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/state_view.hpp>
+#include <staticgrad/core/tensors.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// A GRU layer with PyTorch's equations (torch.nn.GRU, one layer), its hidden state h
+/// carried from step to step (staticgrad::State):
+///   r = σ(W_ir x + b_ir + W_hr h + b_hr),  z = σ(W_iz x + b_iz + W_hz h + b_hz),
+///   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),  h′ = (1 − z) ⊙ n + z ⊙ h;
+/// the output is h′.
+///
+/// Parameters, in the flat order (input-major like Dense, gates in PyTorch's order r, z, n):
+/// weight_ih as [In][3·Hidden], weight_hh as [Hidden][3·Hidden], bias_ih [3·Hidden],
+/// bias_hh [3·Hidden]. Initialized as PyTorch does: every weight and bias uniform in
+/// ±1/√Hidden (init::Default; another scheme draws the weights, biases 0).
+/// @tparam In     inputs per step
+/// @tparam Hidden the hidden state's size, and the output's
+template <std::size_t In, std::size_t Hidden>
+struct GRU {
+  static_assert(In > 0 && Hidden > 0, "staticgrad::GRU: In and Hidden must be positive");
+
+  static constexpr std::size_t in_size = In;
+  static constexpr std::size_t out_size = Hidden;
+  static constexpr std::size_t gates = 3 * Hidden;  // r, z, n
+  static constexpr std::size_t ih_count = In * gates, hh_count = Hidden * gates;
+  static constexpr std::size_t param_count = ih_count + hh_count + 2 * gates;
+  /// h, from one step to the next.
+  static constexpr std::size_t state_size = Hidden;
+  /// r, z, n and W_hn h + b_hn of the step (its input and the state before it are kept by
+  /// the caller).
+  static constexpr std::size_t cache_size = 4 * Hidden;
+  /// The two matrix-vector products, and about ten operations per hidden unit.
+  static constexpr std::size_t flops = 2 * (In + Hidden) * gates + 10 * Hidden;
+
+  static constexpr auto name() { return layer_name<"GRU", In, Hidden>(); }
+  /// nn.GRU's tensors (stored transposed, input-major): one nn.Sequential index, named
+  /// as a layer of a stack of one.
+  static constexpr std::array tensors{transposed_matrix_tensor("weight_ih_l0", gates, In, 0),
+                                      transposed_matrix_tensor("weight_hh_l0", gates, Hidden, ih_count),
+                                      vector_tensor("bias_ih_l0", gates, ih_count + hh_count),
+                                      vector_tensor("bias_hh_l0", gates, ih_count + hh_count + gates)};
+
+  template <class T>
+  static void step(std::span<const T, param_count> params, std::span<T, Hidden> h, std::span<const T, In> x,
+                   std::span<T, Hidden> y) {
+    std::array<T, cache_size> cache;
+    forward_step<T>(params, h, y, cache, x, y);
+    std::copy(y.begin(), y.end(), h.begin());
+  }
+
+  template <class T>
+  static void forward_step(std::span<const T, param_count> params, std::span<const T, Hidden> h,
+                           std::span<T, Hidden> next, std::span<T, cache_size> cache, std::span<const T, In> x,
+                           std::span<T, Hidden> y) {
+    std::array<T, gates> gi, gh;
+    detail::affine<T, In, gates>(params.data(), params.data() + ih_count + hh_count, x.data(), gi.data());
+    detail::affine<T, Hidden, gates>(params.data() + ih_count, params.data() + ih_count + hh_count + gates, h.data(),
+                                     gh.data());
+    const auto r = part<0>(cache), z = part<1>(cache), n = part<2>(cache), hn = part<3>(cache);
+    for (std::size_t i = 0; i < 2 * Hidden; ++i) cache[i] = gi[i] + gh[i];  // r and z, before σ
+    detail::apply_activation<Sigmoid>(std::span<T, 2 * Hidden>(cache.data(), 2 * Hidden));
+    for (std::size_t i = 0; i < Hidden; ++i) {
+      hn[i] = gh[2 * Hidden + i];
+      n[i] = gi[2 * Hidden + i] + r[i] * hn[i];
+    }
+    detail::apply_activation<Tanh>(n);
+    for (std::size_t i = 0; i < Hidden; ++i) {
+      const T h_next = n[i] + z[i] * (h[i] - n[i]);
+      next[i] = h_next;
+      y[i] = h_next;
+    }
+  }
+
+  /// ∂L/∂h′ = dy + d_next; back through h′ = n + z ⊙ (h − n), the gates, and the two
+  /// products: ∂L/∂h is W_hh's product plus z ⊙ ∂L/∂h′.
+  template <BackwardMode Mode, class T>
+  static void backward_step(std::span<const T, param_count> params, std::span<const T, Hidden> h,
+                            std::span<const T, cache_size> cache, std::span<const T, In> x, std::span<const T, Hidden>,
+                            std::span<const T, Hidden> dy, std::span<const T, Hidden> d_next,
+                            std::span<T, Hidden> d_state, std::span<T, param_count> dparams, std::span<T, In> dx) {
+    const auto r = part<0>(cache), z = part<1>(cache), n = part<2>(cache), hn = part<3>(cache);
+    std::array<T, gates> dgi, dgh;  // ∂L/∂(W_ih x + b_ih) and ∂L/∂(W_hh h + b_hh)
+    std::array<T, Hidden> through_z;
+    for (std::size_t i = 0; i < Hidden; ++i) {
+      const T g = dy[i] + d_next[i];
+      const T dn = g * (T{1} - z[i]);
+      const T dz = g * (h[i] - n[i]);
+      through_z[i] = g * z[i];
+      const T da_n = dn * (T{1} - n[i] * n[i]);
+      const T dr = da_n * hn[i];
+      dgi[i] = dgh[i] = dr * r[i] * (T{1} - r[i]);
+      dgi[Hidden + i] = dgh[Hidden + i] = dz * z[i] * (T{1} - z[i]);
+      dgi[2 * Hidden + i] = da_n;
+      dgh[2 * Hidden + i] = da_n * r[i];
+    }
+    if constexpr (Mode.param_grad) {
+      T* const d = dparams.data();
+      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dgi.data(), d, d + ih_count + hh_count);
+      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(h.data(), dgh.data(), d + ih_count,
+                                                                   d + ih_count + hh_count + gates);
+    }
+    if constexpr (Mode.input_grad) detail::affine_input_grad<T, In, gates>(params.data(), dgi.data(), dx.data());
+    detail::affine_input_grad<T, Hidden, gates>(params.data() + ih_count, dgh.data(), d_state.data());
+    for (std::size_t i = 0; i < Hidden; ++i) d_state[i] += through_z[i];
+  }
+
+  /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
+  /// scheme draws the weights (fan_in In or Hidden, fan_out 3·Hidden), biases 0.
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    if constexpr (std::is_same_v<Scheme, init::Default>) {
+      const double bound = 1 / std::sqrt(static_cast<double>(Hidden));
+      for (auto& p : params) p = static_cast<T>(rng.uniform(-bound, bound));
+    } else {
+      for (std::size_t k = 0; k < ih_count; ++k) params[k] = static_cast<T>(scheme.sample(rng, In, gates));
+      for (std::size_t k = 0; k < hh_count; ++k) params[ih_count + k] = static_cast<T>(scheme.sample(rng, Hidden, gates));
+      for (std::size_t k = ih_count + hh_count; k < param_count; ++k) params[k] = T{0};
+    }
+  }
+
+ private:
+  // Part I (r, z, n, W_hn h + b_hn) of a step's cache.
+  template <std::size_t I, class U>
+  static constexpr std::span<U, Hidden> part(std::span<U, cache_size> cache) {
+    return detail::slice<I * Hidden, Hidden>(cache);
+  }
+};
+
+/// GRU parameters by name, as PyTorch indexes them: `weight_ih(g, i)` is
+/// weight_ih_l0[g][i] (g < 3·Hidden, gates r, z, n), `weight_hh(g, j)`, `bias_ih(g)`,
+/// `bias_hh(g)`.
+template <std::size_t In, std::size_t Hidden, class T>
+class LayerView<GRU<In, Hidden>, T> : public detail::view_base<GRU<In, Hidden>, T> {
+  using spec = GRU<In, Hidden>;
+
+ public:
+  using detail::view_base<spec, T>::view_base;
+  constexpr T& weight_ih(std::size_t g, std::size_t i) const { return this->params_[i * spec::gates + g]; }
+  constexpr T& weight_hh(std::size_t g, std::size_t j) const {
+    return this->params_[spec::ih_count + j * spec::gates + g];
+  }
+  constexpr T& bias_ih(std::size_t g) const { return this->params_[spec::ih_count + spec::hh_count + g]; }
+  constexpr T& bias_hh(std::size_t g) const {
+    return this->params_[spec::ih_count + spec::hh_count + spec::gates + g];
+  }
+};
+
+/// A GRU's state: `h()`, its hidden state (what nn.GRU calls h_0 before a sequence and h_n
+/// after it).
+template <std::size_t In, std::size_t Hidden, class T>
+class StateView<GRU<In, Hidden>, T> {
+ public:
+  constexpr explicit StateView(std::span<T, Hidden> state) : h_(state) {}
+  constexpr std::span<T, Hidden> flat() const { return h_; }
+  constexpr std::span<T, Hidden> h() const { return h_; }
+
+ private:
+  std::span<T, Hidden> h_;
+};
+
+}  // namespace staticgrad

@@ -1,0 +1,185 @@
+// Networks with state (GRU): PyTorch's outputs, loss, gradient through time and end state
+// (tests/data/sequences.txt, from zero and given states); streaming one step at a time
+// equals a whole sequence; the State's views, reset and round trip; central differences
+// through time; files; no allocation.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <staticgrad/io/safetensors.hpp>
+
+#include "../examples/count_allocations.hpp"
+#include "support/files.hpp"
+#include "support/golden_file.hpp"
+#include "support/testing.hpp"
+
+namespace sg = staticgrad;
+
+namespace {
+
+using Amp = sg::Sequential<sg::GRU<2, 5>, sg::Dense<5, 1>>;
+using Stack = sg::Sequential<sg::GRU<3, 4>, sg::Residual<sg::Dense<4, 4, sg::Tanh>>, sg::GRU<4, 3>, sg::Dense<3, 2>>;
+
+template <class T, std::size_t Len, std::size_t N>
+sg::Sequence<T, Len, N> to_sequence(const std::vector<std::vector<double>>& rows) {
+  REQUIRE(rows.size() == Len);
+  sg::Sequence<T, Len, N> steps;
+  for (std::size_t t = 0; t < Len; ++t) {
+    REQUIRE(rows[t].size() == N);
+    std::copy(rows[t].begin(), rows[t].end(), steps[t].begin());
+  }
+  return steps;
+}
+
+// Both sides compute in double; they differ in the order of operations only.
+constexpr double tolerance = 1e-10;
+
+template <class Net, std::size_t Len>
+void check_sequence_case(const sgtest::GoldenCase& golden) {
+  REQUIRE(golden.params.size() == sg::param_count<Net>);
+  const auto model = std::make_unique<sg::Model<Net, double>>();
+  std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
+  sg::State<Net, double> state;
+  REQUIRE(golden.state.size() == state.flat().size());
+  std::copy(golden.state.begin(), golden.state.end(), state.flat().begin());
+  const sg::State<Net, double> start = state;
+  const auto xs = to_sequence<double, Len, Net::in_size>(golden.inputs);
+  const auto ys = to_sequence<double, Len, Net::out_size>(golden.targets);
+
+  const auto [loss, grads] = sg::value_and_grad(*model, sg::MSE{}, xs, ys, state);
+  CHECK(sgtest::relative_error(loss, golden.loss, 1e-30) < tolerance);
+  for (std::size_t i = 0; i < sg::param_count<Net>; ++i) {
+    CAPTURE(i);
+    CHECK(sgtest::relative_error(grads.flat()[i], golden.grads[i], 1e-12) < tolerance);
+  }
+  for (std::size_t i = 0; i < state.flat().size(); ++i)
+    CHECK(sgtest::relative_error(state.flat()[i], golden.final_state[i], 1e-12) < tolerance);
+
+  // Inference over the sequence, and one step at a time: the same outputs, PyTorch's.
+  auto streamed = start;
+  auto whole = start;
+  const auto outputs = (*model)(xs, whole);
+  for (std::size_t t = 0; t < Len; ++t) {
+    const auto y = (*model)(xs[t], streamed);
+    for (std::size_t o = 0; o < Net::out_size; ++o) {
+      CHECK(y[o] == outputs[t][o]);
+      CHECK(sgtest::relative_error(y[o], golden.outputs[t][o], 1e-12) < tolerance);
+    }
+  }
+  CHECK(std::equal(streamed.flat().begin(), streamed.flat().end(), state.flat().begin()));
+  CHECK(std::equal(whole.flat().begin(), whole.flat().end(), state.flat().begin()));
+}
+
+}  // namespace
+
+TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU") {
+  const auto cases = sgtest::read_data_file("sequences.txt");
+  REQUIRE(cases.size() == 3);
+  SUBCASE("from zero state") { check_sequence_case<Amp, 7>(cases.at("gru_zero_state")); }
+  SUBCASE("from a given state") { check_sequence_case<Amp, 7>(cases.at("gru_given_state")); }
+  SUBCASE("two GRU layers and a residual block between them") { check_sequence_case<Stack, 6>(cases.at("gru_stack")); }
+}
+
+TEST_CASE_TEMPLATE("recurrent: the gradient through time agrees with central differences", T, float, double) {
+  using Net = sg::Sequential<sg::Dense<2, 3, sg::Tanh>, sg::GRU<3, 4>, sg::Frozen<sg::GRU<4, 4>>, sg::Dense<4, 2>>;
+  sg::init::Rng rng(3);
+  sg::Model<Net, T> model{5};
+  sg::Sequence<T, 9, 2> xs;
+  sg::Sequence<T, 9, 2> ys;
+  for (std::size_t t = 0; t < 9; ++t) {
+    xs[t] = sgtest::random_vector<T, 2>(rng);
+    ys[t] = sgtest::random_vector<T, 2>(rng);
+  }
+  const auto report = sg::gradcheck(model, sg::MSE{}, xs, ys);
+  CAPTURE(report.overall.relative);
+  CHECK(report.passed);
+  // The Frozen GRU gets no gradient; the layers before it get theirs through it.
+  const auto [loss, grads] = sg::value_and_grad(model, sg::MSE{}, xs, ys);
+  const auto frozen = grads.template layer<2>().flat();
+  CHECK(std::all_of(frozen.begin(), frozen.end(), [](T g) { return g == T{0}; }));
+  CHECK(grads.template layer<0>().weight(0, 0) != T{0});
+  CHECK(std::isfinite(loss));
+}
+
+TEST_CASE("recurrent: a State starts at zero, is read and set through its layers, and resets") {
+  sg::Model<Stack, float> model{2};
+  sg::State<Stack, float> state;
+  static_assert(decltype(state)::size == 4 + 3);
+  CHECK(std::all_of(state.flat().begin(), state.flat().end(), [](float v) { return v == 0; }));
+  const std::array<float, 3> x{0.5f, -1.0f, 0.25f};
+  const auto first = model(x, state);
+  CHECK(state.layer<0>().h()[0] != 0);          // the first GRU advanced
+  CHECK(state.layer<2>().h().data() == state.flat().data() + 4);  // the second GRU's h follows it
+  const auto saved = state;
+  const auto second = model(x, state);          // from the advanced state: another output
+  CHECK(second != first);
+  state = saved;                                 // a stream restored
+  CHECK(model(x, state) == second);
+  state.reset();
+  CHECK(model(x, state) == first);
+  state.reset();
+  state.layer<2>().h()[1] = 0.75f;               // set one layer's state by hand
+  CHECK(model(x, state) != first);
+}
+
+TEST_CASE("recurrent: value_and_grad from a state continues a stream: windows chain like one sequence") {
+  sg::Model<Amp, double> model{4};
+  sg::init::Rng rng(8);
+  sg::Sequence<double, 12, 2> xs;
+  sg::Sequence<double, 12, 1> ys;
+  for (std::size_t t = 0; t < 12; ++t) {
+    xs[t] = sgtest::random_vector<double, 2>(rng);
+    ys[t] = sgtest::random_vector<double, 1>(rng);
+  }
+  sg::Sequence<double, 6, 2> first_x, second_x;
+  sg::Sequence<double, 6, 1> first_y, second_y;
+  for (std::size_t t = 0; t < 6; ++t) {
+    first_x[t] = xs[t], second_x[t] = xs[6 + t];
+    first_y[t] = ys[t], second_y[t] = ys[6 + t];
+  }
+  sg::State<Amp, double> whole, windows;
+  const double whole_loss = sg::value_and_grad(model, sg::MSE{}, xs, ys, whole).loss;
+  const double first_loss = sg::value_and_grad(model, sg::MSE{}, first_x, first_y, windows).loss;
+  const double second_loss = sg::value_and_grad(model, sg::MSE{}, second_x, second_y, windows).loss;
+  CHECK(whole_loss == doctest::Approx((first_loss + second_loss) / 2).epsilon(1e-14));
+  CHECK(std::equal(whole.flat().begin(), whole.flat().end(), windows.flat().begin()));
+}
+
+TEST_CASE("recurrent: files keep a GRU network's parameters, named as PyTorch names nn.GRU's tensors") {
+  const std::vector<std::string> expected{"0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",
+                                          "1.weight", "1.bias"};
+  CHECK(sg::tensor_names<Amp>() == expected);
+  sgtest::Folder folder("recurrent_files");
+  const sg::Model<Amp, float> model{6};
+  sg::save(model, folder.path / "amp.sgrd");
+  sg::save_safetensors(model, folder.path / "amp.safetensors");
+  sg::Model<Amp, float> from_binary{}, from_safetensors{};
+  sg::load(from_binary, folder.path / "amp.sgrd");
+  sg::load_safetensors(from_safetensors, folder.path / "amp.safetensors");
+  CHECK(sgtest::fingerprint(from_binary) == sgtest::fingerprint(model));
+  CHECK(sgtest::fingerprint(from_safetensors) == sgtest::fingerprint(model));
+  // weight_ih_l0[g][i] is the flat [In][3·Hidden] array's [i][g].
+  CHECK(model.layer<0>().weight_ih(7, 1) == model.flat()[1 * 15 + 7]);
+}
+
+TEST_CASE("recurrent: a step and a sequence's value_and_grad allocate nothing") {
+  const auto model = std::make_unique<sg::Model<Amp, float>>(1);
+  auto grads = std::make_unique<sg::Gradients<Amp, float>>();
+  sg::State<Amp, float> state;
+  sg::Sequence<float, 32, 2> xs{};
+  sg::Sequence<float, 32, 1> ys{};
+  const std::size_t before = allocations;
+  float sink = 0;
+  for (int i = 0; i < 100; ++i) sink += (*model)(std::array<float, 2>{0.1f * static_cast<float>(i), 0.5f}, state)[0];
+  sink += sg::value_and_grad(*model, sg::MSE{}, xs, ys, *grads, state);
+  sink += sg::value_and_grad(*model, sg::MSE{}, xs, ys).loss;
+  CHECK(allocations == before);
+  CHECK(std::isfinite(sink));
+}
