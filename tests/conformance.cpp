@@ -284,5 +284,5 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer with state meets the laws of the
 
 // Every layer kind with state, and the composites around one.
 TEST_CASE_TEMPLATE_APPLY(stateful_layers,
-                         std::tuple<sg::GRU<4, 5>, sg::Frozen<sg::GRU<4, 5>>, sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>,
-                                    sg::Residual<sg::GRU<4, 4>>>);
+                         std::tuple<sg::GRU<4, 5>, sg::LSTM<4, 5>, sg::Frozen<sg::GRU<4, 5>>,
+                                    sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>, sg::Residual<sg::LSTM<4, 4>>>);

@@ -26,6 +26,8 @@ namespace {
 
 using Amp = sg::Sequential<sg::GRU<2, 5>, sg::Dense<5, 1>>;
 using Stack = sg::Sequential<sg::GRU<3, 4>, sg::Residual<sg::Dense<4, 4, sg::Tanh>>, sg::GRU<4, 3>, sg::Dense<3, 2>>;
+using LstmAmp = sg::Sequential<sg::LSTM<2, 5>, sg::Dense<5, 1>>;
+using Mixed = sg::Sequential<sg::LSTM<3, 4>, sg::GRU<4, 3>, sg::Dense<3, 2, sg::Tanh>>;
 
 template <class T, std::size_t Len, std::size_t N>
 sg::Sequence<T, Len, N> to_sequence(const std::vector<std::vector<double>>& rows) {
@@ -79,12 +81,14 @@ void check_sequence_case(const sgtest::GoldenCase& golden) {
 
 }  // namespace
 
-TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU") {
+TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU and nn.LSTM") {
   const auto cases = sgtest::read_data_file("sequences.txt");
-  REQUIRE(cases.size() == 3);
-  SUBCASE("from zero state") { check_sequence_case<Amp, 7>(cases.at("gru_zero_state")); }
-  SUBCASE("from a given state") { check_sequence_case<Amp, 7>(cases.at("gru_given_state")); }
+  REQUIRE(cases.size() == 5);
+  SUBCASE("GRU from zero state") { check_sequence_case<Amp, 7>(cases.at("gru_zero_state")); }
+  SUBCASE("GRU from a given state") { check_sequence_case<Amp, 7>(cases.at("gru_given_state")); }
   SUBCASE("two GRU layers and a residual block between them") { check_sequence_case<Stack, 6>(cases.at("gru_stack")); }
+  SUBCASE("LSTM from a given h and c") { check_sequence_case<LstmAmp, 7>(cases.at("lstm_given_state")); }
+  SUBCASE("an LSTM, then a GRU") { check_sequence_case<Mixed, 6>(cases.at("lstm_gru_stack")); }
 }
 
 TEST_CASE_TEMPLATE("recurrent: the gradient through time agrees with central differences", T, float, double) {
@@ -106,6 +110,15 @@ TEST_CASE_TEMPLATE("recurrent: the gradient through time agrees with central dif
   CHECK(std::all_of(frozen.begin(), frozen.end(), [](T g) { return g == T{0}; }));
   CHECK(grads.template layer<0>().weight(0, 0) != T{0});
   CHECK(std::isfinite(loss));
+}
+
+TEST_CASE("recurrent: an LSTM's state is h, then c") {
+  sg::Model<LstmAmp, double> model{3};
+  sg::State<LstmAmp, double> state;
+  model(std::array<double, 2>{0.5, -1.0}, state);
+  CHECK(state.layer<0>().h().data() == state.flat().data());
+  CHECK(state.layer<0>().c().data() == state.flat().data() + 5);
+  CHECK(state.layer<0>().c()[0] != 0);
 }
 
 TEST_CASE("recurrent: a State starts at zero, is read and set through its layers, and resets") {

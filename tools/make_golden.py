@@ -4,7 +4,7 @@
   builds as staticgrad types;
 - tests/data/optimizers.txt: every parameter after each of five steps of SGD, Adam and
   AdamW in several configurations (tests/optimizers.cpp);
-- tests/data/sequences.txt: networks with GRU layers run over a sequence, from a zero or a
+- tests/data/sequences.txt: networks with GRU and LSTM layers run over a sequence, from a zero or a
   given state: every step's output, the mean loss, the gradient through time, and the
   end state (tests/recurrent.cpp).
 
@@ -76,16 +76,43 @@ class Branches(nn.Module):
 
 class StatefulGRU(nn.Module):
     """nn.GRU over one step at a time, its hidden state kept between calls (as staticgrad's
-    State): `h` is set before a sequence and read after it."""
+    State): set before a sequence, read after it."""
 
     def __init__(self, n_in, hidden):
         super().__init__()
-        self.gru = nn.GRU(n_in, hidden)
+        self.rnn = nn.GRU(n_in, hidden)
         self.h = torch.zeros(1, 1, hidden)
 
     def forward(self, x):
-        out, self.h = self.gru(x.reshape(1, 1, -1), self.h)
+        out, self.h = self.rnn(x.reshape(1, 1, -1), self.h)
         return out.reshape(-1)
+
+    def state(self):
+        return self.h.reshape(-1)
+
+    def set_state(self, flat):
+        self.h = flat.reshape(1, 1, -1)
+
+
+class StatefulLSTM(nn.Module):
+    """nn.LSTM over one step at a time, its state kept between calls: h, then c, as in
+    staticgrad's State."""
+
+    def __init__(self, n_in, hidden):
+        super().__init__()
+        self.rnn = nn.LSTM(n_in, hidden)
+        self.hc = (torch.zeros(1, 1, hidden), torch.zeros(1, 1, hidden))
+
+    def forward(self, x):
+        out, self.hc = self.rnn(x.reshape(1, 1, -1), self.hc)
+        return out.reshape(-1)
+
+    def state(self):
+        return torch.cat([self.hc[0].reshape(-1), self.hc[1].reshape(-1)])
+
+    def set_state(self, flat):
+        hidden = self.rnn.hidden_size
+        self.hc = (flat[:hidden].reshape(1, 1, -1), flat[hidden:].reshape(1, 1, -1))
 
 
 class Residual(nn.Module):
@@ -110,10 +137,10 @@ def build(spec):
     if kind == "rmsnorm":
         norm = RMSNorm(spec[1])
         return norm, [("", norm.weight)]
-    if kind == "gru":
-        gru = StatefulGRU(spec[1], spec[2])
-        cell = gru.gru
-        return gru, [("T", cell.weight_ih_l0), ("T", cell.weight_hh_l0), ("", cell.bias_ih_l0), ("", cell.bias_hh_l0)]
+    if kind in ("gru", "lstm"):
+        layer = (StatefulGRU if kind == "gru" else StatefulLSTM)(spec[1], spec[2])
+        cell = layer.rnn
+        return layer, [("T", cell.weight_ih_l0), ("T", cell.weight_hh_l0), ("", cell.bias_ih_l0), ("", cell.bias_hh_l0)]
     if kind == "prelu":
         prelu = nn.PReLU(spec[1])
         return prelu, [("", prelu.weight)]
@@ -190,22 +217,22 @@ def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
     return "\n".join(lines)
 
 
-def gru_layers(module):
-    return [m for m in module.modules() if isinstance(m, StatefulGRU)]
+def stateful_layers(module):
+    return [m for m in module.modules() if isinstance(m, (StatefulGRU, StatefulLSTM))]
 
 
 def sequence_case(name, spec, n_in, n_out, length, random_state, generator):
-    """A network with GRU layers over `length` steps, MSE against a target sequence (the
-    mean over steps and outputs), from zero or random hidden states."""
+    """A network with GRU or LSTM layers over `length` steps, MSE against a target sequence
+    (the mean over steps and outputs), from zero or random states."""
     module, params = build(spec)
     with torch.no_grad():
         for _, p in params:
             p.copy_(0.7 * torch.randn(p.shape, generator=generator))
-    grus = gru_layers(module)
-    for gru in grus:
-        hidden = gru.gru.hidden_size
-        gru.h = 0.5 * torch.randn(1, 1, hidden, generator=generator) if random_state else torch.zeros(1, 1, hidden)
-    state = torch.cat([gru.h.reshape(-1) for gru in grus])
+    layers = stateful_layers(module)
+    for layer in layers:
+        size = layer.state().numel()
+        layer.set_state(0.5 * torch.randn(size, generator=generator) if random_state else torch.zeros(size))
+    state = torch.cat([layer.state() for layer in layers])
     x = torch.randn(length, n_in, generator=generator)
     target = torch.randn(length, n_out, generator=generator)
     y = torch.stack([module(x[t]) for t in range(length)])
@@ -215,7 +242,7 @@ def sequence_case(name, spec, n_in, n_out, length, random_state, generator):
     lines += [line("input", row) for row in x]
     lines += [line("target", row) for row in target]
     lines += [line("output", row) for row in y.detach()]
-    final = torch.cat([gru.h.detach().reshape(-1) for gru in grus])
+    final = torch.cat([layer.state().detach() for layer in layers])
     lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), line("final_state", final), "end"]
     return "\n".join(lines)
 
@@ -318,6 +345,11 @@ def main():
         sequence_case("gru_given_state", ("seq", [("gru", 2, 5), dense(5, 1)]), 2, 1, 7, True, generator),
         sequence_case("gru_stack",
                       ("seq", [("gru", 3, 4), ("res", [dense(4, 4, "Tanh")]), ("gru", 4, 3), dense(3, 2)]),
+                      3, 2, 6, True, generator),
+    ]
+    sequences += [  # added later, drawn after the cases above so that those keep their values
+        sequence_case("lstm_given_state", ("seq", [("lstm", 2, 5), dense(5, 1)]), 2, 1, 7, True, generator),
+        sequence_case("lstm_gru_stack", ("seq", [("lstm", 3, 4), ("gru", 4, 3), dense(3, 2, "Tanh")]),
                       3, 2, 6, True, generator),
     ]
     write("sequences.txt", sequences)

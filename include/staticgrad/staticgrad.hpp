@@ -18,6 +18,7 @@
 #include <staticgrad/layers/frozen.hpp>
 #include <staticgrad/layers/gru.hpp>
 #include <staticgrad/layers/lora.hpp>
+#include <staticgrad/layers/lstm.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/prelu.hpp>
 #include <staticgrad/layers/residual.hpp>

@@ -1,4 +1,4 @@
-/// @file The step protocol of layers: a layer with state (GRU, …) carries `state_size`
+/// @file The step protocol of layers: a layer with state (GRU, LSTM) carries `state_size`
 /// scalars from one time step to the next, and runs one step at a time:
 ///
 ///     template <class T>

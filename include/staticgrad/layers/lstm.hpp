@@ -1,0 +1,174 @@
+/// @file Defines staticgrad::LSTM<In, Hidden>: a long short-term memory layer, one time step
+/// at a time, as torch.nn.LSTM.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+#include <staticgrad/activations.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/kernels.hpp>
+#include <staticgrad/core/layer_name.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/state_view.hpp>
+#include <staticgrad/core/tensors.hpp>
+#include <staticgrad/init.hpp>
+
+namespace staticgrad {
+
+/// An LSTM layer with PyTorch's equations (torch.nn.LSTM, one layer), its hidden state h
+/// and cell state c carried from step to step (staticgrad::State):
+///   i = σ(W_ii x + b_ii + W_hi h + b_hi),  f = σ(W_if x + b_if + W_hf h + b_hf),
+///   g = tanh(W_ig x + b_ig + W_hg h + b_hg),  o = σ(W_io x + b_io + W_ho h + b_ho),
+///   c′ = f ⊙ c + i ⊙ g,  h′ = o ⊙ tanh(c′);
+/// the output is h′.
+///
+/// Parameters, in the flat order (input-major like Dense, gates in PyTorch's order i, f, g,
+/// o): weight_ih as [In][4·Hidden], weight_hh as [Hidden][4·Hidden], bias_ih [4·Hidden],
+/// bias_hh [4·Hidden]. State: h, then c. Initialized as PyTorch does: every weight and bias
+/// uniform in ±1/√Hidden (init::Default; another scheme draws the weights, biases 0).
+/// @tparam In     inputs per step
+/// @tparam Hidden the hidden state's size, and the output's
+template <std::size_t In, std::size_t Hidden>
+struct LSTM {
+  static_assert(In > 0 && Hidden > 0, "staticgrad::LSTM: In and Hidden must be positive");
+
+  static constexpr std::size_t in_size = In;
+  static constexpr std::size_t out_size = Hidden;
+  static constexpr std::size_t gates = 4 * Hidden;  // i, f, g, o
+  static constexpr std::size_t ih_count = In * gates, hh_count = Hidden * gates;
+  static constexpr std::size_t param_count = ih_count + hh_count + 2 * gates;
+  /// h, then c, from one step to the next.
+  static constexpr std::size_t state_size = 2 * Hidden;
+  /// The gates i, f, g, o and tanh(c′) of the step.
+  static constexpr std::size_t cache_size = 5 * Hidden;
+  /// The two matrix-vector products, and about ten operations per hidden unit.
+  static constexpr std::size_t flops = 2 * (In + Hidden) * gates + 10 * Hidden;
+
+  static constexpr auto name() { return layer_name<"LSTM", In, Hidden>(); }
+  /// nn.LSTM's tensors (stored transposed, input-major), named as a layer of a stack of one.
+  static constexpr std::array tensors{transposed_matrix_tensor("weight_ih_l0", gates, In, 0),
+                                      transposed_matrix_tensor("weight_hh_l0", gates, Hidden, ih_count),
+                                      vector_tensor("bias_ih_l0", gates, ih_count + hh_count),
+                                      vector_tensor("bias_hh_l0", gates, ih_count + hh_count + gates)};
+
+  template <class T>
+  static void step(std::span<const T, param_count> params, std::span<T, state_size> state, std::span<const T, In> x,
+                   std::span<T, Hidden> y) {
+    std::array<T, cache_size> cache;
+    std::array<T, state_size> next;
+    forward_step<T>(params, state, next, cache, x, y);
+    std::copy(next.begin(), next.end(), state.begin());
+  }
+
+  template <class T>
+  static void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                           std::span<T, state_size> next, std::span<T, cache_size> cache, std::span<const T, In> x,
+                           std::span<T, Hidden> y) {
+    std::array<T, gates> gh;
+    const auto z = detail::slice<0, gates>(cache);  // the gates' sums, then the gates
+    detail::affine<T, In, gates>(params.data(), params.data() + ih_count + hh_count, x.data(), z.data());
+    detail::affine<T, Hidden, gates>(params.data() + ih_count, params.data() + ih_count + hh_count + gates,
+                                     state.data(), gh.data());
+    for (std::size_t k = 0; k < gates; ++k) z[k] += gh[k];
+    detail::apply_activation<Sigmoid>(detail::slice<0, 2 * Hidden>(z));  // i, f
+    detail::apply_activation<Tanh>(part<2>(cache));                       // g
+    detail::apply_activation<Sigmoid>(part<3>(cache));                    // o
+    const auto i = part<0>(cache), f = part<1>(cache), g = part<2>(cache), o = part<3>(cache);
+    const auto tanh_c = part<4>(cache);
+    const auto c = state.template subspan<Hidden, Hidden>();
+    for (std::size_t k = 0; k < Hidden; ++k) tanh_c[k] = next[Hidden + k] = f[k] * c[k] + i[k] * g[k];
+    detail::apply_activation<Tanh>(tanh_c);
+    for (std::size_t k = 0; k < Hidden; ++k) y[k] = next[k] = o[k] * tanh_c[k];
+  }
+
+  /// ∂L/∂h′ = dy + d_next_h and ∂L/∂c′ = d_next_c + ∂L/∂h′ ⊙ o ⊙ (1 − tanh²(c′)); back
+  /// through the gates and the two products: ∂L/∂h is W_hh's product, ∂L/∂c is f ⊙ ∂L/∂c′.
+  template <BackwardMode Mode, class T>
+  static void backward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                            std::span<const T, cache_size> cache, std::span<const T, In> x, std::span<const T, Hidden>,
+                            std::span<const T, Hidden> dy, std::span<const T, state_size> d_next,
+                            std::span<T, state_size> d_state, std::span<T, param_count> dparams, std::span<T, In> dx) {
+    const auto i = part<0>(cache), f = part<1>(cache), g = part<2>(cache), o = part<3>(cache);
+    const auto tanh_c = part<4>(cache);
+    const auto c = state.template subspan<Hidden, Hidden>();
+    std::array<T, gates> dz;  // ∂L/∂(the gates' sums), the same for both products
+    for (std::size_t k = 0; k < Hidden; ++k) {
+      const T dh = dy[k] + d_next[k];
+      const T dc = d_next[Hidden + k] + dh * o[k] * (T{1} - tanh_c[k] * tanh_c[k]);
+      dz[k] = dc * g[k] * i[k] * (T{1} - i[k]);
+      dz[Hidden + k] = dc * c[k] * f[k] * (T{1} - f[k]);
+      dz[2 * Hidden + k] = dc * i[k] * (T{1} - g[k] * g[k]);
+      dz[3 * Hidden + k] = dh * tanh_c[k] * o[k] * (T{1} - o[k]);
+      d_state[Hidden + k] = dc * f[k];
+    }
+    if constexpr (Mode.param_grad) {
+      T* const d = dparams.data();
+      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dz.data(), d, d + ih_count + hh_count);
+      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(state.data(), dz.data(), d + ih_count,
+                                                                   d + ih_count + hh_count + gates);
+    }
+    if constexpr (Mode.input_grad) detail::affine_input_grad<T, In, gates>(params.data(), dz.data(), dx.data());
+    detail::affine_input_grad<T, Hidden, gates>(params.data() + ih_count, dz.data(), d_state.data());
+  }
+
+  /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
+  /// scheme draws the weights (fan_in In or Hidden, fan_out 4·Hidden), biases 0.
+  template <class T, class Scheme>
+  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
+    if constexpr (std::is_same_v<Scheme, init::Default>) {
+      const double bound = 1 / std::sqrt(static_cast<double>(Hidden));
+      for (auto& p : params) p = static_cast<T>(rng.uniform(-bound, bound));
+    } else {
+      for (std::size_t k = 0; k < ih_count; ++k) params[k] = static_cast<T>(scheme.sample(rng, In, gates));
+      for (std::size_t k = 0; k < hh_count; ++k) params[ih_count + k] = static_cast<T>(scheme.sample(rng, Hidden, gates));
+      for (std::size_t k = ih_count + hh_count; k < param_count; ++k) params[k] = T{0};
+    }
+  }
+
+ private:
+  // Part I (i, f, g, o, tanh(c′)) of a step's cache.
+  template <std::size_t I, class U>
+  static constexpr std::span<U, Hidden> part(std::span<U, cache_size> cache) {
+    return detail::slice<I * Hidden, Hidden>(cache);
+  }
+};
+
+/// LSTM parameters by name, as PyTorch indexes them: `weight_ih(g, i)` is
+/// weight_ih_l0[g][i] (g < 4·Hidden, gates i, f, g, o), `weight_hh(g, j)`, `bias_ih(g)`,
+/// `bias_hh(g)`.
+template <std::size_t In, std::size_t Hidden, class T>
+class LayerView<LSTM<In, Hidden>, T> : public detail::view_base<LSTM<In, Hidden>, T> {
+  using spec = LSTM<In, Hidden>;
+
+ public:
+  using detail::view_base<spec, T>::view_base;
+  constexpr T& weight_ih(std::size_t g, std::size_t i) const { return this->params_[i * spec::gates + g]; }
+  constexpr T& weight_hh(std::size_t g, std::size_t j) const {
+    return this->params_[spec::ih_count + j * spec::gates + g];
+  }
+  constexpr T& bias_ih(std::size_t g) const { return this->params_[spec::ih_count + spec::hh_count + g]; }
+  constexpr T& bias_hh(std::size_t g) const {
+    return this->params_[spec::ih_count + spec::hh_count + spec::gates + g];
+  }
+};
+
+/// An LSTM's state: `h()`, its hidden state, and `c()`, its cell state (nn.LSTM's h_0 and
+/// c_0 before a sequence, h_n and c_n after it).
+template <std::size_t In, std::size_t Hidden, class T>
+class StateView<LSTM<In, Hidden>, T> {
+ public:
+  constexpr explicit StateView(std::span<T, 2 * Hidden> state) : state_(state) {}
+  constexpr std::span<T, 2 * Hidden> flat() const { return state_; }
+  constexpr std::span<T, Hidden> h() const { return state_.template first<Hidden>(); }
+  constexpr std::span<T, Hidden> c() const { return state_.template last<Hidden>(); }
+
+ private:
+  std::span<T, 2 * Hidden> state_;
+};
+
+}  // namespace staticgrad
