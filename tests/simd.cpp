@@ -18,6 +18,7 @@
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/gemm.hpp>
+#include <staticgrad/core/packed.hpp>
 
 namespace sg = staticgrad;
 
@@ -391,6 +392,47 @@ TEST_CASE_TEMPLATE("gemm: affine_one, with its column tiles, partial sums and re
   check_affine_one<T, 13, lanes + 3>();      // a partial last register; 13 inputs: a rest
   check_affine_one<T, 6, 9 * lanes + 2>();   // two column tiles, the second of two registers
   check_affine_one<T, 11, 5>();              // fewer outputs than a register
+}
+
+// Parts side-by-side blocks of N columns of an In × Parts·N input-major matrix (a recurrent
+// layer's gates) times x, added to the parts' starting values, against the plain loops on
+// small integers; the matrix is followed by Stride more values, as the kernel requires.
+template <class T, std::size_t In, std::size_t N, std::size_t Parts>
+void check_affine_parts() {
+  CAPTURE(In);
+  CAPTURE(N);
+  CAPTURE(Parts);
+  namespace simd = sg::detail::simd;
+  constexpr std::size_t stride = Parts * N;
+  std::array<T, (In + 1) * stride> w;
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<T>(i % 7) - 3;
+  std::array<T, In> x;
+  for (std::size_t i = 0; i < In; ++i) x[i] = static_cast<T>(i % 5) - 2;
+  std::array<T, stride> start;
+  for (std::size_t i = 0; i < stride; ++i) start[i] = static_cast<T>(i % 3);
+  auto sums = simd::load_parts<T, N, Parts, stride>(start.data());
+  simd::affine_parts<T, In, N, Parts, stride>(w.data(), x.data(), sums);
+  for (std::size_t p = 0; p < Parts; ++p) {
+    std::array<T, N + 1> out;
+    out[N] = T{-99};
+    sums[p].store(out.data());
+    CHECK(out[N] == T{-99});  // a partial register stores its lanes only
+    for (std::size_t o = 0; o < N; ++o) {
+      T expected = start[p * N + o];
+      for (std::size_t i = 0; i < In; ++i) expected += x[i] * w[i * stride + p * N + o];
+      CHECK(out[o] == expected);
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("simd: affine_parts, a group of parts at a time, with partial sums and partial registers", T, float,
+                   double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check_affine_parts<T, 1, lanes, 3>();          // one input: one partial sum
+  check_affine_parts<T, 8, lanes, 3>();          // partial sums over the inputs, and a rest
+  check_affine_parts<T, 7, lanes + 3, 4>();      // parts that end inside a register
+  check_affine_parts<T, 5, 5 * lanes, 3>();      // a group smaller than all the parts
+  check_affine_parts<T, 3, 2, 3>();              // parts narrower than a register
 }
 
 template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>

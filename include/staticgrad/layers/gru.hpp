@@ -13,6 +13,7 @@
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/packed.hpp>
 #include <staticgrad/core/state_view.hpp>
 #include <staticgrad/core/tensors.hpp>
 #include <staticgrad/init.hpp>
@@ -59,32 +60,14 @@ struct GRU {
   template <class T>
   static void step(std::span<const T, param_count> params, std::span<T, Hidden> h, std::span<const T, In> x,
                    std::span<T, Hidden> y) {
-    std::array<T, cache_size> cache;
-    forward_step<T>(params, h, y, cache, x, y);
-    std::copy(y.begin(), y.end(), h.begin());
+    run_step<T>(params, h.data(), x.data(), h.data(), y.data(), nullptr);
   }
 
   template <class T>
   static void forward_step(std::span<const T, param_count> params, std::span<const T, Hidden> h,
                            std::span<T, Hidden> next, std::span<T, cache_size> cache, std::span<const T, In> x,
                            std::span<T, Hidden> y) {
-    std::array<T, gates> gi, gh;
-    detail::affine<T, In, gates>(params.data(), params.data() + ih_count + hh_count, x.data(), gi.data());
-    detail::affine<T, Hidden, gates>(params.data() + ih_count, params.data() + ih_count + hh_count + gates, h.data(),
-                                     gh.data());
-    const auto r = part<0>(cache), z = part<1>(cache), n = part<2>(cache), hn = part<3>(cache);
-    for (std::size_t i = 0; i < 2 * Hidden; ++i) cache[i] = gi[i] + gh[i];  // r and z, before σ
-    detail::apply_activation<Sigmoid>(std::span<T, 2 * Hidden>(cache.data(), 2 * Hidden));
-    for (std::size_t i = 0; i < Hidden; ++i) {
-      hn[i] = gh[2 * Hidden + i];
-      n[i] = gi[2 * Hidden + i] + r[i] * hn[i];
-    }
-    detail::apply_activation<Tanh>(n);
-    for (std::size_t i = 0; i < Hidden; ++i) {
-      const T h_next = n[i] + z[i] * (h[i] - n[i]);
-      next[i] = h_next;
-      y[i] = h_next;
-    }
+    run_step<T>(params, h.data(), x.data(), next.data(), y.data(), cache.data());
   }
 
   /// ∂L/∂h′ = dy + d_next; back through h′ = n + z ⊙ (h − n), the gates, and the two
@@ -135,6 +118,29 @@ struct GRU {
   }
 
  private:
+  // One step from h to h′ (written to next and y; next may be h), its gates in registers
+  // from the products to h′ (core/packed.hpp). With a cache (training), r, z, n and
+  // W_hn h + b_hn are kept for the backward pass.
+  template <class T>
+  [[gnu::always_inline]] static void run_step(std::span<const T, param_count> params, const T* h, const T* x,
+                                              T* next, T* y, T* cache) {
+    using P = detail::simd::Packed<T, Hidden>;
+    std::array<P, 3> gi, gh;
+    detail::simd::gate_products<T, In, Hidden, 3>(params.data(), x, h, gi, gh);
+    const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
+    const P r = zip(sigmoid, gi[0] + gh[0]), z = zip(sigmoid, gi[1] + gh[1]);
+    const P n = zip([](const auto& v) { return Tanh::value(v); }, fma(r, gh[2], gi[2]));
+    const P h_next = fma(z, P::template load<Hidden>(h) - n, n);
+    h_next.store(next);
+    h_next.store(y);
+    if (cache) {
+      r.store(cache);
+      z.store(cache + Hidden);
+      n.store(cache + 2 * Hidden);
+      gh[2].store(cache + 3 * Hidden);
+    }
+  }
+
   // Part I (r, z, n, W_hn h + b_hn) of a step's cache.
   template <std::size_t I, class U>
   static constexpr std::span<U, Hidden> part(std::span<U, cache_size> cache) {

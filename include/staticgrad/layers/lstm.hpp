@@ -14,6 +14,7 @@
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/packed.hpp>
 #include <staticgrad/core/state_view.hpp>
 #include <staticgrad/core/tensors.hpp>
 #include <staticgrad/init.hpp>
@@ -59,31 +60,14 @@ struct LSTM {
   template <class T>
   static void step(std::span<const T, param_count> params, std::span<T, state_size> state, std::span<const T, In> x,
                    std::span<T, Hidden> y) {
-    std::array<T, cache_size> cache;
-    std::array<T, state_size> next;
-    forward_step<T>(params, state, next, cache, x, y);
-    std::copy(next.begin(), next.end(), state.begin());
+    run_step<T>(params, state.data(), x.data(), state.data(), y.data(), nullptr);
   }
 
   template <class T>
   static void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
                            std::span<T, state_size> next, std::span<T, cache_size> cache, std::span<const T, In> x,
                            std::span<T, Hidden> y) {
-    std::array<T, gates> gh;
-    const auto z = detail::slice<0, gates>(cache);  // the gates' sums, then the gates
-    detail::affine<T, In, gates>(params.data(), params.data() + ih_count + hh_count, x.data(), z.data());
-    detail::affine<T, Hidden, gates>(params.data() + ih_count, params.data() + ih_count + hh_count + gates,
-                                     state.data(), gh.data());
-    for (std::size_t k = 0; k < gates; ++k) z[k] += gh[k];
-    detail::apply_activation<Sigmoid>(detail::slice<0, 2 * Hidden>(z));  // i, f
-    detail::apply_activation<Tanh>(part<2>(cache));                       // g
-    detail::apply_activation<Sigmoid>(part<3>(cache));                    // o
-    const auto i = part<0>(cache), f = part<1>(cache), g = part<2>(cache), o = part<3>(cache);
-    const auto tanh_c = part<4>(cache);
-    const auto c = state.template subspan<Hidden, Hidden>();
-    for (std::size_t k = 0; k < Hidden; ++k) tanh_c[k] = next[Hidden + k] = f[k] * c[k] + i[k] * g[k];
-    detail::apply_activation<Tanh>(tanh_c);
-    for (std::size_t k = 0; k < Hidden; ++k) y[k] = next[k] = o[k] * tanh_c[k];
+    run_step<T>(params, state.data(), x.data(), next.data(), y.data(), cache.data());
   }
 
   /// ∂L/∂h′ = dy + d_next_h and ∂L/∂c′ = d_next_c + ∂L/∂h′ ⊙ o ⊙ (1 − tanh²(c′)); back
@@ -131,6 +115,35 @@ struct LSTM {
   }
 
  private:
+  // One step from the state (h, c) to the next (written to next, which may be state, and
+  // h′ to y), its gates in registers from the products to the new state
+  // (core/packed.hpp). With a cache (training), the gates and tanh(c′) are kept for the
+  // backward pass.
+  template <class T>
+  [[gnu::always_inline]] static void run_step(std::span<const T, param_count> params, const T* state, const T* x,
+                                              T* next, T* y, T* cache) {
+    using P = detail::simd::Packed<T, Hidden>;
+    std::array<P, 4> gi, gh;
+    detail::simd::gate_products<T, In, Hidden, 4>(params.data(), x, state, gi, gh);
+    const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
+    const auto tanh = [](const auto& v) { return Tanh::value(v); };
+    const P i = zip(sigmoid, gi[0] + gh[0]), f = zip(sigmoid, gi[1] + gh[1]);
+    const P g = zip(tanh, gi[2] + gh[2]), o = zip(sigmoid, gi[3] + gh[3]);
+    const P c_next = fma(f, P::template load<Hidden>(state + Hidden), i * g);
+    const P tanh_c = zip(tanh, c_next);
+    const P h_next = o * tanh_c;
+    h_next.store(next);
+    c_next.store(next + Hidden);
+    h_next.store(y);
+    if (cache) {
+      i.store(cache);
+      f.store(cache + Hidden);
+      g.store(cache + 2 * Hidden);
+      o.store(cache + 3 * Hidden);
+      tanh_c.store(cache + 4 * Hidden);
+    }
+  }
+
   // Part I (i, f, g, o, tanh(c′)) of a step's cache.
   template <std::size_t I, class U>
   static constexpr std::span<U, Hidden> part(std::span<U, cache_size> cache) {
