@@ -10,8 +10,9 @@
 # and one more:
 #   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
 #                   vanishing it also plots the results (python3-matplotlib) into out/NAME
-#   ./dev.sh bench [ARGS...]   builds and runs the engine comparison (bench/README.md);
-#                   LibTorch joins when libtorch-dev is installed (large: not installed here)
+#   ./dev.sh bench [ARGS...]   builds and runs the engine comparison and the recurrent one
+#                   (bench/README.md); RTNeural joins the latter when its headers are found,
+#                   LibTorch joins when libtorch-dev is installed (large: dev.sh leaves it to you)
 # Only Debian packages are installed; nothing is downloaded from anywhere else.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -102,8 +103,9 @@ case "${1:-}" in
     installed libtorch-dev || echo "dev.sh: libtorch-dev is not installed: the bench runs without LibTorch"
     configure build/bench -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
       -DSTATICGRAD_BUILD_EXAMPLES=OFF -DSTATICGRAD_BUILD_BENCH=ON
-    cmake --build build/bench -j "$jobs" --target staticgrad_bench
+    cmake --build build/bench -j "$jobs" --target staticgrad_bench staticgrad_bench_recurrent
     ./build/bench/bench/staticgrad_bench "${@:2}"
+    ./build/bench/bench/staticgrad_bench_recurrent "${@:2}"
     ;;
   example)
     [ -n "${2:-}" ] && { [ -f "examples/$2.cpp" ] || [ "$2" = embed ]; } || { echo "usage: ./dev.sh example NAME (one of: embed $(cd examples && ls *.cpp | grep -v '^embed_' | sed 's/\.cpp//' | tr '\n' ' '))" >&2; exit 2; }

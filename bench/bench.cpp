@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
-#include <map>
 #include <utility>
 #include <memory>
 #include <string>
@@ -28,6 +27,7 @@
 #include "eigen_peer.hpp"
 #endif
 #include "hand_written.hpp"
+#include "medians.hpp"
 #include "peers.hpp"
 
 #ifdef _OPENMP
@@ -316,22 +316,6 @@ void register_threads([[maybe_unused]] const std::string& name, [[maybe_unused]]
 #endif
 }
 
-// Keeps the median of each benchmark (or its one run), for the table of ratios at the end.
-class MedianCollector : public benchmark::ConsoleReporter {
- public:
-  std::map<std::string, double> median_ns;
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const auto& run : runs) {
-      if (run.run_type == Run::RT_Aggregate && run.aggregate_name == "median")
-        median_ns[run.run_name.function_name] = run.GetAdjustedRealTime();
-      else if (run.run_type == Run::RT_Iteration)  // a single repetition has no median
-        median_ns.try_emplace(run.run_name.function_name, run.GetAdjustedRealTime());
-    }
-  }
-};
-
-
 // The tape's fixed cost per recorded operation: 100 additions of one-value vectors and the
 // walk back, per node.
 constexpr std::size_t cost_nodes = 100;
@@ -553,31 +537,9 @@ int main(int argc, char** argv) {
   register_frozen<N4>(frozen_none);
   register_frozen<N4FrozenBase>(frozen_half);
 
-  // Medians of 5 repetitions, run in random order across all benchmarks (so that a machine
-  // that slows down for a minute slows every contender alike, not the one that ran then),
-  // unless the command line says otherwise.
-  std::vector<char*> args(argv, argv + argc);
-  std::string repetitions = "--benchmark_repetitions=5";
-  std::string aggregates = "--benchmark_report_aggregates_only=true";
-  std::string interleaving = "--benchmark_enable_random_interleaving=true";
-  const auto given = [&](const std::string& flag) {
-    const std::string name = flag.substr(0, flag.find('='));
-    return std::any_of(argv + 1, argv + argc, [&](const char* arg) { return std::string(arg).starts_with(name); });
-  };
-  if (!given(repetitions)) {
-    args.push_back(repetitions.data());
-    args.push_back(aggregates.data());
-  }
-  if (!given(interleaving)) args.push_back(interleaving.data());
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
   MedianCollector reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  // A benchmark's median in ns, 0 when it did not run (filtered out, or no peer).
-  const auto median = [&](const std::string& key) {
-    const auto found = reporter.median_ns.find(key);
-    return found == reporter.median_ns.end() ? 0.0 : found->second;
-  };
+  run_benchmarks(argc, argv, reporter);
+  const auto median = [&](const std::string& key) { return reporter.median(key); };
 
   // The table: ns per call (per sample for training), and each column over generated.
   const std::array<const char*, 5> columns{"generated", "tape", "hand", "eigen", "torch"};

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "peers.hpp"
+#include "recurrent_peers.hpp"
 
 void register_torch_benchmarks(const std::string& name, const NetworkSpec&, std::span<const float>,
                                std::span<const float>, std::span<const float>, std::size_t) {
@@ -12,3 +13,4 @@ void register_torch_benchmarks(const std::string& name, const NetworkSpec&, std:
 }
 void register_torch_training(const std::string&, const NetworkSpec&, std::span<const float>,
                              std::span<const float>, std::span<const std::size_t>) {}
+void register_torch_streaming(const std::vector<StreamingCase>&) {}

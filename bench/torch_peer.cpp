@@ -1,5 +1,9 @@
 // LibTorch (Debian's libtorch-dev) running the bench networks with autograd, one thread.
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <span>
 #include <string>
@@ -9,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "peers.hpp"
+#include "recurrent_peers.hpp"
 
 namespace {
 
@@ -55,7 +60,86 @@ torch::Tensor tensor(std::span<const float> values, std::int64_t rows, std::int6
   return torch::from_blob(const_cast<float*>(values.data()), {rows, cols}).clone();
 }
 
+torch::Tensor tensor(const nlohmann::json& values) {
+  if (!values.front().is_array()) {
+    const std::vector<float> vector = values;
+    return tensor(vector, 1, static_cast<std::int64_t>(vector.size())).flatten();
+  }
+  std::vector<float> matrix;
+  for (const auto& row : values)
+    for (const float v : row) matrix.push_back(v);
+  const auto rows = static_cast<std::int64_t>(values.size());
+  return tensor(matrix, rows, static_cast<std::int64_t>(matrix.size()) / rows);
+}
+
+// A stack of one-layer nn.GRU or nn.LSTM modules and an nn.Linear head, stepped one sample
+// at a time with each layer's hidden state carried (as an audio callback would call it).
+struct TorchStream {
+  std::vector<torch::nn::GRU> grus;
+  std::vector<torch::nn::LSTM> lstms;
+  torch::nn::Linear head{nullptr};
+  std::vector<torch::Tensor> h, c;
+
+  TorchStream(const StreamingCase& stream) {
+    torch::NoGradGuard no_grad;
+    const bool lstm = stream.name.starts_with("LSTM");
+    std::size_t k = 0;
+    for (; stream.state_dict.contains(std::to_string(k) + ".weight_ih_l0"); ++k) {
+      const std::string prefix = std::to_string(k) + ".";
+      const auto weight_ih = tensor(stream.state_dict.at(prefix + "weight_ih_l0"));
+      const auto in = weight_ih.size(1), hidden = weight_ih.size(0) / (lstm ? 4 : 3);
+      auto parameters = lstm ? lstms.emplace_back(torch::nn::LSTMOptions(in, hidden))->named_parameters()
+                             : grus.emplace_back(torch::nn::GRUOptions(in, hidden))->named_parameters();
+      for (const char* name : {"weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0"})
+        parameters[name].copy_(tensor(stream.state_dict.at(prefix + name)));
+      h.push_back(torch::zeros({1, 1, hidden}));
+      c.push_back(torch::zeros({1, 1, hidden}));
+    }
+    const std::string prefix = std::to_string(k) + ".";
+    const auto weight = tensor(stream.state_dict.at(prefix + "weight"));
+    head = torch::nn::Linear(weight.size(1), weight.size(0));
+    head->weight.copy_(weight);
+    head->bias.copy_(tensor(stream.state_dict.at(prefix + "bias")));
+  }
+
+  // x: [1, 1, 1] (one step of a sequence of a batch of one).
+  torch::Tensor step(torch::Tensor x) {
+    for (std::size_t k = 0; k < grus.size(); ++k) std::tie(x, h[k]) = grus[k]->forward(x, h[k]);
+    for (std::size_t k = 0; k < lstms.size(); ++k) {
+      std::tuple<torch::Tensor, torch::Tensor> state;
+      std::tie(x, state) = lstms[k]->forward(x, std::make_tuple(h[k], c[k]));
+      std::tie(h[k], c[k]) = state;
+    }
+    return head->forward(x);
+  }
+};
+
 }  // namespace
+
+void register_torch_streaming(const std::vector<StreamingCase>& cases) {
+  torch::set_num_threads(1);
+  for (const auto& stream : cases) {
+    auto net = std::make_shared<TorchStream>(stream);
+    std::vector<torch::Tensor> inputs;
+    for (const float x : stream.signal) inputs.push_back(torch::full({1, 1, 1}, x));
+    torch::NoGradGuard no_grad;
+    double worst = 0;
+    for (std::size_t t = 0; t < inputs.size(); ++t)
+      worst = std::max(worst, std::abs(net->step(inputs[t]).item<double>() - stream.expected[t]));
+    if (!(worst <= 1e-4)) {
+      std::fprintf(stderr, "bench: %s: LibTorch differs from staticgrad by %g\n", stream.name.c_str(), worst);
+      std::exit(1);
+    }
+    benchmark::RegisterBenchmark((stream.name + "/stream/torch").c_str(), [net, inputs](benchmark::State& state) {
+      torch::NoGradGuard no_grad;
+      std::size_t t = 0;
+      for (auto _ : state) {
+        benchmark::DoNotOptimize(net->step(inputs[t]));
+        t = t + 1 == inputs.size() ? 0 : t + 1;
+      }
+    });
+  }
+}
 
 void register_torch_benchmarks(const std::string& name, const NetworkSpec& spec,
                                std::span<const float> params, std::span<const float> input,

@@ -1,0 +1,29 @@
+// What the recurrent bench's peers need to build the same networks: PyTorch's state_dict of
+// each, and a signal with staticgrad's outputs for it, so that a peer checks it computes the
+// same thing before it is timed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+/// One streaming network: one input and one output per step, through a stack of GRU or
+/// LSTM layers and a Dense head, as nn.Sequential would hold them.
+struct StreamingCase {
+  std::string name;             ///< "GRU-16", ...: which network the peer builds
+  nlohmann::json state_dict;    ///< "0.weight_ih_l0": [[...]], ..., "<k>.weight", "<k>.bias"
+  std::vector<float> signal;    ///< one input per step
+  std::vector<float> expected;  ///< staticgrad's output at every step, from zero state
+};
+
+/// Registers "<name>/stream/rtneural <backend>" for every case, after checking that the
+/// peer's outputs over the signal are staticgrad's (it exits when they are not). Each is
+/// built only when RTNeural and the backend's library are found (bench/CMakeLists.txt).
+void register_rtneural_eigen(const std::vector<StreamingCase>& cases);
+void register_rtneural_xsimd(const std::vector<StreamingCase>& cases);
+void register_rtneural_stl(const std::vector<StreamingCase>& cases);
+
+/// Registers "<name>/stream/torch": nn.GRU/nn.LSTM and nn.Linear called once per step with
+/// the hidden state carried, one thread, no autograd. Without LibTorch it does nothing.
+void register_torch_streaming(const std::vector<StreamingCase>& cases);
