@@ -165,6 +165,65 @@ TEST_CASE("recurrent: value_and_grad from a state continues a stream: windows ch
   CHECK(std::equal(whole.flat().begin(), whole.flat().end(), windows.flat().begin()));
 }
 
+template <class T, std::size_t Len, std::size_t N>
+std::vector<sg::Sequence<T, Len, N>> random_sequences(std::size_t count, sg::init::Rng& rng) {
+  std::vector<sg::Sequence<T, Len, N>> sequences(count);
+  for (auto& sequence : sequences)
+    for (auto& step : sequence) step = sgtest::random_vector<T, N>(rng);
+  return sequences;
+}
+
+TEST_CASE("recurrent: a batch of sequences gives the mean over its sequences, each from zero or from its State") {
+  using Net = Mixed;
+  const sg::Model<Net, double> model{5};
+  sg::init::Rng rng(12);
+  const auto xs = random_sequences<double, 7, 3>(3, rng);
+  const auto ys = random_sequences<double, 7, 2>(3, rng);
+  std::vector<sg::State<Net, double>> states(3), one_by_one(3);
+  for (std::size_t s = 0; s < 3; ++s) {
+    for (auto& v : states[s].flat()) v = rng.uniform(-0.5, 0.5);
+    one_by_one[s] = states[s];
+  }
+  for (const bool from_states : {false, true}) {
+    CAPTURE(from_states);
+    const auto batch = from_states ? sg::value_and_grad(model, sg::MSE{}, xs, ys, states)
+                                   : sg::value_and_grad(model, sg::MSE{}, xs, ys);
+    double loss = 0;
+    std::vector<double> grads(sg::param_count<Net>);
+    for (std::size_t s = 0; s < 3; ++s) {
+      const auto one = from_states ? sg::value_and_grad(model, sg::MSE{}, xs[s], ys[s], one_by_one[s])
+                                   : sg::value_and_grad(model, sg::MSE{}, xs[s], ys[s]);
+      loss += one.loss / 3;
+      for (std::size_t i = 0; i < grads.size(); ++i) grads[i] += one.grads.flat()[i] / 3;
+    }
+    CHECK(batch.loss == doctest::Approx(loss).epsilon(1e-14));
+    for (std::size_t i = 0; i < grads.size(); ++i)
+      CHECK(sgtest::relative_error(batch.grads.flat()[i], grads[i], 1e-12) < 1e-12);
+  }
+  for (std::size_t s = 0; s < 3; ++s)  // each State left where its sequence ended
+    CHECK(std::equal(states[s].flat().begin(), states[s].flat().end(), one_by_one[s].flat().begin()));
+  std::vector<sg::State<Net, double>> too_few(2);
+  CHECK_THROWS_WITH_AS(sg::value_and_grad(model, sg::MSE{}, xs, ys, too_few),
+                       "staticgrad::value_and_grad: 3 sequences but 2 States", std::invalid_argument);
+  CHECK_THROWS_AS(sg::value_and_grad(model, sg::MSE{}, xs, std::vector<sg::Sequence<double, 7, 2>>(2)),
+                  std::invalid_argument);
+}
+
+TEST_CASE("recurrent: a batch of sequences on threads gives the same bits for any number of threads") {
+  using Net = Amp;
+  constexpr std::size_t count = 3 * sg::detail::shard_sequences<Net, 16> + 1;  // four shards
+  static_assert(sg::detail::shardable_sequences<Net, float, 16>);
+  const sg::Model<Net, float> model{9};
+  sg::init::Rng rng(13);
+  const auto xs = random_sequences<float, 16, 2>(count, rng);
+  const auto ys = random_sequences<float, 16, 1>(count, rng);
+  sg::LossAndGradients<Net, float> one_thread, two_threads;
+  sgtest::on_threads(1, [&] { one_thread = sg::value_and_grad(model, sg::MSE{}, xs, ys); });
+  sgtest::on_threads(2, [&] { two_threads = sg::value_and_grad(model, sg::MSE{}, xs, ys); });
+  CHECK(one_thread.loss == two_threads.loss);
+  CHECK(std::ranges::equal(one_thread.grads.flat(), two_threads.grads.flat()));
+}
+
 TEST_CASE("recurrent: files keep a GRU network's parameters, named as PyTorch names nn.GRU's tensors") {
   const std::vector<std::string> expected{"0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",
                                           "1.weight", "1.bias"};

@@ -33,22 +33,10 @@ extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented
 
 namespace {
 
+using sgtest::on_threads;
 using Net = sg::Sequential<sg::Dense<12, 48, sg::Tanh>, sg::Residual<sg::Dense<48, 48, sg::GELU>>,
                            sg::Frozen<sg::Dense<48, 24, sg::ReLU>>, sg::Dense<24, 5>>;
 constexpr std::size_t classes = 5;
-
-// Runs `work` with OpenMP limited to `threads` threads.
-template <class Work>
-void on_threads([[maybe_unused]] int threads, const Work& work) {
-#ifdef _OPENMP
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  work();
-  omp_set_num_threads(before);
-#else
-  work();
-#endif
-}
 
 template <class T>
 struct Batch {

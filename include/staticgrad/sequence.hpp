@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <ranges>
 #include <type_traits>
 
 namespace staticgrad {
@@ -49,6 +50,11 @@ struct sequence_traits<Sequence<T, Len, N>> {
 /// Whether X is a staticgrad::Sequence.
 template <class X>
 concept SequenceOf = sequence_traits<std::remove_cvref_t<X>>::value;
+
+/// A contiguous range of Sequences: a batch of them.
+template <class R>
+concept SequenceRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                        SequenceOf<std::ranges::range_value_t<R>>;
 
 }  // namespace detail
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <ranges>
+#include <stdexcept>
+#include <string>
 #include <type_traits>
 
 #include <staticgrad/core/shards.hpp>
@@ -32,19 +34,44 @@ constexpr LossAndGradients<Net, T> fresh_result_for_backward() {
   return result;
 }
 
-/// value_and_grad through the sequence xs against the targets ys (a Sequence as long), from
-/// `state` (left at the end state), into `grads`.
+template <class X>
+using sequence_type = std::conditional_t<SequenceRange<X>, std::ranges::range_value_t<X>, std::remove_cvref_t<X>>;
+
+/// value_and_grad through time: xs one Sequence or a batch of them (a contiguous range),
+/// ys the same of targets; each sequence from its State in `states` (state_count of them,
+/// left at their end states) or from zeros when `states` is null. The mean loss over every
+/// step of every sequence, and its gradient into `grads`.
 template <class Net, class T, class Loss, class X, class Y>
 T sequence_into(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
-                State<Net, T>& state) {
-  using traits = sequence_traits<std::remove_cvref_t<X>>;
-  static_assert(std::is_same_v<typename traits::scalar, T> && traits::width == Net::in_size,
-                "staticgrad::value_and_grad: the input sequence's steps must be std::array<T, in_size> (see "
-                "Sequence<T, Len, N>)");
-  static_assert(SequenceOf<Y> && sequence_traits<std::remove_cvref_t<Y>>::length == traits::length,
-                "staticgrad::value_and_grad: the targets of a sequence are a sequence as long "
-                "(Sequence<T, Len, out_size>)");
-  return sequence_value_and_grad<Net>(model.flat(), loss, xs, ys, state.flat(), grads.flat());
+                State<Net, T>* states, std::size_t state_count) {
+  using traits = sequence_traits<sequence_type<X>>;
+  constexpr bool inputs_fit = std::is_same_v<typename traits::scalar, T> && traits::width == Net::in_size;
+  static_assert(inputs_fit, "staticgrad::value_and_grad: the input sequence's steps must be std::array<T, in_size> "
+                            "(see Sequence<T, Len, N>)");
+  constexpr bool batch = SequenceRange<X>;
+  constexpr bool targets_fit = (batch ? SequenceRange<Y> : SequenceOf<Y>) &&
+                               sequence_traits<sequence_type<Y>>::length == traits::length;
+  static_assert(targets_fit, "staticgrad::value_and_grad: the targets of a sequence are a sequence as long "
+                             "(Sequence<T, Len, out_size>); of a batch of sequences, a contiguous range of them");
+  if constexpr (inputs_fit && targets_fit) {
+    const std::size_t count = batch ? batch_size(xs, ys, "staticgrad::value_and_grad") : 1;
+    if (states && state_count != count)
+      throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) + " sequences but " +
+                                  std::to_string(state_count) + " States");
+    const T scale = T{1} / static_cast<T>(count * traits::length);
+    const auto* inputs = [&] {
+      if constexpr (batch) return std::ranges::data(xs);
+      else return &xs;
+    }();
+    const auto* targets = [&] {
+      if constexpr (batch) return std::ranges::data(ys);
+      else return &ys;
+    }();
+    return sequences_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, states, scale, grads.flat()) *
+           scale;
+  } else {
+    return T{};
+  }
 }
 
 /// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
@@ -54,9 +81,8 @@ template <class Net, class T, class Loss, class X, class Y, class LayerDone = no
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
-  if constexpr (SequenceOf<X>) {
-    State<Net, T> zeros;
-    return sequence_into(model, loss, x, target, grads, zeros);
+  if constexpr (SequenceOf<X> || SequenceRange<X>) {
+    return sequence_into(model, loss, x, target, grads, static_cast<State<Net, T>*>(nullptr), 0);
   } else if constexpr (has_state<Net>) {
     static_assert(!has_state<Net>, "staticgrad::value_and_grad: this network carries state from one time step to "
                                    "the next (GRU, ...): give it sequences (staticgrad::Sequence) of inputs and targets");
@@ -151,28 +177,40 @@ constexpr LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, co
   return result;
 }
 
-/// value_and_grad through time from a stream's `state` instead of zeros: xs and ys are
-/// sequences (staticgrad::Sequence). The state is a constant (no gradient flows into it:
-/// truncated backpropagation through time) and is left at the end state, so that the next
+/// value_and_grad through time from the streams' states instead of zeros: xs and ys are
+/// a sequence (staticgrad::Sequence) and `states` its State, or a batch of sequences and a
+/// contiguous range of as many States. A state is a constant (no gradient flows into it:
+/// truncated backpropagation through time) and is left at its end state, so that the next
 /// window of a long signal starts where this one ended. Writes the mean gradient into
 /// `grads` and returns the mean loss; allocates nothing.
-template <class Net, class T, class Loss, class X, class Y>
-  requires detail::SequenceOf<X>
+template <class Net, class T, class Loss, class X, class Y, class States>
+  requires(detail::SequenceOf<X> || detail::SequenceRange<X>)
 T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
-                 State<Net, T>& state) {
+                 States& states) {
   static_assert(!detail::is_stochastic<Net>,
                 "staticgrad::value_and_grad: Dropout in a network trained on sequences is not supported yet");
-  if constexpr (detail::ValidLayer<Net>) return detail::sequence_into(model, loss, xs, ys, grads, state);
+  constexpr bool one = detail::SequenceOf<X> && std::is_same_v<States, State<Net, T>>;
+  constexpr bool each = [] {
+    if constexpr (detail::SequenceRange<X> && std::ranges::contiguous_range<States>)
+      return std::is_same_v<std::ranges::range_value_t<States>, State<Net, T>>;
+    return false;
+  }();
+  static_assert(one || each, "staticgrad::value_and_grad: a sequence starts from its stream's State<Net, T>; a batch "
+                             "of sequences from a contiguous range of them, one per sequence");
+  if constexpr (!detail::ValidLayer<Net>) return T{};
+  else if constexpr (one) return detail::sequence_into(model, loss, xs, ys, grads, &states, 1);
+  else if constexpr (each)
+    return detail::sequence_into(model, loss, xs, ys, grads, std::ranges::data(states), std::ranges::size(states));
   else return T{};
 }
 
 /// As above, returning {loss, grads}.
-template <class Net, class T, class Loss, class X, class Y>
-  requires detail::SequenceOf<X>
+template <class Net, class T, class Loss, class X, class Y, class States>
+  requires(detail::SequenceOf<X> || detail::SequenceRange<X>)
 LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys,
-                                        State<Net, T>& state) {
+                                        States& states) {
   auto result = detail::fresh_result_for_backward<Net, T>();
-  result.loss = value_and_grad(model, loss, xs, ys, result.grads, state);
+  result.loss = value_and_grad(model, loss, xs, ys, result.grads, states);
   return result;
 }
 

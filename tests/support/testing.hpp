@@ -14,7 +14,24 @@
 
 #include <staticgrad/staticgrad.hpp>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace sgtest {
+
+/// Runs `work` with OpenMP limited to `threads` threads.
+template <class Work>
+void on_threads([[maybe_unused]] int threads, const Work& work) {
+#ifdef _OPENMP
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  work();
+  omp_set_num_threads(before);
+#else
+  work();
+#endif
+}
 
 namespace sg = staticgrad;
 

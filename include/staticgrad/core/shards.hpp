@@ -68,6 +68,18 @@ inline constexpr std::size_t shard_samples = [] {
 template <class Net, class T>
 inline constexpr bool shardable = !is_stochastic<Net> && Net::param_count * sizeof(T) <= (std::size_t{1} << 20);
 
+/// to += from (or to = from, when `first`) over the trainable parameters: a Frozen layer's
+/// slice of `to` stays unwritten.
+template <class Net, class T>
+void add_trainable(std::span<const T, Net::param_count> from, std::span<T, Net::param_count> to, bool first) {
+  for (const auto run : trainable_ranges<Net>()) {
+    const auto source = from.subspan(run.offset, run.size);
+    const auto target = to.subspan(run.offset, run.size);
+    if (first) std::ranges::copy(source, target.begin());
+    else for (std::size_t i = 0; i < run.size; ++i) target[i] += source[i];
+  }
+}
+
 /// samples_value_and_grad over a batch of more than one shard: the shards on OpenMP's
 /// threads, their losses and gradients added up in shard order, so the result does not
 /// depend on the number of threads. `layer_done` is called once, for all parameters.
@@ -91,15 +103,7 @@ T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss
       },
       [&](std::size_t shard, const partial_sums& partial) {
         total = shard == 0 ? partial.loss : total + partial.loss;
-        for (const auto run : trainable_ranges<Net>()) {  // a Frozen layer's slice stays unwritten
-          const auto from = std::span(partial.grads).subspan(run.offset, run.size);
-          const auto to = dparams.subspan(run.offset, run.size);
-          if (shard == 0) {
-            std::ranges::copy(from, to.begin());
-          } else {
-            for (std::size_t i = 0; i < run.size; ++i) to[i] += from[i];
-          }
-        }
+        add_trainable<Net>(std::span<const T, Net::param_count>(partial.grads), dparams, shard == 0);
       });
   layer_done(std::size_t{0}, Net::param_count);
   return total;

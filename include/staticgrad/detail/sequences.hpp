@@ -10,10 +10,12 @@
 #include <span>
 
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/steps.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/samples.hpp>
 #include <staticgrad/sequence.hpp>
+#include <staticgrad/state.hpp>
 
 namespace staticgrad::detail {
 
@@ -44,13 +46,14 @@ void sequence_infer(std::span<const T, Net::param_count> params, std::span<T, st
                            std::span<T, Net::out_size>(ys[t]));
 }
 
-/// The mean over the steps of the loss of each step's output against its target, from
+/// The sum over the steps of the loss of each step's output against its target, from
 /// `state` (a constant: no gradient flows into it; it is left at the end state), and its
-/// gradient through time into `dparams` (overwritten).
-template <class Net, class T, class Loss, std::size_t Len, class Targets>
+/// gradient through time times `scale` into `dparams` (overwritten, or added to when
+/// Accumulate).
+template <bool Accumulate, class Net, class T, class Loss, std::size_t Len, class Targets>
 T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
                           const Sequence<T, Len, Net::in_size>& xs, const Targets& targets,
-                          std::span<T, state_size_of<Net>()> state, std::span<T, Net::param_count> dparams) {
+                          std::span<T, state_size_of<Net>()> state, T scale, std::span<T, Net::param_count> dparams) {
   static_assert(sizeof(check_sequence_workspace<sequence_workspace_bytes<Net, T, Len>, sequence_workspace_limit>) > 0);
   constexpr std::size_t S = state_size_of<Net>(), C = Net::cache_size, In = Net::in_size, Out = Net::out_size;
   const auto part = []<std::size_t Width, class U, std::size_t N>(std::array<U, N>& all, std::size_t t) {
@@ -60,7 +63,6 @@ T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Los
   std::array<T, Len * C> caches;
   std::array<T, Len * Out> ys, dys;
   std::copy(state.begin(), state.end(), states.begin());
-  const T scale = T{1} / static_cast<T>(Len);
   T total{};
   for (std::size_t t = 0; t < Len; ++t) {
     const auto y = part.template operator()<Out>(ys, t);
@@ -79,12 +81,69 @@ T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Los
                                       part.template operator()<Out>(ys, t), part.template operator()<Out>(dys, t),
                                       d_next, d_state, dparams, unused_dx);
     };
-    if (t + 1 == Len) run.template operator()<BackwardMode{.accumulate = false, .input_grad = false}>();
+    if (t + 1 == Len && !Accumulate) run.template operator()<BackwardMode{.accumulate = false, .input_grad = false}>();
     else run.template operator()<BackwardMode{.accumulate = true, .input_grad = false}>();
     d_next = d_state;
   }
   std::copy(states.end() - static_cast<std::ptrdiff_t>(S), states.end(), state.begin());
-  return total * scale;
+  return total;
+}
+
+/// Sequences per shard of a batch of sequences that threads share: as many as make about
+/// 2^18 FLOPs for the forward and backward passes (core/shards.hpp's measure), at least one.
+template <class Net, std::size_t Len>
+inline constexpr std::size_t shard_sequences =
+    std::max<std::size_t>(1, (std::size_t{1} << 18) / (3 * Net::flops * Len + 1));
+
+/// Whether a batch of sequences is split into shards on threads: a shard keeps its gradient
+/// and one sequence's workspace on its thread's stack, which must stay within the limit.
+template <class Net, class T, std::size_t Len>
+inline constexpr bool shardable_sequences =
+    sequence_workspace_bytes<Net, T, Len> + Net::param_count * sizeof(T) <= sequence_workspace_limit;
+
+/// The sum of the losses of `count` sequences (each the sum over its steps), each from its
+/// State in `states` (left at its end state) or from zeros when `states` is null, and the
+/// gradient of all of them times `scale` into `dparams` (overwritten). Shards of sequences
+/// run on OpenMP's threads, added up in shard order: the same result for any number of
+/// threads.
+template <class Net, class T, class Loss, std::size_t Len, class Targets>
+T sequences_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
+                           const Sequence<T, Len, Net::in_size>* xs, const Targets* targets, std::size_t count,
+                           State<Net, T>* states, T scale, std::span<T, Net::param_count> dparams) {
+  // Sequences first to last, the first one's gradient overwriting.
+  const auto run = [&](std::size_t first, std::size_t last, std::span<T, Net::param_count> into) {
+    T total{};
+    for (std::size_t s = first; s < last; ++s) {
+      State<Net, T> zeros;
+      State<Net, T>& state = states ? states[s] : zeros;
+      const auto one = [&]<bool Accumulate>() {
+        return sequence_value_and_grad<Accumulate, Net>(params, loss, xs[s], targets[s], state.flat(), scale, into);
+      };
+      total += s == first ? one.template operator()<false>() : one.template operator()<true>();
+    }
+    return total;
+  };
+  constexpr std::size_t shard_size = shard_sequences<Net, Len>;
+  if constexpr (!shardable_sequences<Net, T, Len>) {
+    return run(0, count, dparams);
+  } else {
+    if (count <= shard_size) return run(0, count, dparams);
+    struct partial_sums {
+      T loss;
+      std::array<T, Net::param_count> grads;
+    };
+    T total{};
+    for_each_shard_in_order<partial_sums>(
+        (count + shard_size - 1) / shard_size,
+        [&](std::size_t shard, partial_sums& partial) {
+          partial.loss = run(shard * shard_size, std::min(count, (shard + 1) * shard_size), std::span(partial.grads));
+        },
+        [&](std::size_t shard, const partial_sums& partial) {
+          total = shard == 0 ? partial.loss : total + partial.loss;
+          add_trainable<Net>(std::span<const T, Net::param_count>(partial.grads), dparams, shard == 0);
+        });
+    return total;
+  }
 }
 
 }  // namespace staticgrad::detail
