@@ -224,6 +224,110 @@ TEST_CASE("recurrent: a batch of sequences on threads gives the same bits for an
   CHECK(std::ranges::equal(one_thread.grads.flat(), two_threads.grads.flat()));
 }
 
+TEST_CASE("recurrent: train_step over sequences is value_and_grad then the optimizer's step") {
+  sg::Model<Mixed, double> fused{3}, plain{3};
+  sg::Adam<Mixed, double> fused_adam({.lr = 0.01}), plain_adam({.lr = 0.01});
+  sg::init::Rng rng(14);
+  const auto xs = random_sequences<double, 5, 3>(4, rng);
+  const auto ys = random_sequences<double, 5, 2>(4, rng);
+  auto grads = std::make_unique<sg::Gradients<Mixed, double>>();
+  for (int step = 0; step < 3; ++step) {
+    sg::train_step(fused, fused_adam, sg::MSE{}, xs, ys, *grads);
+    sg::train_step(fused, fused_adam, sg::MSE{}, xs[1], ys[1], *grads);
+    plain_adam.step(plain, sg::value_and_grad(plain, sg::MSE{}, xs, ys).grads);
+    plain_adam.step(plain, sg::value_and_grad(plain, sg::MSE{}, xs[1], ys[1]).grads);
+  }
+  CHECK(sgtest::fingerprint(fused) == sgtest::fingerprint(plain));
+  CHECK(sgtest::fingerprint(fused) != sgtest::fingerprint(sg::Model<Mixed, double>{3}));
+}
+
+// A recording of 2 inputs per step and its target: a one-pole low-pass of their sum, which
+// a small GRU learns.
+struct Recording {
+  std::vector<std::array<double, 2>> inputs;
+  std::vector<std::array<double, 1>> targets;
+  explicit Recording(std::size_t steps) {
+    sg::init::Rng rng(15);
+    double smooth = 0;
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::array<double, 2> x{rng.uniform(-1, 1), 0.5 * std::sin(0.3 * static_cast<double>(t))};
+      smooth += 0.3 * (x[0] + x[1] - smooth);
+      inputs.push_back(x);
+      targets.push_back({smooth});
+    }
+  }
+};
+
+TEST_CASE("recurrent: fit_windows with carried states is truncated BPTT over consecutive windows of each stream") {
+  const Recording recording(2 * (3 + 4 * 6) + 5);  // two streams: 3 warm-up steps, 4 windows of 6, 5 left over
+  sg::Model<Amp, double> model{2}, by_hand{2};
+  sg::SGD<Amp, double> sgd({.lr = 0.05, .momentum = 0.9}), sgd_by_hand({.lr = 0.05, .momentum = 0.9});
+  const sg::WindowOptions options{.epochs = 2, .batch_size = 2, .carry_state = true, .warmup = 3};
+  const auto history = sg::fit_windows<6>(model, sgd, sg::MSE{}, recording.inputs, recording.targets, options);
+  REQUIRE(history.size() == 8);
+
+  const std::size_t stream_length = recording.inputs.size() / 2;
+  std::vector<double> losses;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    std::vector<sg::State<Amp, double>> states(2);
+    for (std::size_t s = 0; s < 2; ++s)
+      for (std::size_t t = 0; t < 3; ++t) by_hand(recording.inputs[s * stream_length + t], states[s]);
+    for (std::size_t window = 0; window < 4; ++window) {
+      std::vector<sg::Sequence<double, 6, 2>> xs(2);
+      std::vector<sg::Sequence<double, 6, 1>> ys(2);
+      for (std::size_t s = 0; s < 2; ++s)
+        for (std::size_t t = 0; t < 6; ++t) {
+          xs[s][t] = recording.inputs[s * stream_length + 3 + window * 6 + t];
+          ys[s][t] = recording.targets[s * stream_length + 3 + window * 6 + t];
+        }
+      const auto [loss, grads] = sg::value_and_grad(by_hand, sg::MSE{}, xs, ys, states);
+      sgd_by_hand.step(by_hand, grads);
+      losses.push_back(loss);
+    }
+  }
+  CHECK(history == losses);
+  CHECK(sgtest::fingerprint(model) == sgtest::fingerprint(by_hand));
+}
+
+TEST_CASE("recurrent: fit_windows with independent windows warms each up from zero, and learns") {
+  const Recording recording(4 + 10 * 8);
+  sg::Model<Amp, double> model{3};
+  sg::Adam<Amp, double> adam({.lr = 0.02});
+  const sg::WindowOptions options{.epochs = 60, .batch_size = 4, .warmup = 4, .seed = 5};
+  std::size_t epoch_ends = 0;
+  std::vector<std::size_t> allocations_after;  // each step's, counted in the callback
+  allocations_after.reserve(60 * 3);
+  const auto history = sg::fit_windows<8>(model, adam, sg::MSE{}, recording.inputs, recording.targets, options,
+                                          [&](const sg::FitStep<Amp, double>& step) {
+                                            epoch_ends += step.epoch_end;
+                                            allocations_after.push_back(allocations);
+                                          });
+  CHECK(history.size() == 60 * 3);  // 10 windows, 4 to a step
+  CHECK(epoch_ends == 60);
+  CHECK(allocations_after.front() == allocations_after.back());  // a step allocates nothing
+  CHECK(history.back() < history.front() / 10);
+
+  // One window's loss, warmed up by hand: the model's loss on it from that state.
+  sg::Model<Amp, double> once{3};
+  sg::Adam<Amp, double> one_step({.lr = 0.02});
+  const sg::WindowOptions single{.batch_size = 1, .warmup = 4};
+  const Recording one_window(4 + 8);
+  const auto first = sg::fit_windows<8>(once, one_step, sg::MSE{}, one_window.inputs, one_window.targets, single);
+  sg::State<Amp, double> warmed;
+  const sg::Model<Amp, double> start{3};
+  for (std::size_t t = 0; t < 4; ++t) start(one_window.inputs[t], warmed);
+  sg::Sequence<double, 8, 2> xs;
+  sg::Sequence<double, 8, 1> ys;
+  for (std::size_t t = 0; t < 8; ++t) xs[t] = one_window.inputs[4 + t], ys[t] = one_window.targets[4 + t];
+  REQUIRE(first.size() == 1);
+  CHECK(first[0] == sg::value_and_grad(start, sg::MSE{}, xs, ys, warmed).loss);
+
+  CHECK_THROWS_WITH_AS(sg::fit_windows<8>(once, one_step, sg::MSE{}, std::span(one_window.inputs).first(11),
+                                          std::span(one_window.targets).first(11), single),
+                       "staticgrad::fit_windows: 11 steps make no window of 8 after 4 warm-up steps",
+                       std::invalid_argument);
+}
+
 TEST_CASE("recurrent: files keep a GRU network's parameters, named as PyTorch names nn.GRU's tensors") {
   const std::vector<std::string> expected{"0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",
                                           "1.weight", "1.bias"};

@@ -36,3 +36,4 @@
 #include <staticgrad/tape.hpp>
 #include <staticgrad/train.hpp>
 #include <staticgrad/train_step.hpp>
+#include <staticgrad/train_windows.hpp>

@@ -60,6 +60,41 @@ struct keep_training {
     return true;
   }
 };
+
+/// Fisher–Yates with our own draws: the same order on every standard library.
+inline void shuffle(std::vector<std::size_t>& order, init::Rng& rng) {
+  for (std::size_t i = order.size(); i-- > 1;) std::swap(order[i], order[rng.index(i + 1)]);
+}
+
+/// A training loop's record: every step's loss, and the FitStep its callback sees.
+template <class Net, class T>
+struct training_progress {
+  std::vector<T> history;
+  FitStep<Net, T> info;
+  T epoch_sum{};
+
+  training_progress(std::size_t epochs, std::size_t steps_per_epoch) { history.reserve(epochs * steps_per_epoch); }
+
+  /// Records a step's loss (its gradient norms are in info.grad_norms) and calls the
+  /// callback; false when the callback says to stop.
+  template <class Callback>
+  bool step_done(T loss, std::size_t epoch, std::size_t batch, std::size_t steps_per_epoch, Callback& callback) {
+    if (batch == 0) epoch_sum = T{};
+    history.push_back(loss);
+    epoch_sum += loss;
+    info.epoch = epoch;
+    info.step = history.size() - 1;
+    info.loss = loss;
+    info.epoch_end = batch + 1 == steps_per_epoch;
+    info.epoch_loss = info.epoch_end ? epoch_sum / static_cast<T>(steps_per_epoch) : T{};
+    if constexpr (std::is_void_v<std::invoke_result_t<Callback&, const FitStep<Net, T>&>>) {
+      callback(std::as_const(info));
+      return true;
+    } else {
+      return callback(std::as_const(info));
+    }
+  }
+};
 }  // namespace detail
 
 /// Trains `model` on (inputs, targets) with `optimizer`: epochs of mini-batches, each
@@ -91,16 +126,12 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
   std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
   std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
   const auto grads = std::make_unique<Gradients<Net, T>>();
-  std::vector<T> history;
-  history.reserve(options.epochs * steps_per_epoch);
+  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch);
+  auto& info = progress.info;
   init::Rng rng(options.seed);
 
-  FitStep<Net, T> info;
   for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (options.shuffle) {  // Fisher–Yates with our own draws: the same on every library
-      for (std::size_t i = count - 1; i > 0; --i) std::swap(order[i], order[rng.index(i + 1)]);
-    }
-    T epoch_sum{};
+    if (options.shuffle) detail::shuffle(order, rng);
     for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
       const std::size_t first = batch * batch_size;
       const std::size_t size = std::min(batch_size, count - first);
@@ -110,7 +141,7 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
       }
       const auto batch_x = std::span(batch_inputs.data(), size);
       const auto batch_y = std::span(batch_targets.data(), size);
-      const Training key{options.seed, history.size()};
+      const Training key{options.seed, progress.history.size()};
       T batch_loss;
       if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
         batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
@@ -121,21 +152,10 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
         batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
         info.grad_norms = grad_norms(*grads);
       }
-
-      history.push_back(batch_loss);
-      epoch_sum += batch_loss;
-      info.epoch = epoch;
-      info.step = history.size() - 1;
-      info.loss = batch_loss;
-      info.epoch_end = batch + 1 == steps_per_epoch;
-      info.epoch_loss = info.epoch_end ? epoch_sum / static_cast<T>(steps_per_epoch) : T{};
-      if constexpr (std::is_void_v<std::invoke_result_t<Callback&, const FitStep<Net, T>&>>)
-        callback(std::as_const(info));
-      else if (!callback(std::as_const(info)))
-        return history;
+      if (!progress.step_done(batch_loss, epoch, batch, steps_per_epoch, callback)) return progress.history;
     }
   }
-  return history;
+  return progress.history;
 }
 
 }  // namespace staticgrad

@@ -82,7 +82,9 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   if constexpr (SequenceOf<X> || SequenceRange<X>) {
-    return sequence_into(model, loss, x, target, grads, static_cast<State<Net, T>*>(nullptr), 0);
+    const T value = sequence_into(model, loss, x, target, grads, static_cast<State<Net, T>*>(nullptr), 0);
+    layer_done(std::size_t{0}, Net::param_count);
+    return value;
   } else if constexpr (has_state<Net>) {
     static_assert(!has_state<Net>, "staticgrad::value_and_grad: this network carries state from one time step to "
                                    "the next (GRU, ...): give it sequences (staticgrad::Sequence) of inputs and targets");
