@@ -8,8 +8,8 @@
 #                   also runs the file loaders' fuzz targets (15 and 60 s) and the threaded
 #                   batches under ThreadSanitizer
 # and one more:
-#   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth and
-#                   vanishing it also plots the results (python3-matplotlib) into out/NAME
+#   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth, vanishing
+#                   and amp it also plots the results (python3-matplotlib) into out/NAME
 #   ./dev.sh bench [ARGS...]   builds and runs the engine comparison and the recurrent one
 #                   (bench/README.md); RTNeural joins the latter when its headers are found,
 #                   LibTorch joins when libtorch-dev is installed (large: dev.sh leaves it to you)
@@ -65,12 +65,13 @@ run_suite() {
 # from_pytorch trains in PyTorch first when python3-torch is installed.
 run_example() {
   local name=$1; shift
-  local plotted="" targets=$name
+  local plotted="" targets=$name packages=""
   case "$name" in
     depth|vanishing) plotted=1 ;;
+    amp) plotted=1; packages=libsndfile1-dev ;;
     embed) targets="embed_train embed_deploy" ;;
   esac
-  install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib}
+  install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib} $packages
   configure build/demo -DCMAKE_BUILD_TYPE=Release -DSTATICGRAD_BUILD_TESTS=OFF \
     -DSTATICGRAD_BUILD_BENCH=OFF
   cmake --build build/demo -j "$jobs" --target $targets
@@ -113,7 +114,7 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${base_packages[@]}" clang libclang-rt-14-dev libomp-dev doctest-dev libbenchmark-dev \
-      libeigen3-dev
+      libeigen3-dev libsndfile1-dev
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     # clang at -O2: the other optimization level users build with (g++ has -O3, as the bench).
     # The examples build with clang in the sanitizer suite (clang warns the same at any -O),

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
-"""Plots what examples/depth and examples/vanishing write (Debian: python3-matplotlib).
+"""Plots what examples/depth, examples/vanishing and examples/amp write (Debian:
+python3-matplotlib).
 
     /usr/bin/python3 examples/plot.py depth out/depth
     /usr/bin/python3 examples/plot.py vanishing out/vanishing
+    /usr/bin/python3 examples/plot.py amp out/amp
 """
 import csv
 import pathlib
@@ -58,7 +60,18 @@ def plot_vanishing(folder):
     fig.savefig(folder / "grad_norms.png", dpi=110)
 
 
+def plot_amp(folder):
+    header, columns = read(folder / "loss.csv")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for name, values in zip(header[1:], columns[1:]):
+        ax.plot(columns[0], values, marker="o", markersize=2, label=name)
+    ax.set(xlabel="epoch", yscale="log", title="GRU-16 learning a drive pedal (fit_windows, Adam)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=110)
+
+
 if __name__ == "__main__":
     kind, folder = sys.argv[1], pathlib.Path(sys.argv[2])
-    {"depth": plot_depth, "vanishing": plot_vanishing}[kind](folder)
+    {"depth": plot_depth, "vanishing": plot_vanishing, "amp": plot_amp}[kind](folder)
     print(f"wrote the plots into {folder}")
