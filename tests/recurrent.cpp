@@ -345,6 +345,21 @@ TEST_CASE("recurrent: files keep a GRU network's parameters, named as PyTorch na
   CHECK(model.layer<0>().weight_ih(7, 1) == model.flat()[1 * 15 + 7]);
 }
 
+TEST_CASE("recurrent: nn.GRU(num_layers=2)'s tensor names load into two stacked GRU layers") {
+  using TwoLayers = sg::Sequential<sg::GRU<2, 5>, sg::GRU<5, 5>, sg::Dense<5, 1>>;
+  auto names = sg::recurrent_stack_names("rnn", 2);
+  CHECK(names == std::vector<std::string>{"rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+                                          "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1"});
+  names.insert(names.end(), {"head.weight", "head.bias"});
+  sgtest::Folder folder("recurrent_stack_names");
+  const sg::Model<TwoLayers, float> model{8};
+  sg::save_safetensors(model, folder.path / "rnn.safetensors", names);
+  sg::Model<TwoLayers, float> loaded{};
+  sg::load_safetensors(loaded, folder.path / "rnn.safetensors", names);
+  CHECK(sgtest::fingerprint(loaded) == sgtest::fingerprint(model));
+  CHECK_THROWS_AS(sg::load_safetensors(loaded, folder.path / "rnn.safetensors"), std::runtime_error);  // 0.…, 1.…
+}
+
 TEST_CASE("recurrent: a step and a sequence's value_and_grad allocate nothing") {
   const auto model = std::make_unique<sg::Model<Amp, float>>(1);
   auto grads = std::make_unique<sg::Gradients<Amp, float>>();

@@ -305,6 +305,20 @@ std::vector<std::string> tensor_names() {
   return names;
 }
 
+/// The names PyTorch gives the tensors of one nn.GRU or nn.LSTM with num_layers = `layers`,
+/// held as `module` ("rnn": rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0,
+/// rnn.bias_hh_l0, rnn.weight_ih_l1, …). Such a module is `layers` GRU (or LSTM) layers one
+/// after the other in a staticgrad network, whose tensors these name in the flat order: put
+/// them in the list that load_safetensors and save_safetensors take, with the names of the
+/// network's other tensors.
+inline std::vector<std::string> recurrent_stack_names(const std::string& module, std::size_t layers) {
+  std::vector<std::string> names;
+  for (std::size_t layer = 0; layer < layers; ++layer)
+    for (const char* tensor : {"weight_ih_l", "weight_hh_l", "bias_ih_l", "bias_hh_l"})
+      names.push_back(module + "." + tensor + std::to_string(layer));
+  return names;
+}
+
 /// Reads a PyTorch state_dict saved as safetensors into `model`. Every tensor the model
 /// needs must be there with dtype F32 or F64 (converted to T) and PyTorch's shape, and the
 /// file must hold no other tensors (like load_state_dict(strict=True)). Otherwise throws
