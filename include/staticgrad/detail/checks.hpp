@@ -65,13 +65,6 @@ struct check_sum_output {
                 "branch out_size, this out_size>)");
 };
 
-template <std::size_t BranchIndex, class Branch>
-struct check_branch_without_state {
-  static_assert(state_size_of<Branch>() == 0,
-                "staticgrad::Concat/Sum: a branch with state (GRU) is not supported yet; put the recurrent "
-                "layer before or after the branches (see check_branch_without_state<branch index, branch>)");
-};
-
 template <std::size_t BodyIn, std::size_t BodyOut>
 struct check_residual_shape {
   static_assert(BodyIn == BodyOut,

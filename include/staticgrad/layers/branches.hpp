@@ -35,8 +35,8 @@ constexpr std::size_t first_differing(const std::array<std::size_t, N>& sizes) {
 }
 
 /// What is wrong with a set of branches, first problem only (each index is `count` when
-/// there is none): a non-layer, an in_size that differs from the first branch's, for Sum
-/// an out_size that differs, and a branch with state (not supported yet).
+/// there is none): a non-layer, an in_size that differs from the first branch's, and for
+/// Sum an out_size that differs.
 template <bool Added, class... Bs>
 struct branches_report {
   static constexpr std::size_t count = sizeof...(Bs);
@@ -46,14 +46,11 @@ struct branches_report {
   static constexpr bool members_valid = (layer_is_valid<Bs>() && ...);
   static constexpr std::size_t bad_input = first_differing(ins);
   static constexpr std::size_t bad_output = Added ? first_differing(outs) : count;
-  static constexpr std::size_t with_state = first_false<count>({(state_size_of<Bs>() == 0)...});
-  static constexpr bool valid =
-      bad_layer == count && members_valid && bad_input == count && bad_output == count && with_state == count;
+  static constexpr bool valid = bad_layer == count && members_valid && bad_input == count && bad_output == count;
   static constexpr int problem = bad_layer < count ? 1
                                  : !members_valid  ? 0
                                  : bad_input < count ? 2
                                  : bad_output < count ? 3
-                                 : with_state < count ? 4
                                                       : 0;
 };
 
@@ -73,14 +70,11 @@ template <class Report, class List>
 struct branches_diagnostic<Report, List, 3> {
   using check = check_sum_output<Report::bad_output, Report::outs[0], Report::outs[Report::bad_output]>;
 };
-template <class Report, class List>
-struct branches_diagnostic<Report, List, 4> {
-  using check = check_branch_without_state<Report::with_state, boost::mp11::mp_at_c<List, Report::with_state>>;
-};
 
 /// Branches Bs reading one input; `Added`: Sum (outputs added), else Concat (outputs one
 /// after the other). Parameters: each branch's, in order. Cache: each branch's, and for
-/// Sum each branch's output too (Concat's are slices of its own output).
+/// Sum each branch's output too (Concat's are slices of its own output). State (GRU, …):
+/// each branch's, in order.
 template <bool Added, class... Bs>
 struct branch_set {
   static_assert(sizeof...(Bs) > 0, "staticgrad::Concat/Sum: needs at least one branch");
@@ -105,7 +99,10 @@ struct branch_set {
   static constexpr std::size_t cache_size = cache_offset[count];
   static constexpr auto child_param_offset = param_offset;
   static constexpr auto child_cache_offset = cache_offset;
-  static constexpr std::array<std::size_t, count> child_state_offset{};  // no branch has state (checked)
+  static constexpr std::array<std::size_t, count + 1> state_offset = prefix_sums<count>({state_size_of<Bs>()...});
+  /// The scalars its branches carry from one time step to the next (core/steps.hpp).
+  static constexpr std::size_t state_size = state_offset[count];
+  static constexpr auto child_state_offset = state_offset;
   /// In PyTorch: an nn.ModuleList of nn.Sequential, so branch I's layers are "I.0", "I.1",
   /// … (a branch that is not a chain is the only member of its nn.Sequential).
   template <std::size_t I>
@@ -128,6 +125,10 @@ struct branch_set {
   static constexpr auto cache_of(std::span<U, N> cache) {
     return slice<cache_offset[I], at<I>::cache_size>(cache);
   }
+  template <std::size_t I, class U, std::size_t N>
+  static constexpr auto state_of(std::span<U, N> state) {
+    return slice<state_offset[I], state_size_of<at<I>>()>(state);
+  }
   // Branch I's output: kept in the cache for Sum, a slice of the output for Concat.
   template <std::size_t I, class U, std::size_t N, class Y>
   static constexpr auto output_of(std::span<U, N> cache, Y y) {
@@ -143,16 +144,59 @@ struct branch_set {
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
                               std::span<T, out_size> y) {
+    run_infer<T>(params, {}, x, y);
+  }
+  /// One time step (core/steps.hpp): every branch with its state.
+  template <class T>
+  static constexpr void step(std::span<const T, param_count> params, std::span<T, state_size> state,
+                             std::span<const T, in_size> x, std::span<T, out_size> y) {
+    run_infer<T>(params, state, x, y);
+  }
+
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
+                                std::span<const T, in_size> x, std::span<T, out_size> y) {
+    run_forward<T>(params, {}, {}, cache, x, y);
+  }
+  template <class T>
+  static constexpr void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                     std::span<T, state_size> next_state, std::span<T, cache_size> cache,
+                                     std::span<const T, in_size> x, std::span<T, out_size> y) {
+    run_forward<T>(params, state, next_state, cache, x, y);
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, cache_size> cache,
+                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
+                                 std::span<const T, out_size> dy, std::span<T, param_count> dparams,
+                                 std::span<T, in_size> dx) {
+    run_backward<Mode, T>(params, {}, cache, x, y, dy, {}, {}, dparams, dx);
+  }
+  template <BackwardMode Mode, class T>
+  static constexpr void backward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                      std::span<const T, cache_size> cache, std::span<const T, in_size> x,
+                                      std::span<const T, out_size> y, std::span<const T, out_size> dy,
+                                      std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
+                                      std::span<T, param_count> dparams, std::span<T, in_size> dx) {
+    run_backward<Mode, T>(params, state, cache, x, y, dy, d_next_state, d_state, dparams, dx);
+  }
+
+  // One sample through every branch, each with its state (empty spans for branches
+  // without: core/steps.hpp).
+  template <class T>
+  static constexpr void run_infer(std::span<const T, param_count> params, std::span<T, state_size> state,
+                                  std::span<const T, in_size> x, std::span<T, out_size> y) {
     if constexpr (valid) {
       std::array<T, Added ? out_size : 0> branch_y;
       each_branch([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
+        const auto run = [&](auto out) { detail::infer_block<at<i>, 1, T>(params_of<i>(params), state_of<i>(state), x, out); };
         if constexpr (!Added) {
-          at<i>::template infer<T>(params_of<i>(params), x, slice<out_offset[i], at<i>::out_size>(y));
+          run(slice<out_offset[i], at<i>::out_size>(y));
         } else if constexpr (i == 0) {
-          at<i>::template infer<T>(params_of<i>(params), x, y);
+          run(y);
         } else {
-          at<i>::template infer<T>(params_of<i>(params), x, std::span<T, out_size>(branch_y));
+          run(std::span<T, out_size>(branch_y));
           for (std::size_t k = 0; k < out_size; ++k) y[k] += branch_y[k];
         }
       });
@@ -160,12 +204,14 @@ struct branch_set {
   }
 
   template <class T>
-  static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> cache,
-                                std::span<const T, in_size> x, std::span<T, out_size> y) {
+  static constexpr void run_forward(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                    std::span<T, state_size> next_state, std::span<T, cache_size> cache,
+                                    std::span<const T, in_size> x, std::span<T, out_size> y) {
     if constexpr (valid) {
       each_branch([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
-        at<i>::template forward<T>(params_of<i>(params), cache_of<i>(cache), x, output_of<i>(cache, y));
+        detail::forward_block<at<i>, 1, T>(params_of<i>(params), state_of<i>(state), state_of<i>(next_state),
+                                           cache_of<i>(cache), x, output_of<i>(cache, y));
       });
       if constexpr (Added) {
         std::fill(y.begin(), y.end(), T{0});
@@ -178,10 +224,11 @@ struct branch_set {
   }
 
   template <BackwardMode Mode, class T>
-  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, cache_size> cache,
-                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
-                                 std::span<const T, out_size> dy, std::span<T, param_count> dparams,
-                                 std::span<T, in_size> dx) {
+  static constexpr void run_backward(std::span<const T, param_count> params, std::span<const T, state_size> state,
+                                     std::span<const T, cache_size> cache, std::span<const T, in_size> x,
+                                     std::span<const T, out_size> y, std::span<const T, out_size> dy,
+                                     std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
+                                     std::span<T, param_count> dparams, std::span<T, in_size> dx) {
     if constexpr (valid) {
       std::array<T, in_size> branch_dx;  // the first branch writes dx, the others add theirs
       each_branch([&](auto index) {
@@ -191,8 +238,9 @@ struct branch_set {
           else return slice<out_offset[i], at<i>::out_size>(dy);
         }();
         const auto dx_i = i == 0 ? dx : std::span<T, in_size>(branch_dx);
-        at<i>::template backward<Mode, T>(params_of<i>(params), cache_of<i>(cache), x, output_of<i>(cache, y),
-                                          d_out, params_of<i>(dparams), dx_i);
+        detail::backward_block<Mode, at<i>, 1, T>(params_of<i>(params), state_of<i>(state), cache_of<i>(cache), x,
+                                                  output_of<i>(cache, y), d_out, state_of<i>(d_next_state),
+                                                  state_of<i>(d_state), params_of<i>(dparams), dx_i);
         if constexpr (i > 0 && Mode.input_grad)
           for (std::size_t k = 0; k < in_size; ++k) dx[k] += branch_dx[k];
       });
