@@ -206,8 +206,7 @@ void check_in_a_network() {
 
 // A layer with state (core/steps.hpp), between two Dense layers: a step for inference
 // equals a step of training, streaming equals a whole sequence, the gradient through time
-// agrees with central differences, files, a summary row, no allocation. (The dynamic tape
-// does not run networks with state yet.)
+// agrees with central differences and with the tape's, files, a summary row, no allocation.
 template <class L, class T>
 void check_with_state() {
   using Net = Surrounded<L>;
@@ -243,6 +242,11 @@ void check_with_state() {
     const auto report = sg::gradcheck(*model, sg::MSE{}, xs, ys);
     CAPTURE(report.overall.relative);
     CHECK(report.passed);
+    const auto generated = sg::value_and_grad(*model, sg::MSE{}, xs, ys);
+    const auto taped = sg::tape::value_and_grad(*model, sg::MSE{}, xs, ys);
+    CHECK(sgtest::relative_error(generated.loss, taped.loss, 1e-12) < 1e-12);
+    for (std::size_t i = 0; i < sg::param_count<Net>; ++i)
+      CHECK(sgtest::relative_error(generated.grads.flat()[i], taped.grads.flat()[i], 1e-12) < 1e-12);
   }
   check_files_and_summary<L>(*model);
 

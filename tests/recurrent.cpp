@@ -328,6 +328,42 @@ TEST_CASE("recurrent: fit_windows with independent windows warms each up from ze
                        std::invalid_argument);
 }
 
+// Both engines through time on a network, from zeros and from States, one sequence and a
+// batch: the same loss, gradient and end states (1e-12: they differ in the order of sums).
+template <class Net>
+void check_tape_through_time() {
+  CAPTURE(sg::detail::spec_name<Net>());
+  const sg::Model<Net, double> model{21};
+  sg::init::Rng rng(22);
+  const auto xs = random_sequences<double, 6, Net::in_size>(3, rng);
+  const auto ys = random_sequences<double, 6, Net::out_size>(3, rng);
+  std::vector<sg::State<Net, double>> generated_states(3), tape_states(3);
+  for (auto& state : generated_states)
+    for (auto& v : state.flat()) v = rng.uniform(-0.5, 0.5);
+  tape_states = generated_states;
+  const auto same = [](const sg::LossAndGradients<Net, double>& a, const sg::LossAndGradients<Net, double>& b) {
+    CHECK(sgtest::relative_error(a.loss, b.loss, 1e-12) < 1e-12);
+    for (std::size_t i = 0; i < sg::param_count<Net>; ++i)
+      CHECK(sgtest::relative_error(a.grads.flat()[i], b.grads.flat()[i], 1e-12) < 1e-12);
+  };
+  same(sg::value_and_grad(model, sg::MSE{}, xs[0], ys[0]), sg::tape::value_and_grad(model, sg::MSE{}, xs[0], ys[0]));
+  same(sg::value_and_grad(model, sg::MSE{}, xs, ys), sg::tape::value_and_grad(model, sg::MSE{}, xs, ys));
+  same(sg::value_and_grad(model, sg::MSE{}, xs[1], ys[1], generated_states[1]),
+       sg::tape::value_and_grad(model, sg::MSE{}, xs[1], ys[1], tape_states[1]));
+  same(sg::value_and_grad(model, sg::MSE{}, xs, ys, generated_states),
+       sg::tape::value_and_grad(model, sg::MSE{}, xs, ys, tape_states));
+  for (std::size_t s = 0; s < 3; ++s)
+    for (std::size_t i = 0; i < sg::State<Net, double>::size; ++i)
+      CHECK(tape_states[s].flat()[i] == doctest::Approx(generated_states[s].flat()[i]).epsilon(1e-13));
+}
+
+TEST_CASE("recurrent: the tape gives the generated engine's loss, gradient and end states through time") {
+  check_tape_through_time<Amp>();
+  check_tape_through_time<Mixed>();
+  check_tape_through_time<Stack>();
+  check_tape_through_time<sg::Sequential<sg::Concat<sg::GRU<3, 2>, sg::Frozen<sg::LSTM<3, 2>>>, sg::Dense<4, 2>>>();
+}
+
 TEST_CASE("recurrent: files keep a GRU network's parameters, named as PyTorch names nn.GRU's tensors") {
   const std::vector<std::string> expected{"0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",
                                           "1.weight", "1.bias"};

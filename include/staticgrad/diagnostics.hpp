@@ -19,6 +19,7 @@
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/model.hpp>
 #include <staticgrad/sequence.hpp>
 
@@ -152,6 +153,8 @@ traced<T> trace_layer(std::span<const T> params, const traced<T>& x, std::option
 /// real-time loop.
 template <class Net, class T, class X>
 std::optional<std::string> first_nonfinite_layer(const Model<Net, T>& model, const X& x) {
+  static_assert(!detail::has_state<Net>, "staticgrad::first_nonfinite_layer: runs one sample through layers "
+                                        "without state; a network with state (GRU, ...) is not supported yet");
   const auto in = detail::fixed_span<detail::check_input_size, T, Net::in_size>(x);
   std::optional<std::string> found;
   detail::trace_layer<detail::root_node<Net>>(std::span<const T>(model.flat()), detail::traced<T>{{in.begin(), in.end()}},

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/training.hpp>
@@ -37,13 +38,13 @@ constexpr LossAndGradients<Net, T> fresh_result_for_backward() {
 template <class X>
 using sequence_type = std::conditional_t<SequenceRange<X>, std::ranges::range_value_t<X>, std::remove_cvref_t<X>>;
 
-/// value_and_grad through time: xs one Sequence or a batch of them (a contiguous range),
-/// ys the same of targets; each sequence from its State in `states` (state_count of them,
-/// left at their end states) or from zeros when `states` is null. The mean loss over every
-/// step of every sequence, and its gradient into `grads`.
-template <class Net, class T, class Loss, class X, class Y>
-T sequence_into(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
-                State<Net, T>* states, std::size_t state_count) {
+/// value_and_grad through time, by either engine: xs one Sequence or a batch of them (a
+/// contiguous range), ys the same of targets; each sequence from its State in `states`
+/// (state_count of them, left at their end states) or from zeros when `states` is null.
+/// The mean loss over every step of every sequence; `engine(inputs, targets, count, states,
+/// scale)` runs them, writes their gradient times `scale` and returns their summed loss.
+template <class Net, class T, class X, class Y, class Engine>
+T sequence_into(const X& xs, const Y& ys, State<Net, T>* states, std::size_t state_count, const Engine& engine) {
   using traits = sequence_traits<sequence_type<X>>;
   constexpr bool inputs_fit = std::is_same_v<typename traits::scalar, T> && traits::width == Net::in_size;
   static_assert(inputs_fit, "staticgrad::value_and_grad: the input sequence's steps must be std::array<T, in_size> "
@@ -53,7 +54,7 @@ T sequence_into(const Model<Net, T>& model, const Loss& loss, const X& xs, const
                                sequence_traits<sequence_type<Y>>::length == traits::length;
   static_assert(targets_fit, "staticgrad::value_and_grad: the targets of a sequence are a sequence as long "
                              "(Sequence<T, Len, out_size>); of a batch of sequences, a contiguous range of them");
-  if constexpr (inputs_fit && targets_fit) {
+  if constexpr (inputs_fit && targets_fit && ValidLayer<Net>) {
     const std::size_t count = batch ? batch_size(xs, ys, "staticgrad::value_and_grad") : 1;
     if (states && state_count != count)
       throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) + " sequences but " +
@@ -67,11 +68,35 @@ T sequence_into(const Model<Net, T>& model, const Loss& loss, const X& xs, const
       if constexpr (batch) return std::ranges::data(ys);
       else return &ys;
     }();
-    return sequences_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, states, scale, grads.flat()) *
-           scale;
+    return engine(inputs, targets, count, states, scale) * scale;
   } else {
     return T{};
   }
+}
+
+/// The generated engine for sequence_into.
+template <class Net, class T, class Loss>
+auto generated_sequences(const Model<Net, T>& model, const Loss& loss, Gradients<Net, T>& grads) {
+  return [&](const auto* inputs, const auto* targets, std::size_t count, State<Net, T>* states, T scale) {
+    return sequences_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, states, scale, grads.flat());
+  };
+}
+
+/// The States a sequence (one State) or a batch of them (a contiguous range of as many)
+/// starts from, as a pointer and a count.
+template <class Net, class T, class X, class States>
+std::pair<State<Net, T>*, std::size_t> states_of(States& states) {
+  constexpr bool one = SequenceOf<X> && std::is_same_v<States, State<Net, T>>;
+  constexpr bool each = [] {
+    if constexpr (SequenceRange<X> && std::ranges::contiguous_range<States>)
+      return std::is_same_v<std::ranges::range_value_t<States>, State<Net, T>>;
+    return false;
+  }();
+  static_assert(one || each, "staticgrad::value_and_grad: a sequence starts from its stream's State<Net, T>; a batch "
+                             "of sequences from a contiguous range of them, one per sequence");
+  if constexpr (one) return {&states, 1};
+  else if constexpr (each) return {std::ranges::data(states), std::ranges::size(states)};
+  else return {nullptr, 0};
 }
 
 /// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
@@ -82,7 +107,8 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   if constexpr (SequenceOf<X> || SequenceRange<X>) {
-    const T value = sequence_into(model, loss, x, target, grads, static_cast<State<Net, T>*>(nullptr), 0);
+    const T value = sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
+                                       generated_sequences(model, loss, grads));
     layer_done(std::size_t{0}, Net::param_count);
     return value;
   } else if constexpr (has_state<Net>) {
@@ -191,19 +217,8 @@ T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, cons
                  States& states) {
   static_assert(!detail::is_stochastic<Net>,
                 "staticgrad::value_and_grad: Dropout in a network trained on sequences is not supported yet");
-  constexpr bool one = detail::SequenceOf<X> && std::is_same_v<States, State<Net, T>>;
-  constexpr bool each = [] {
-    if constexpr (detail::SequenceRange<X> && std::ranges::contiguous_range<States>)
-      return std::is_same_v<std::ranges::range_value_t<States>, State<Net, T>>;
-    return false;
-  }();
-  static_assert(one || each, "staticgrad::value_and_grad: a sequence starts from its stream's State<Net, T>; a batch "
-                             "of sequences from a contiguous range of them, one per sequence");
-  if constexpr (!detail::ValidLayer<Net>) return T{};
-  else if constexpr (one) return detail::sequence_into(model, loss, xs, ys, grads, &states, 1);
-  else if constexpr (each)
-    return detail::sequence_into(model, loss, xs, ys, grads, std::ranges::data(states), std::ranges::size(states));
-  else return T{};
+  const auto [first, count] = detail::states_of<Net, T, X>(states);
+  return detail::sequence_into<Net>(xs, ys, first, count, detail::generated_sequences(model, loss, grads));
 }
 
 /// As above, returning {loss, grads}.

@@ -103,6 +103,21 @@ struct GRU {
     for (std::size_t i = 0; i < Hidden; ++i) d_state[i] += through_z[i];
   }
 
+  /// One step on the dynamic tape (tape/network.hpp), from the state the recording holds.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    const auto h = r.state();
+    const auto gi = r.affine(r.parameter(0, In, gates), r.parameter(ih_count + hh_count, gates), x);
+    const auto gh = r.affine(r.parameter(ih_count, Hidden, gates), r.parameter(ih_count + hh_count + gates, gates), h);
+    const auto gate = [&](auto sums, std::size_t k) { return r.slice(sums, k * Hidden, Hidden); };
+    const auto reset = r.template activation<Sigmoid>(gate(gi, 0) + gate(gh, 0));
+    const auto update = r.template activation<Sigmoid>(gate(gi, 1) + gate(gh, 1));
+    const auto n = r.template activation<Tanh>(gate(gi, 2) + reset * gate(gh, 2));
+    const auto h_next = n + update * (h - n);
+    r.next_state(h_next);
+    return h_next;
+  }
+
   /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
   /// scheme draws the weights (fan_in In or Hidden, fan_out 3·Hidden), biases 0.
   template <class T, class Scheme>

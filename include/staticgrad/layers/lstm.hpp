@@ -100,6 +100,23 @@ struct LSTM {
     detail::affine_input_grad<T, Hidden, gates>(params.data() + ih_count, dz.data(), d_state.data());
   }
 
+  /// One step on the dynamic tape (tape/network.hpp), from the state the recording holds
+  /// (h, then c, in one vector).
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    const auto state = r.state();
+    const auto h = r.slice(state, 0, Hidden), c = r.slice(state, Hidden, Hidden);
+    const auto sums = r.affine(r.parameter(0, In, gates), r.parameter(ih_count + hh_count, gates), x) +
+                      r.affine(r.parameter(ih_count, Hidden, gates), r.parameter(ih_count + hh_count + gates, gates), h);
+    const auto gate = [&](std::size_t k) { return r.slice(sums, k * Hidden, Hidden); };
+    const auto i = r.template activation<Sigmoid>(gate(0)), f = r.template activation<Sigmoid>(gate(1));
+    const auto g = r.template activation<Tanh>(gate(2)), o = r.template activation<Sigmoid>(gate(3));
+    const auto c_next = f * c + i * g;
+    const auto h_next = o * r.template activation<Tanh>(c_next);
+    r.next_state(r.concat(h_next, c_next));
+    return h_next;
+  }
+
   /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
   /// scheme draws the weights (fan_in In or Hidden, fan_out 4·Hidden), biases 0.
   template <class T, class Scheme>

@@ -2,6 +2,7 @@
 /// and results as staticgrad::value_and_grad, computed by recording a Tape.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <concepts>
 #include <cstddef>
@@ -13,11 +14,15 @@
 
 #include <boost/mp11/algorithm.hpp>
 
+#include <staticgrad/core/steps.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/losses.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/sequence.hpp>
+#include <staticgrad/state.hpp>
+#include <staticgrad/value_and_grad.hpp>
 #include <staticgrad/tape/ops.hpp>
 #include <staticgrad/tape/tape.hpp>
 
@@ -27,8 +32,12 @@ namespace detail {
 
 template <class T, class Node>
 class recording;
+/// Where a recording keeps the states of the layers that have one (GRU, …) during a step:
+/// slot `state_offset` of each such layer holds its state before the step, then after.
+template <class T>
+using state_slots = std::span<std::optional<Var<T>>>;
 template <class Node, class T>
-Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x);
+Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, state_slots<T> states, Var<T> x);
 
 template <class L>
 struct check_layer_record {
@@ -40,15 +49,16 @@ struct check_layer_record {
 /// What a layer's `record(r, x)` works with on the tape (Node: where the walk of
 /// detail/traversal.hpp finds the layer): its parameters as parameter nodes, with their
 /// slice of the gradient (none in inference, nor for a Frozen layer), its children's
-/// recordings (composites), constants, and the tape's operations.
+/// recordings (composites), its state (a layer with one), constants, and the tape's
+/// operations.
 template <class T, class Node>
 class recording {
  public:
   using value = Var<T>;
   using scalar = T;
 
-  recording(Tape<T>& tape, std::span<const T> params, std::span<T> grads)
-      : tape_(tape), params_(params), grads_(grads) {}
+  recording(Tape<T>& tape, std::span<const T> params, std::span<T> grads, state_slots<T> states)
+      : tape_(tape), params_(params), grads_(grads), states_(states) {}
 
   /// The layer's parameters [offset, offset + rows · cols) as a rows × cols matrix (rows
   /// × 1: a vector), with their gradient.
@@ -68,8 +78,13 @@ class recording {
   /// Child I of a composite, recorded on x.
   template <std::size_t I>
   Var<T> child(Var<T> x) const {
-    return record_layer<staticgrad::detail::child_node<Node, I>>(tape_, params_, grads_, x);
+    return record_layer<staticgrad::detail::child_node<Node, I>>(tape_, params_, grads_, states_, x);
   }
+
+  /// A layer with state: its state before this step (all of it, as one vector).
+  Var<T> state() const { return *states_[Node::state_offset]; }
+  /// … and after it.
+  void next_state(Var<T> next) const { states_[Node::state_offset] = next; }
 
   Var<T> affine(Var<T> w, Var<T> b, Var<T> x) const { return tape::affine(w, b, x); }
   template <class Act>
@@ -81,6 +96,7 @@ class recording {
   }
   Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon) const { return tape::rms_norm(x, gain, epsilon); }
   Var<T> concat(Var<T> a, Var<T> b) const { return tape::concat(a, b); }
+  Var<T> slice(Var<T> x, std::size_t first, std::size_t count) const { return tape::slice(x, first, count); }
 
  private:
   Var<T> parameter(std::size_t offset, std::size_t rows, std::size_t cols, bool trains) const {
@@ -92,25 +108,27 @@ class recording {
   Tape<T>& tape_;
   std::span<const T> params_;  // the whole network's
   std::span<T> grads_;         // the whole network's, or empty (inference)
+  state_slots<T> states_;      // the whole network's, or empty (no state)
 };
 
 /// The layer at Node recorded on x: its record(r, x), given its recording.
 template <class Node, class T>
-Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x) {
+Var<T> record_layer(Tape<T>& tape, std::span<const T> params, std::span<T> grads, state_slots<T> states, Var<T> x) {
   using L = typename Node::layer;
   static_assert(sizeof(check_layer_record<L>) > 0);
   if constexpr (requires(recording<T, Node>& r) { L::record(r, x); }) {
-    recording<T, Node> r(tape, params, grads);
+    recording<T, Node> r(tape, params, grads, states);
     return L::record(r, x);
   } else {
     return x;  // only after the error above
   }
 }
 
-/// Network Net recorded on x.
+/// Network Net recorded on x (one step of it, for a network with state: `states`).
 template <class Net, class T>
-Var<T> record_network(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x) {
-  return record_layer<staticgrad::detail::root_node<Net>>(tape, params, grads, x);
+Var<T> record_network(Tape<T>& tape, std::span<const T> params, std::span<T> grads, Var<T> x,
+                      state_slots<T> states = {}) {
+  return record_layer<staticgrad::detail::root_node<Net>>(tape, params, grads, states, x);
 }
 
 // The loss of one output on the tape.
@@ -144,6 +162,52 @@ T sample_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params,
   const auto l = record_loss(loss, y, target);
   t.backward(l, scale);
   return l.value()[0];
+}
+
+/// The sum of the losses of one sequence's steps, recorded step by step from `state` (its
+/// values are constants: no gradient flows into them), with their gradient times `scale`
+/// added into `grads`; `state` is left at the end state.
+template <class Net, class T, class Loss, std::size_t Len, class Targets>
+T sequence_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params, const Loss& loss,
+                          const Sequence<T, Len, Net::in_size>& xs, const Targets& targets, std::span<T> state,
+                          T scale, std::span<T, Net::param_count> grads) {
+  namespace sd = staticgrad::detail;
+  t.reset();
+  std::array<std::optional<Var<T>>, sd::state_size_of<Net>()> slots;
+  const auto each_state = [](auto f) {
+    sd::visit_leaves<Net>([&](auto node) {
+      using N = decltype(node);
+      if constexpr (sd::has_state<typename N::layer>) f(N::state_offset, sd::state_size_of<typename N::layer>());
+    });
+  };
+  each_state([&](std::size_t offset, std::size_t size) { slots[offset] = t.input(state.subspan(offset, size)); });
+  std::optional<Var<T>> total;
+  for (std::size_t step = 0; step < Len; ++step) {
+    const auto y = record_network<Net>(t, std::span<const T>(params), std::span<T>(grads), t.input(xs[step]),
+                                       state_slots<T>(slots));
+    const auto l = record_loss(loss, y, sd::target_view<Loss, T, Net::out_size>(targets[step]));
+    total = total ? *total + l : l;
+  }
+  t.backward(*total, scale);
+  each_state([&](std::size_t offset, std::size_t size) {
+    std::ranges::copy(slots[offset]->value(), state.subspan(offset, size).begin());
+  });
+  return total->value()[0];
+}
+
+/// The tape's engine for staticgrad::detail::sequence_into: the sequences one after the
+/// other, each from its State or from zeros.
+template <class Net, class T, class Loss>
+auto tape_sequences(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, Gradients<Net, T>& grads) {
+  return [&](const auto* inputs, const auto* targets, std::size_t count, State<Net, T>* states, T scale) {
+    T total{};
+    for (std::size_t s = 0; s < count; ++s) {
+      State<Net, T> zeros;
+      total += sequence_value_and_grad<Net>(t, model.flat(), loss, inputs[s], targets[s],
+                                            std::span<T>((states ? states[s] : zeros).flat()), scale, grads.flat());
+    }
+    return total;
+  };
 }
 
 /// Each thread's tape for value_and_grad: warm after the first call.
@@ -182,7 +246,10 @@ T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const
   std::optional<sd::training_scope> scope;
   if (sd::is_stochastic<Net>) scope.emplace(*training);
   std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
-  if constexpr (sd::FixedVector<X>) {
+  if constexpr (sd::SequenceOf<X> || sd::SequenceRange<X>) {
+    return sd::sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
+                                  detail::tape_sequences(t, model, loss, grads));
+  } else if constexpr (sd::FixedVector<X>) {
     return detail::sample_value_and_grad<Net>(t, model.flat(), loss,
                                                sd::fixed_span<sd::check_input_size, T, in>(x),
                                                sd::target_view<Loss, T, out>(target), T{1}, grads.flat());
@@ -215,6 +282,30 @@ template <class Net, class T, class Loss, class X, class Y>
 T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
                  Gradients<Net, T>& grads, std::optional<Training> training = {}) {
   return value_and_grad(detail::thread_tape<T>(), model, loss, x, target, grads, training);
+}
+
+/// As staticgrad::value_and_grad through time from the streams' states (a Sequence and its
+/// State, or a batch of Sequences and as many States, each left at its end state), computed
+/// by this thread's tape.
+template <class Net, class T, class Loss, class X, class Y, class States>
+  requires(staticgrad::detail::SequenceOf<X> || staticgrad::detail::SequenceRange<X>)
+T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
+                 States& states) {
+  namespace sd = staticgrad::detail;
+  const auto [first, count] = sd::states_of<Net, T, X>(states);
+  std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
+  return sd::sequence_into<Net>(xs, ys, first, count,
+                                detail::tape_sequences(detail::thread_tape<T>(), model, loss, grads));
+}
+
+/// As above, returning {loss, grads}.
+template <class Net, class T, class Loss, class X, class Y, class States>
+  requires(staticgrad::detail::SequenceOf<X> || staticgrad::detail::SequenceRange<X>)
+LossAndGradients<Net, T> value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys,
+                                        States& states) {
+  auto result = staticgrad::detail::gradients_access::fresh_result<Net, T>();
+  result.loss = tape::value_and_grad(model, loss, xs, ys, result.grads, states);
+  return result;
 }
 
 }  // namespace staticgrad::tape

@@ -154,6 +154,18 @@ Var<T> concat(Var<T> x, Var<T> y) {
   return t.var(id);
 }
 
+/// count values of x from `first` on (a recurrent layer's gates are parts of one vector).
+template <class T>
+Var<T> slice(Var<T> x, std::size_t first, std::size_t count) {
+  Tape<T>& t = Tape<T>::of("slice", x);
+  if (first > t.size(x) || count > t.size(x) - first)
+    Tape<T>::fail("slice", "values [" + std::to_string(first) + ", " + std::to_string(first + count) + ") of " +
+                               std::to_string(t.size(x)));
+  const auto id = t.push({.op = Op::slice, .a = t.id(x), .index = first}, count, 0, t.node(x).needs_grad);
+  std::copy_n(t.value_of(t.id(x)) + first, count, t.output_of(id));
+  return t.var(id);
+}
+
 /// The sum of all values.
 template <class T>
 Var<T> sum(Var<T> x) {
@@ -313,6 +325,10 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
     case Op::sum:
       if (T* dx = grad_of(n.a))
         for (std::size_t i = 0; i < nodes_[n.a].size; ++i) dx[i] += dy[0];
+      return;
+    case Op::slice:
+      if (T* dx = grad_of(n.a))
+        for (std::size_t i = 0; i < n.size; ++i) dx[n.index + i] += dy[i];
       return;
     case Op::concat: {
       const std::size_t split = nodes_[n.a].size;

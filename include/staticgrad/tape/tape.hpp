@@ -57,6 +57,7 @@ enum class Op : std::uint8_t {
   bce_with_logits,
   sum,
   concat,
+  slice,
 };
 
 /// The tape. Operations run as they are recorded (eagerly, like PyTorch); backward()
@@ -133,7 +134,7 @@ class Tape {
     std::size_t size = 0;               // of the value
     std::size_t rows = 0, cols = 1;     // parameters: the matrix shape
     std::size_t offset = 0;             // of the value (and then its scratch) in the arena
-    std::size_t index = 0;              // a class index
+    std::size_t index = 0;              // a class index; slice: where it starts
     const T* external_value = nullptr;  // parameters
     T* external_grad = nullptr;
     // activation: dx += dy ⊙ φ'(x or y), over n values
