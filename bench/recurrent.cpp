@@ -1,7 +1,8 @@
 // Recurrent networks streamed one sample at a time, as an audio callback runs them: ns per
-// sample for staticgrad's generated step against RTNeural's compile-time API with each of
-// its backends that builds here (Eigen, xsimd, STL) and LibTorch, on the same weights and
-// the same input, every peer checked to compute staticgrad's outputs before it is timed.
+// sample for staticgrad's generated step against our dynamic tape, RTNeural's compile-time
+// API with each of its backends that builds here (Eigen, xsimd, STL) and LibTorch, on the
+// same weights and the same input, every peer checked to compute staticgrad's outputs
+// before it is timed (the tape is checked by the tests).
 //
 //   build/bench/bench/staticgrad_bench_recurrent   (Google Benchmark flags work as usual)
 #include <algorithm>
@@ -63,6 +64,17 @@ StreamingCase register_generated(const std::string& name, const std::vector<floa
       t = t + 1 == signal.size() ? 0 : t + 1;
     }
   });
+  // The same network on the dynamic tape, one recorded step per sample.
+  benchmark::RegisterBenchmark((name + "/stream/tape").c_str(), [model, signal](benchmark::State& bench) {
+    sg::tape::Tape<float> tape;
+    sg::State<Net, float> state{};
+    std::size_t t = 0;
+    for (auto _ : bench) {
+      float y = sg::tape::infer(tape, *model, std::array<float, 1>{signal[t]}, state)[0];
+      benchmark::DoNotOptimize(y);
+      t = t + 1 == signal.size() ? 0 : t + 1;
+    }
+  });
   return stream;
 }
 
@@ -90,7 +102,7 @@ int main(int argc, char** argv) {
       register_generated<sg::Sequential<sg::GRU<1, 40>, sg::Dense<40, 1>>>("GRU-40", signal),
       register_generated<sg::Sequential<sg::LSTM<1, 40>, sg::Dense<40, 1>>>("LSTM-40", signal),
   };
-  std::vector<std::string> columns{"generated"};
+  std::vector<std::string> columns{"generated", "tape"};
 #ifdef STATICGRAD_BENCH_RTNEURAL_EIGEN
   register_rtneural_eigen(cases);
   columns.push_back("rtneural eigen");

@@ -355,6 +355,14 @@ void check_tape_through_time() {
   for (std::size_t s = 0; s < 3; ++s)
     for (std::size_t i = 0; i < sg::State<Net, double>::size; ++i)
       CHECK(tape_states[s].flat()[i] == doctest::Approx(generated_states[s].flat()[i]).epsilon(1e-13));
+  sg::tape::Tape<double> tape;
+  sg::State<Net, double> streamed, taped;
+  for (const auto& x : xs[2]) {  // one step at a time
+    const auto y = model(x, streamed), y_tape = sg::tape::infer(tape, model, x, taped);
+    for (std::size_t o = 0; o < Net::out_size; ++o) CHECK(y_tape[o] == doctest::Approx(y[o]).epsilon(1e-13));
+  }
+  for (std::size_t i = 0; i < sg::State<Net, double>::size; ++i)
+    CHECK(taped.flat()[i] == doctest::Approx(streamed.flat()[i]).epsilon(1e-13));
 }
 
 TEST_CASE("recurrent: the tape gives the generated engine's loss, gradient and end states through time") {

@@ -164,6 +164,36 @@ T sample_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params,
   return l.value()[0];
 }
 
+/// The state slots of a network's layers with state, on the tape.
+template <class Net, class T>
+using network_slots = std::array<std::optional<Var<T>>, staticgrad::detail::state_size_of<Net>()>;
+
+/// f(offset, size) for each layer of Net with state: where its state sits in the network's.
+template <class Net, class F>
+void each_state(F f) {
+  namespace sd = staticgrad::detail;
+  sd::visit_leaves<Net>([&](auto node) {
+    using N = decltype(node);
+    if constexpr (sd::has_state<typename N::layer>) f(N::state_offset, sd::state_size_of<typename N::layer>());
+  });
+}
+
+/// The slots holding `state`'s values as constants (no gradient flows into them).
+template <class Net, class T>
+network_slots<Net, T> state_inputs(Tape<T>& t, std::span<const T> state) {
+  network_slots<Net, T> slots;
+  each_state<Net>([&](std::size_t offset, std::size_t size) { slots[offset] = t.input(state.subspan(offset, size)); });
+  return slots;
+}
+
+/// The slots' values (the states after the last recorded step) into `state`.
+template <class Net, class T>
+void store_states(const network_slots<Net, T>& slots, std::span<T> state) {
+  each_state<Net>([&](std::size_t offset, std::size_t size) {
+    std::ranges::copy(slots[offset]->value(), state.subspan(offset, size).begin());
+  });
+}
+
 /// The sum of the losses of one sequence's steps, recorded step by step from `state` (its
 /// values are constants: no gradient flows into them), with their gradient times `scale`
 /// added into `grads`; `state` is left at the end state.
@@ -171,27 +201,17 @@ template <class Net, class T, class Loss, std::size_t Len, class Targets>
 T sequence_value_and_grad(Tape<T>& t, std::span<const T, Net::param_count> params, const Loss& loss,
                           const Sequence<T, Len, Net::in_size>& xs, const Targets& targets, std::span<T> state,
                           T scale, std::span<T, Net::param_count> grads) {
-  namespace sd = staticgrad::detail;
   t.reset();
-  std::array<std::optional<Var<T>>, sd::state_size_of<Net>()> slots;
-  const auto each_state = [](auto f) {
-    sd::visit_leaves<Net>([&](auto node) {
-      using N = decltype(node);
-      if constexpr (sd::has_state<typename N::layer>) f(N::state_offset, sd::state_size_of<typename N::layer>());
-    });
-  };
-  each_state([&](std::size_t offset, std::size_t size) { slots[offset] = t.input(state.subspan(offset, size)); });
+  auto slots = state_inputs<Net>(t, std::span<const T>(state));
   std::optional<Var<T>> total;
   for (std::size_t step = 0; step < Len; ++step) {
     const auto y = record_network<Net>(t, std::span<const T>(params), std::span<T>(grads), t.input(xs[step]),
                                        state_slots<T>(slots));
-    const auto l = record_loss(loss, y, sd::target_view<Loss, T, Net::out_size>(targets[step]));
+    const auto l = record_loss(loss, y, staticgrad::detail::target_view<Loss, T, Net::out_size>(targets[step]));
     total = total ? *total + l : l;
   }
   t.backward(*total, scale);
-  each_state([&](std::size_t offset, std::size_t size) {
-    std::ranges::copy(slots[offset]->value(), state.subspan(offset, size).begin());
-  });
+  store_states<Net>(slots, state);
   return total->value()[0];
 }
 
@@ -227,6 +247,22 @@ std::array<T, Net::out_size> infer(Tape<T>& t, const Model<Net, T>& model, const
   t.reset();
   const auto input = t.input(sd::fixed_span<sd::check_input_size, T, Net::in_size>(x));
   const auto y = detail::record_network<Net>(t, std::span<const T>(model.flat()), std::span<T>{}, input);
+  std::array<T, Net::out_size> out;
+  std::copy(y.value().begin(), y.value().end(), out.begin());
+  return out;
+}
+
+/// One time step of a network with state, recorded on `t` without gradients: the output
+/// for x from the stream's `state`, which advances (as model(x, state)).
+template <class Net, class T, class X>
+std::array<T, Net::out_size> infer(Tape<T>& t, const Model<Net, T>& model, const X& x, State<Net, T>& state) {
+  namespace sd = staticgrad::detail;
+  t.reset();
+  auto slots = detail::state_inputs<Net>(t, std::span<const T>(state.flat()));
+  const auto input = t.input(sd::fixed_span<sd::check_input_size, T, Net::in_size>(x));
+  const auto y = detail::record_network<Net>(t, std::span<const T>(model.flat()), std::span<T>{}, input,
+                                             detail::state_slots<T>(slots));
+  detail::store_states<Net>(slots, std::span<T>(state.flat()));
   std::array<T, Net::out_size> out;
   std::copy(y.value().begin(), y.value().end(), out.begin());
   return out;
