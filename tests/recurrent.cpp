@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -40,29 +41,36 @@ sg::Sequence<T, Len, N> to_sequence(const std::vector<std::vector<double>>& rows
   return steps;
 }
 
-// Both sides compute in double; they differ in the order of operations only.
-constexpr double tolerance = 1e-10;
+// In double both sides differ in the order of operations only; in float by float's
+// rounding (errors relative to the larger value, or to `error_floor` for values near 0).
+template <class T>
+constexpr double tolerance = std::is_same_v<T, double> ? 1e-10 : 2e-4;
+template <class T>
+constexpr double error_floor = std::is_same_v<T, double> ? 1e-12 : 1e-3;
 
-template <class Net, std::size_t Len>
+template <class Net, std::size_t Len, class T>
 void check_sequence_case(const sgtest::GoldenCase& golden) {
+  CAPTURE(sizeof(T));
   REQUIRE(golden.params.size() == sg::param_count<Net>);
-  const auto model = std::make_unique<sg::Model<Net, double>>();
+  const auto model = std::make_unique<sg::Model<Net, T>>();
   std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
-  sg::State<Net, double> state;
+  sg::State<Net, T> state;
   REQUIRE(golden.state.size() == state.flat().size());
   std::copy(golden.state.begin(), golden.state.end(), state.flat().begin());
-  const sg::State<Net, double> start = state;
-  const auto xs = to_sequence<double, Len, Net::in_size>(golden.inputs);
-  const auto ys = to_sequence<double, Len, Net::out_size>(golden.targets);
+  const sg::State<Net, T> start = state;
+  const auto xs = to_sequence<T, Len, Net::in_size>(golden.inputs);
+  const auto ys = to_sequence<T, Len, Net::out_size>(golden.targets);
+  const auto near = [](T value, double expected) {
+    return sgtest::relative_error(static_cast<double>(value), expected, error_floor<T>) < tolerance<T>;
+  };
 
   const auto [loss, grads] = sg::value_and_grad(*model, sg::MSE{}, xs, ys, state);
-  CHECK(sgtest::relative_error(loss, golden.loss, 1e-30) < tolerance);
+  CHECK(near(loss, golden.loss));
   for (std::size_t i = 0; i < sg::param_count<Net>; ++i) {
     CAPTURE(i);
-    CHECK(sgtest::relative_error(grads.flat()[i], golden.grads[i], 1e-12) < tolerance);
+    CHECK(near(grads.flat()[i], golden.grads[i]));
   }
-  for (std::size_t i = 0; i < state.flat().size(); ++i)
-    CHECK(sgtest::relative_error(state.flat()[i], golden.final_state[i], 1e-12) < tolerance);
+  for (std::size_t i = 0; i < state.flat().size(); ++i) CHECK(near(state.flat()[i], golden.final_state[i]));
 
   // Inference over the sequence, and one step at a time: the same outputs, PyTorch's.
   auto streamed = start;
@@ -72,7 +80,7 @@ void check_sequence_case(const sgtest::GoldenCase& golden) {
     const auto y = (*model)(xs[t], streamed);
     for (std::size_t o = 0; o < Net::out_size; ++o) {
       CHECK(y[o] == outputs[t][o]);
-      CHECK(sgtest::relative_error(y[o], golden.outputs[t][o], 1e-12) < tolerance);
+      CHECK(near(y[o], golden.outputs[t][o]));
     }
   }
   CHECK(std::equal(streamed.flat().begin(), streamed.flat().end(), state.flat().begin()));
@@ -81,14 +89,18 @@ void check_sequence_case(const sgtest::GoldenCase& golden) {
 
 }  // namespace
 
-TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU and nn.LSTM") {
+TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU and nn.LSTM, in double and float") {
   const auto cases = sgtest::read_data_file("sequences.txt");
   REQUIRE(cases.size() == 5);
-  SUBCASE("GRU from zero state") { check_sequence_case<Amp, 7>(cases.at("gru_zero_state")); }
-  SUBCASE("GRU from a given state") { check_sequence_case<Amp, 7>(cases.at("gru_given_state")); }
-  SUBCASE("two GRU layers and a residual block between them") { check_sequence_case<Stack, 6>(cases.at("gru_stack")); }
-  SUBCASE("LSTM from a given h and c") { check_sequence_case<LstmAmp, 7>(cases.at("lstm_given_state")); }
-  SUBCASE("an LSTM, then a GRU") { check_sequence_case<Mixed, 6>(cases.at("lstm_gru_stack")); }
+  const auto both = [&]<class Net, std::size_t Len>(const char* name) {
+    check_sequence_case<Net, Len, double>(cases.at(name));
+    check_sequence_case<Net, Len, float>(cases.at(name));
+  };
+  SUBCASE("GRU from zero state") { both.template operator()<Amp, 7>("gru_zero_state"); }
+  SUBCASE("GRU from a given state") { both.template operator()<Amp, 7>("gru_given_state"); }
+  SUBCASE("two GRU layers and a residual block between them") { both.template operator()<Stack, 6>("gru_stack"); }
+  SUBCASE("LSTM from a given h and c") { both.template operator()<LstmAmp, 7>("lstm_given_state"); }
+  SUBCASE("an LSTM, then a GRU") { both.template operator()<Mixed, 6>("lstm_gru_stack"); }
 }
 
 TEST_CASE_TEMPLATE("recurrent: the gradient through time agrees with central differences", T, float, double) {
