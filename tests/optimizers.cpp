@@ -48,7 +48,7 @@ std::map<std::string, std::function<Step()>> optimizers() {
       {"adamw", [=] { return wrap(sg::AdamW<Net, double>{{.lr = 0.01}}); }},
       {"adamw_amsgrad_betas",
        [=] {
-         return wrap(sg::AdamW<Net, double>{{.lr = 0.02, .beta1 = 0.8, .beta2 = 0.99, .eps = 1e-6,
+         return wrap(sg::AdamW<Net, double>{{.lr = 0.02, .betas = {0.8, 0.99}, .eps = 1e-6,
                                              .weight_decay = 0.05, .amsgrad = true}});
        }},
   };
@@ -89,10 +89,29 @@ TEST_CASE("optimizers: options PyTorch refuses are refused") {
   CHECK_THROWS_AS((sg::SGD<Net, double>{{.lr = 0.1, .nesterov = true}}), std::invalid_argument);
   CHECK_THROWS_AS((sg::SGD<Net, double>{{.lr = 0.1, .momentum = 0.9, .dampening = 0.5, .nesterov = true}}),
                   std::invalid_argument);
-  CHECK_THROWS_AS((sg::Adam<Net, double>{{.beta1 = 1.0}}), std::invalid_argument);
+  CHECK_THROWS_AS((sg::Adam<Net, double>{{.betas = {1.0, 0.999}}}), std::invalid_argument);
   CHECK_THROWS_AS((sg::AdamW<Net, double>{{.weight_decay = -0.1}}), std::invalid_argument);
   CHECK(sg::AdamW<Net, double>{}.options().weight_decay == 0.01);
   CHECK(sg::Adam<Net, double>{}.options().weight_decay == 0.0);
+}
+
+// torch.optim.SGD(params, lr, momentum, dampening, weight_decay, nesterov) and
+// torch.optim.Adam/AdamW(params, lr, betas, eps, weight_decay, amsgrad): every option is
+// spelled as PyTorch spells it (what this compiles is the check), with PyTorch's defaults.
+TEST_CASE("optimizers: every option has PyTorch's name and default") {
+  const sg::SGD<Net, double>::Options sgd{.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = false,
+                                          .weight_decay = 1e-4};
+  const sg::Adam<Net, double>::Options adam{.lr = 1e-3, .betas = {0.8, 0.99}, .eps = 1e-7, .weight_decay = 0.1,
+                                            .amsgrad = true};
+  const sg::AdamW<Net, double>::Options adamw{.lr = 1e-3, .betas = {0.8, 0.99}, .eps = 1e-7, .weight_decay = 0.1,
+                                              .amsgrad = true};
+  CHECK(sg::SGD<Net, double>{sgd}.options().weight_decay == 1e-4);
+  CHECK(sg::Adam<Net, double>{adam}.options().betas[1] == 0.99);
+  CHECK(sg::AdamW<Net, double>{adamw}.options().amsgrad);
+  const sg::Adam<Net, double>::Options adam_defaults{};
+  CHECK(adam_defaults.betas == std::array<double, 2>{0.9, 0.999});
+  CHECK(adam_defaults.eps == 1e-8);
+  CHECK(sg::SGD<Net, double>::Options{}.momentum == 0);
 }
 
 TEST_CASE("optimizers: NaN and infinite options are refused, by the constructor and by set_lr") {
@@ -103,7 +122,7 @@ TEST_CASE("optimizers: NaN and infinite options are refused, by the constructor 
                        "staticgrad::AdamW: eps must be a finite number >= 0, not nan", std::invalid_argument);
   CHECK_THROWS_AS((sg::AdamW<Net, double>{{.weight_decay = nan}}), std::invalid_argument);
   CHECK_THROWS_AS((sg::Adam<Net, double>{{.lr = inf}}), std::invalid_argument);
-  CHECK_THROWS_WITH_AS((sg::Adam<Net, double>{{.beta2 = nan}}), "staticgrad::Adam: beta2 must be in [0, 1), not nan",
+  CHECK_THROWS_WITH_AS((sg::Adam<Net, double>{{.betas = {0.9, nan}}}), "staticgrad::Adam: betas[1] must be in [0, 1), not nan",
                        std::invalid_argument);
   CHECK_THROWS_AS((sg::SGD<Net, double>{{.lr = nan}}), std::invalid_argument);
   CHECK_THROWS_AS((sg::SGD<Net, double>{{.momentum = nan}}), std::invalid_argument);

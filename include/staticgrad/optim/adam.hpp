@@ -23,11 +23,10 @@ namespace detail {
 template <class Net, class T, bool Decoupled>
 class adam_impl {
  public:
-  /// PyTorch's names and defaults; betas are beta1, beta2.
+  /// PyTorch's names and defaults (`{.lr = 1e-3, .betas = {0.9, 0.999}}`).
   struct Options {
     double lr = 1e-3;
-    double beta1 = 0.9;
-    double beta2 = 0.999;
+    std::array<double, 2> betas{0.9, 0.999};
     double eps = 1e-8;
     double weight_decay = Decoupled ? 1e-2 : 0.0;
     bool amsgrad = false;
@@ -40,7 +39,7 @@ class adam_impl {
     require_nonnegative(who, "lr", options.lr);
     require_nonnegative(who, "eps", options.eps);
     require_nonnegative(who, "weight_decay", options.weight_decay);
-    for (const auto& [name, beta] : {std::pair{"beta1", options.beta1}, std::pair{"beta2", options.beta2}})
+    for (const auto& [name, beta] : {std::pair{"betas[0]", options.betas[0]}, std::pair{"betas[1]", options.betas[1]}})
       require_option(beta >= 0 && beta < 1, who, name, beta, "in [0, 1)");
   }
 
@@ -67,9 +66,9 @@ class adam_impl {
   auto begin_step() {
     ++steps_;
     const double step = static_cast<double>(steps_);
-    const T beta1 = static_cast<T>(options_.beta1), beta2 = static_cast<T>(options_.beta2);
-    const T step_size = static_cast<T>(options_.lr / (1 - std::pow(options_.beta1, step)));
-    const T correction2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(options_.beta2, step)));
+    const T beta1 = static_cast<T>(options_.betas[0]), beta2 = static_cast<T>(options_.betas[1]);
+    const T step_size = static_cast<T>(options_.lr / (1 - std::pow(options_.betas[0], step)));
+    const T correction2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(options_.betas[1], step)));
     const T eps = static_cast<T>(options_.eps);
     const T decay = static_cast<T>(options_.weight_decay);
     const T shrink = static_cast<T>(1 - options_.lr * options_.weight_decay);
