@@ -1,5 +1,5 @@
 /// @file detail::simd::Packed<T, N>: N values held in SIMD registers for a whole
-/// computation, and the matrix-vector product that fills them. A recurrent layer's step is
+/// computation, and the matrix-vector product that fills them (gated_cell::products). A recurrent layer's step is
 /// a chain (products, σ, tanh, the new state) that the next step waits for: each pass of
 /// its values through memory (a store, then a load of what was stored) adds to that chain,
 /// so a step keeps its gates in registers from the products to the new state.
@@ -141,21 +141,6 @@ template <class T, std::size_t In, std::size_t N, std::size_t Parts, std::size_t
       sums[first + p] = acc[0][p];
     });
   });
-}
-
-/// A recurrent layer's two products, its Parts gates of N values side by side (GRU's and
-/// LSTM's layout: W_ih as [In][Parts·N], W_hh as [N][Parts·N], then b_ih and b_hh, each of
-/// Parts·N): gi = W_ih x + b_ih and gh = W_hh h + b_hh, gate by gate.
-template <class T, std::size_t In, std::size_t N, std::size_t Parts>
-[[gnu::always_inline]] inline void gate_products(const T* params, const T* x, const T* h,
-                                                 std::array<Packed<T, N>, Parts>& gi,
-                                                 std::array<Packed<T, N>, Parts>& gh) {
-  constexpr std::size_t gates = Parts * N, ih_count = In * gates;
-  const T* const b_ih = params + ih_count + N * gates;
-  gi = load_parts<T, N, Parts, 2 * gates>(b_ih);  // b_hh follows
-  gh = load_parts<T, N, Parts, gates>(b_ih + gates);
-  affine_parts<T, In, N, Parts, gates>(params, x, gi);
-  affine_parts<T, N, N, Parts, gates>(params + ih_count, h, gh);
 }
 
 }  // namespace staticgrad::detail::simd

@@ -3,20 +3,15 @@
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <span>
-#include <type_traits>
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
-#include <staticgrad/core/layer_view.hpp>
-#include <staticgrad/core/packed.hpp>
 #include <staticgrad/core/state_view.hpp>
-#include <staticgrad/core/tensors.hpp>
-#include <staticgrad/init.hpp>
+#include <staticgrad/layers/gated_cell.hpp>
 
 namespace staticgrad {
 
@@ -33,29 +28,18 @@ namespace staticgrad {
 /// @tparam In     inputs per step
 /// @tparam Hidden the hidden state's size, and the output's
 template <std::size_t In, std::size_t Hidden>
-struct GRU {
+struct GRU : detail::gated_cell<In, Hidden, 3> {
   static_assert(In > 0 && Hidden > 0, "staticgrad::GRU: In and Hidden must be positive");
+  using cell = detail::gated_cell<In, Hidden, 3>;
+  using cell::gates, cell::param_count;
 
-  static constexpr std::size_t in_size = In;
-  static constexpr std::size_t out_size = Hidden;
-  static constexpr std::size_t gates = 3 * Hidden;  // r, z, n
-  static constexpr std::size_t ih_count = In * gates, hh_count = Hidden * gates;
-  static constexpr std::size_t param_count = ih_count + hh_count + 2 * gates;
   /// h, from one step to the next.
   static constexpr std::size_t state_size = Hidden;
   /// r, z, n and W_hn h + b_hn of the step (its input and the state before it are kept by
   /// the caller).
   static constexpr std::size_t cache_size = 4 * Hidden;
-  /// The two matrix-vector products, and about ten operations per hidden unit.
-  static constexpr std::size_t flops = 2 * (In + Hidden) * gates + 10 * Hidden;
 
   static constexpr auto name() { return layer_name<"GRU", In, Hidden>(); }
-  /// nn.GRU's tensors (stored transposed, input-major): one nn.Sequential index, named
-  /// as a layer of a stack of one.
-  static constexpr std::array tensors{transposed_matrix_tensor("weight_ih_l0", gates, In, 0),
-                                      transposed_matrix_tensor("weight_hh_l0", gates, Hidden, ih_count),
-                                      vector_tensor("bias_ih_l0", gates, ih_count + hh_count),
-                                      vector_tensor("bias_hh_l0", gates, ih_count + hh_count + gates)};
 
   template <class T>
   static void step(std::span<const T, param_count> params, std::span<T, Hidden> h, std::span<const T, In> x,
@@ -93,13 +77,13 @@ struct GRU {
       dgh[2 * Hidden + i] = da_n * r[i];
     }
     if constexpr (Mode.param_grad) {
-      T* const d = dparams.data();
-      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dgi.data(), d, d + ih_count + hh_count);
-      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(h.data(), dgh.data(), d + ih_count,
-                                                                   d + ih_count + hh_count + gates);
+      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dgi.data(), dparams.data(),
+                                                               dparams.data() + cell::b_ih);
+      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(h.data(), dgh.data(), dparams.data() + cell::ih_count,
+                                                                   dparams.data() + cell::b_hh);
     }
     if constexpr (Mode.input_grad) detail::affine_input_grad<T, In, gates>(params.data(), dgi.data(), dx.data());
-    detail::affine_input_grad<T, Hidden, gates>(params.data() + ih_count, dgh.data(), d_state.data());
+    detail::affine_input_grad<T, Hidden, gates>(params.data() + cell::ih_count, dgh.data(), d_state.data());
     for (std::size_t i = 0; i < Hidden; ++i) d_state[i] += through_z[i];
   }
 
@@ -107,29 +91,14 @@ struct GRU {
   template <class Recording>
   static auto record(Recording& r, typename Recording::value x) {
     const auto h = r.state();
-    const auto gi = r.affine(r.parameter(0, In, gates), r.parameter(ih_count + hh_count, gates), x);
-    const auto gh = r.affine(r.parameter(ih_count, Hidden, gates), r.parameter(ih_count + hh_count + gates, gates), h);
-    const auto gate = [&](auto sums, std::size_t k) { return r.slice(sums, k * Hidden, Hidden); };
+    const auto [gi, gh] = cell::record_products(r, x, h);
+    const auto gate = [&](auto sums, std::size_t k) { return cell::record_gate(r, sums, k); };
     const auto reset = r.template activation<Sigmoid>(gate(gi, 0) + gate(gh, 0));
     const auto update = r.template activation<Sigmoid>(gate(gi, 1) + gate(gh, 1));
     const auto n = r.template activation<Tanh>(gate(gi, 2) + reset * gate(gh, 2));
     const auto h_next = n + update * (h - n);
     r.next_state(h_next);
     return h_next;
-  }
-
-  /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
-  /// scheme draws the weights (fan_in In or Hidden, fan_out 3·Hidden), biases 0.
-  template <class T, class Scheme>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
-    if constexpr (std::is_same_v<Scheme, init::Default>) {
-      const double bound = 1 / std::sqrt(static_cast<double>(Hidden));
-      for (auto& p : params) p = static_cast<T>(rng.uniform(-bound, bound));
-    } else {
-      for (std::size_t k = 0; k < ih_count; ++k) params[k] = static_cast<T>(scheme.sample(rng, In, gates));
-      for (std::size_t k = 0; k < hh_count; ++k) params[ih_count + k] = static_cast<T>(scheme.sample(rng, Hidden, gates));
-      for (std::size_t k = ih_count + hh_count; k < param_count; ++k) params[k] = T{0};
-    }
   }
 
  private:
@@ -140,8 +109,8 @@ struct GRU {
   [[gnu::always_inline]] static void run_step(std::span<const T, param_count> params, const T* h, const T* x,
                                               T* next, T* y, T* cache) {
     using P = detail::simd::Packed<T, Hidden>;
-    std::array<P, 3> gi, gh;
-    detail::simd::gate_products<T, In, Hidden, 3>(params.data(), x, h, gi, gh);
+    typename cell::template gate_sums<T> gi, gh;
+    cell::template products<T>(params, x, h, gi, gh);
     const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
     const P r = zip(sigmoid, gi[0] + gh[0]), z = zip(sigmoid, gi[1] + gh[1]);
     const P n = zip([](const auto& v) { return Tanh::value(v); }, fma(r, gh[2], gi[2]));
@@ -163,23 +132,12 @@ struct GRU {
   }
 };
 
-/// GRU parameters by name, as PyTorch indexes them: `weight_ih(g, i)` is
-/// weight_ih_l0[g][i] (g < 3·Hidden, gates r, z, n), `weight_hh(g, j)`, `bias_ih(g)`,
-/// `bias_hh(g)`.
+/// GRU parameters by name, as PyTorch indexes them (gates r, z, n): `weight_ih(g, i)`,
+/// `weight_hh(g, j)`, `bias_ih(g)`, `bias_hh(g)` (detail::gated_cell_view).
 template <std::size_t In, std::size_t Hidden, class T>
-class LayerView<GRU<In, Hidden>, T> : public detail::view_base<GRU<In, Hidden>, T> {
-  using spec = GRU<In, Hidden>;
-
+class LayerView<GRU<In, Hidden>, T> : public detail::gated_cell_view<GRU<In, Hidden>, T> {
  public:
-  using detail::view_base<spec, T>::view_base;
-  constexpr T& weight_ih(std::size_t g, std::size_t i) const { return this->params_[i * spec::gates + g]; }
-  constexpr T& weight_hh(std::size_t g, std::size_t j) const {
-    return this->params_[spec::ih_count + j * spec::gates + g];
-  }
-  constexpr T& bias_ih(std::size_t g) const { return this->params_[spec::ih_count + spec::hh_count + g]; }
-  constexpr T& bias_hh(std::size_t g) const {
-    return this->params_[spec::ih_count + spec::hh_count + spec::gates + g];
-  }
+  using detail::gated_cell_view<GRU<In, Hidden>, T>::gated_cell_view;
 };
 
 /// A GRU's state: `h()`, its hidden state (what nn.GRU calls h_0 before a sequence and h_n

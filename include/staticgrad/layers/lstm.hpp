@@ -2,22 +2,16 @@
 /// at a time, as torch.nn.LSTM.
 #pragma once
 
-#include <algorithm>
 #include <array>
-#include <cmath>
 #include <cstddef>
 #include <span>
-#include <type_traits>
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
-#include <staticgrad/core/layer_view.hpp>
-#include <staticgrad/core/packed.hpp>
 #include <staticgrad/core/state_view.hpp>
-#include <staticgrad/core/tensors.hpp>
-#include <staticgrad/init.hpp>
+#include <staticgrad/layers/gated_cell.hpp>
 
 namespace staticgrad {
 
@@ -35,27 +29,17 @@ namespace staticgrad {
 /// @tparam In     inputs per step
 /// @tparam Hidden the hidden state's size, and the output's
 template <std::size_t In, std::size_t Hidden>
-struct LSTM {
+struct LSTM : detail::gated_cell<In, Hidden, 4> {
   static_assert(In > 0 && Hidden > 0, "staticgrad::LSTM: In and Hidden must be positive");
+  using cell = detail::gated_cell<In, Hidden, 4>;
+  using cell::gates, cell::param_count;
 
-  static constexpr std::size_t in_size = In;
-  static constexpr std::size_t out_size = Hidden;
-  static constexpr std::size_t gates = 4 * Hidden;  // i, f, g, o
-  static constexpr std::size_t ih_count = In * gates, hh_count = Hidden * gates;
-  static constexpr std::size_t param_count = ih_count + hh_count + 2 * gates;
   /// h, then c, from one step to the next.
   static constexpr std::size_t state_size = 2 * Hidden;
   /// The gates i, f, g, o and tanh(c′) of the step.
   static constexpr std::size_t cache_size = 5 * Hidden;
-  /// The two matrix-vector products, and about ten operations per hidden unit.
-  static constexpr std::size_t flops = 2 * (In + Hidden) * gates + 10 * Hidden;
 
   static constexpr auto name() { return layer_name<"LSTM", In, Hidden>(); }
-  /// nn.LSTM's tensors (stored transposed, input-major), named as a layer of a stack of one.
-  static constexpr std::array tensors{transposed_matrix_tensor("weight_ih_l0", gates, In, 0),
-                                      transposed_matrix_tensor("weight_hh_l0", gates, Hidden, ih_count),
-                                      vector_tensor("bias_ih_l0", gates, ih_count + hh_count),
-                                      vector_tensor("bias_hh_l0", gates, ih_count + hh_count + gates)};
 
   template <class T>
   static void step(std::span<const T, param_count> params, std::span<T, state_size> state, std::span<const T, In> x,
@@ -91,13 +75,14 @@ struct LSTM {
       d_state[Hidden + k] = dc * f[k];
     }
     if constexpr (Mode.param_grad) {
-      T* const d = dparams.data();
-      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dz.data(), d, d + ih_count + hh_count);
-      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(state.data(), dz.data(), d + ih_count,
-                                                                   d + ih_count + hh_count + gates);
+      detail::affine_param_grad<Mode.accumulate, T, In, gates>(x.data(), dz.data(), dparams.data(),
+                                                               dparams.data() + cell::b_ih);
+      detail::affine_param_grad<Mode.accumulate, T, Hidden, gates>(state.data(), dz.data(),
+                                                                   dparams.data() + cell::ih_count,
+                                                                   dparams.data() + cell::b_hh);
     }
     if constexpr (Mode.input_grad) detail::affine_input_grad<T, In, gates>(params.data(), dz.data(), dx.data());
-    detail::affine_input_grad<T, Hidden, gates>(params.data() + ih_count, dz.data(), d_state.data());
+    detail::affine_input_grad<T, Hidden, gates>(params.data() + cell::ih_count, dz.data(), d_state.data());
   }
 
   /// One step on the dynamic tape (tape/network.hpp), from the state the recording holds
@@ -106,29 +91,15 @@ struct LSTM {
   static auto record(Recording& r, typename Recording::value x) {
     const auto state = r.state();
     const auto h = r.slice(state, 0, Hidden), c = r.slice(state, Hidden, Hidden);
-    const auto sums = r.affine(r.parameter(0, In, gates), r.parameter(ih_count + hh_count, gates), x) +
-                      r.affine(r.parameter(ih_count, Hidden, gates), r.parameter(ih_count + hh_count + gates, gates), h);
-    const auto gate = [&](std::size_t k) { return r.slice(sums, k * Hidden, Hidden); };
+    const auto [gi, gh] = cell::record_products(r, x, h);
+    const auto sums = gi + gh;
+    const auto gate = [&](std::size_t k) { return cell::record_gate(r, sums, k); };
     const auto i = r.template activation<Sigmoid>(gate(0)), f = r.template activation<Sigmoid>(gate(1));
     const auto g = r.template activation<Tanh>(gate(2)), o = r.template activation<Sigmoid>(gate(3));
     const auto c_next = f * c + i * g;
     const auto h_next = o * r.template activation<Tanh>(c_next);
     r.next_state(r.concat(h_next, c_next));
     return h_next;
-  }
-
-  /// PyTorch's: every weight and bias uniform in ±1/√Hidden (init::Default). Another
-  /// scheme draws the weights (fan_in In or Hidden, fan_out 4·Hidden), biases 0.
-  template <class T, class Scheme>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
-    if constexpr (std::is_same_v<Scheme, init::Default>) {
-      const double bound = 1 / std::sqrt(static_cast<double>(Hidden));
-      for (auto& p : params) p = static_cast<T>(rng.uniform(-bound, bound));
-    } else {
-      for (std::size_t k = 0; k < ih_count; ++k) params[k] = static_cast<T>(scheme.sample(rng, In, gates));
-      for (std::size_t k = 0; k < hh_count; ++k) params[ih_count + k] = static_cast<T>(scheme.sample(rng, Hidden, gates));
-      for (std::size_t k = ih_count + hh_count; k < param_count; ++k) params[k] = T{0};
-    }
   }
 
  private:
@@ -140,8 +111,8 @@ struct LSTM {
   [[gnu::always_inline]] static void run_step(std::span<const T, param_count> params, const T* state, const T* x,
                                               T* next, T* y, T* cache) {
     using P = detail::simd::Packed<T, Hidden>;
-    std::array<P, 4> gi, gh;
-    detail::simd::gate_products<T, In, Hidden, 4>(params.data(), x, state, gi, gh);
+    typename cell::template gate_sums<T> gi, gh;
+    cell::template products<T>(params, x, state, gi, gh);
     const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
     const auto tanh = [](const auto& v) { return Tanh::value(v); };
     const P i = zip(sigmoid, gi[0] + gh[0]), f = zip(sigmoid, gi[1] + gh[1]);
@@ -168,23 +139,12 @@ struct LSTM {
   }
 };
 
-/// LSTM parameters by name, as PyTorch indexes them: `weight_ih(g, i)` is
-/// weight_ih_l0[g][i] (g < 4·Hidden, gates i, f, g, o), `weight_hh(g, j)`, `bias_ih(g)`,
-/// `bias_hh(g)`.
+/// LSTM parameters by name, as PyTorch indexes them (gates i, f, g, o): `weight_ih(g, i)`,
+/// `weight_hh(g, j)`, `bias_ih(g)`, `bias_hh(g)` (detail::gated_cell_view).
 template <std::size_t In, std::size_t Hidden, class T>
-class LayerView<LSTM<In, Hidden>, T> : public detail::view_base<LSTM<In, Hidden>, T> {
-  using spec = LSTM<In, Hidden>;
-
+class LayerView<LSTM<In, Hidden>, T> : public detail::gated_cell_view<LSTM<In, Hidden>, T> {
  public:
-  using detail::view_base<spec, T>::view_base;
-  constexpr T& weight_ih(std::size_t g, std::size_t i) const { return this->params_[i * spec::gates + g]; }
-  constexpr T& weight_hh(std::size_t g, std::size_t j) const {
-    return this->params_[spec::ih_count + j * spec::gates + g];
-  }
-  constexpr T& bias_ih(std::size_t g) const { return this->params_[spec::ih_count + spec::hh_count + g]; }
-  constexpr T& bias_hh(std::size_t g) const {
-    return this->params_[spec::ih_count + spec::hh_count + spec::gates + g];
-  }
+  using detail::gated_cell_view<LSTM<In, Hidden>, T>::gated_cell_view;
 };
 
 /// An LSTM's state: `h()`, its hidden state, and `c()`, its cell state (nn.LSTM's h_0 and
