@@ -6,7 +6,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <tuple>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
@@ -285,18 +284,17 @@ struct Sequential {
           if constexpr (i + 1 == count) return dy;
           else return std::span<const T, Samples * L::out_size>(buffer<Samples * L::out_size>(grads, i % 2));
         }();
-        const auto states = std::tuple(state_of<i, Samples>(state), state_of<i, Samples>(d_next_state),
-                                       state_of<i, Samples>(d_state));
-        if constexpr (i == 0)
-          detail::backward_block<Mode, L, Samples, T>(params_of<i>(params), std::get<0>(states),
-                                                      cache_of<i, Samples>(cache), in, out, d_out, std::get<1>(states),
-                                                      std::get<2>(states), params_of<i>(dparams), dx);
-        else  // the input gradient is needed by a trainable layer before this one, or by the caller
-          detail::backward_block<BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad},
-                                 L, Samples, T>(params_of<i>(params), std::get<0>(states), cache_of<i, Samples>(cache),
-                                                in, out, d_out, std::get<1>(states), std::get<2>(states),
-                                                params_of<i>(dparams),
-                                                buffer<Samples * L::in_size>(grads, (i - 1) % 2));
+        const auto d_in = [&] {
+          if constexpr (i == 0) return dx;
+          else return buffer<Samples * L::in_size>(grads, (i - 1) % 2);
+        }();
+        // A layer past the first needs the input gradient when a trainable layer before it does.
+        constexpr BackwardMode mode =
+            i == 0 ? Mode : BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad};
+        detail::backward_block<mode, L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state),
+                                                    cache_of<i, Samples>(cache), in, out, d_out,
+                                                    state_of<i, Samples>(d_next_state), state_of<i, Samples>(d_state),
+                                                    params_of<i>(dparams), d_in);
         layer_done(layout::param_offset[i], L::param_count);
       });
     }
