@@ -46,6 +46,12 @@ void sequence_infer(std::span<const T, Net::param_count> params, std::span<T, st
                            std::span<T, Net::out_size>(ys[t]));
 }
 
+/// Step t's Width values of an array of Len steps of Width values.
+template <std::size_t Width, class U, std::size_t N>
+constexpr std::span<U, Width> step_part(std::array<U, N>& steps, std::size_t t) {
+  return std::span<U, Width>(steps.data() + t * Width, Width);
+}
+
 /// The sum over the steps of the loss of each step's output against its target, from
 /// `state` (a constant: no gradient flows into it; it is left at the end state), and its
 /// gradient through time times `scale` into `dparams` (overwritten, or added to when
@@ -56,34 +62,31 @@ T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Los
                           std::span<T, state_size_of<Net>()> state, T scale, std::span<T, Net::param_count> dparams) {
   static_assert(sizeof(check_sequence_workspace<sequence_workspace_bytes<Net, T, Len>, sequence_workspace_limit>) > 0);
   constexpr std::size_t S = state_size_of<Net>(), C = Net::cache_size, In = Net::in_size, Out = Net::out_size;
-  const auto part = []<std::size_t Width, class U, std::size_t N>(std::array<U, N>& all, std::size_t t) {
-    return std::span<U, Width>(all.data() + t * Width, Width);
-  };
   std::array<T, (Len + 1) * S> states;  // the state before step t, at t · S
   std::array<T, Len * C> caches;
   std::array<T, Len * Out> ys, dys;
   std::copy(state.begin(), state.end(), states.begin());
   T total{};
   for (std::size_t t = 0; t < Len; ++t) {
-    const auto y = part.template operator()<Out>(ys, t);
-    forward_block<Net, 1, T>(params, part.template operator()<S>(states, t), part.template operator()<S>(states, t + 1),
-                             part.template operator()<C>(caches, t), std::span<const T, In>(xs[t]), y);
-    const auto dy = part.template operator()<Out>(dys, t);
+    const auto y = step_part<Out>(ys, t), dy = step_part<Out>(dys, t);
+    forward_block<Net, 1, T>(params, step_part<S>(states, t), step_part<S>(states, t + 1), step_part<C>(caches, t),
+                             std::span<const T, In>(xs[t]), y);
     total += loss.template value_and_grad<T, Out>(y, target_view<Loss, T, Out>(targets[t]), dy);
     for (auto& d : dy) d *= scale;
   }
-  std::array<T, S> d_next{}, d_state;
+  // ∂L/∂(the state after step t) and ∂L/∂(the state before it), alternating: the one
+  // written by step t is read by step t − 1. After the last step it is zero.
+  std::array<T, 2 * S> d_states{};
   std::array<T, In> unused_dx;  // input_grad is false: never written
   for (std::size_t t = Len; t-- > 0;) {
     const auto run = [&]<BackwardMode Mode>() {
-      backward_block<Mode, Net, 1, T>(params, part.template operator()<S>(states, t),
-                                      part.template operator()<C>(caches, t), std::span<const T, In>(xs[t]),
-                                      part.template operator()<Out>(ys, t), part.template operator()<Out>(dys, t),
-                                      d_next, d_state, dparams, unused_dx);
+      backward_block<Mode, Net, 1, T>(params, step_part<S>(states, t), step_part<C>(caches, t),
+                                      std::span<const T, In>(xs[t]), step_part<Out>(ys, t), step_part<Out>(dys, t),
+                                      step_part<S>(d_states, (t + 1) % 2), step_part<S>(d_states, t % 2), dparams,
+                                      unused_dx);
     };
     if (t + 1 == Len && !Accumulate) run.template operator()<BackwardMode{.accumulate = false, .input_grad = false}>();
     else run.template operator()<BackwardMode{.accumulate = true, .input_grad = false}>();
-    d_next = d_state;
   }
   std::copy(states.end() - static_cast<std::ptrdiff_t>(S), states.end(), state.begin());
   return total;
@@ -113,8 +116,9 @@ T sequences_value_and_grad(std::span<const T, Net::param_count> params, const Lo
   // Sequences first to last, the first one's gradient overwriting.
   const auto run = [&](std::size_t first, std::size_t last, std::span<T, Net::param_count> into) {
     T total{};
+    State<Net, T> zeros;  // the start of a sequence without a State of its own
     for (std::size_t s = first; s < last; ++s) {
-      State<Net, T> zeros;
+      if (!states) zeros.reset();
       State<Net, T>& state = states ? states[s] : zeros;
       const auto one = [&]<bool Accumulate>() {
         return sequence_value_and_grad<Accumulate, Net>(params, loss, xs[s], targets[s], state.flat(), scale, into);

@@ -221,8 +221,9 @@ template <class Net, class T, class Loss>
 auto tape_sequences(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, Gradients<Net, T>& grads) {
   return [&](const auto* inputs, const auto* targets, std::size_t count, State<Net, T>* states, T scale) {
     T total{};
+    State<Net, T> zeros;  // the start of a sequence without a State of its own
     for (std::size_t s = 0; s < count; ++s) {
-      State<Net, T> zeros;
+      if (!states) zeros.reset();
       total += sequence_value_and_grad<Net>(t, model.flat(), loss, inputs[s], targets[s],
                                             std::span<T>((states ? states[s] : zeros).flat()), scale, grads.flat());
     }
