@@ -61,6 +61,13 @@ struct keep_training {
   }
 };
 
+/// Throws std::invalid_argument, naming `who`, for a batch size of 0 and a negative or NaN
+/// clip norm.
+inline void check_training_options(const char* who, std::size_t batch_size, double clip_norm) {
+  if (batch_size == 0) throw std::invalid_argument(std::string(who) + ": batch_size is 0");
+  require_option(clip_norm >= 0, who, "clip_norm", clip_norm, ">= 0 (0: no clipping)");
+}
+
 /// Fisher–Yates with our own draws: the same order on every standard library.
 inline void shuffle(std::vector<std::size_t>& order, init::Rng& rng) {
   for (std::size_t i = order.size(); i-- > 1;) std::swap(order[i], order[rng.index(i + 1)]);
@@ -114,9 +121,7 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
   // Every argument checked before the first step, so that bad data is an error before any
   // training rather than in the middle of it.
   const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
-  if (options.batch_size == 0) throw std::invalid_argument("staticgrad::fit: batch_size is 0");
-  detail::require_option(options.clip_norm >= 0, "staticgrad::fit", "clip_norm", options.clip_norm,
-                         ">= 0 (0: no clipping)");
+  detail::check_training_options("staticgrad::fit", options.batch_size, options.clip_norm);
   detail::check_arguments<Net, Loss>(inputs, targets, "staticgrad::fit");
 
   const std::size_t batch_size = std::min(options.batch_size, count);

@@ -82,8 +82,7 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
                 "and its targets one of std::array<T, out_size>");
   const char* who = "staticgrad::fit_windows";
   const std::size_t count = detail::batch_size(inputs, targets, who);
-  if (options.batch_size == 0) throw std::invalid_argument("staticgrad::fit_windows: batch_size is 0");
-  detail::require_option(options.clip_norm >= 0, who, "clip_norm", options.clip_norm, ">= 0 (0: no clipping)");
+  detail::check_training_options(who, options.batch_size, options.clip_norm);
   const std::size_t streams = options.carry_state ? options.batch_size : 1;
   const std::size_t stream_length = count / streams;
   const std::size_t windows_per_stream =
@@ -92,13 +91,17 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
     throw std::invalid_argument("staticgrad::fit_windows: " + std::to_string(count) + " steps make no window of " +
                                 std::to_string(Len) + " after " + std::to_string(options.warmup) + " warm-up steps" +
                                 (options.carry_state ? " in each of " + std::to_string(streams) + " streams" : ""));
-  // Independent windows: one stream of them, visited in random order, batch_size at a time.
-  // Carried states: window k of every stream in step k.
+  // Carried states: window k of every stream in step k. Independent windows: one stream of
+  // them, visited in random order, batch_size at a time.
   const std::size_t batch_size = options.carry_state ? streams : std::min(options.batch_size, windows_per_stream);
-  const std::size_t steps_per_epoch =
-      options.carry_state ? windows_per_stream : (windows_per_stream + batch_size - 1) / batch_size;
+  const std::size_t steps_per_epoch = (windows_per_stream * streams + batch_size - 1) / batch_size;
   std::vector<std::size_t> order(windows_per_stream);
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // Where window s of step `batch` starts in the recording.
+  const auto window_start = [&](std::size_t batch, std::size_t s) {
+    if (options.carry_state) return s * stream_length + options.warmup + batch * Len;
+    return options.warmup + order[batch * batch_size + s] * Len;
+  };
   std::vector<Sequence<T, Len, Net::in_size>> xs(batch_size);
   std::vector<Sequence<T, Len, Net::out_size>> ys(batch_size);
   std::vector<State<Net, T>> states(batch_size);
@@ -118,10 +121,9 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
       detail::shuffle(order, rng);
     }
     for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
-      const std::size_t size = options.carry_state ? streams : std::min(batch_size, windows_per_stream - batch * batch_size);
+      const std::size_t size = std::min(batch_size, windows_per_stream * streams - batch * batch_size);
       for (std::size_t s = 0; s < size; ++s) {
-        const std::size_t window = options.carry_state ? batch : order[batch * batch_size + s];
-        const std::size_t first = (options.carry_state ? s * stream_length : 0) + options.warmup + window * Len;
+        const std::size_t first = window_start(batch, s);
         std::copy_n(x + first, Len, xs[s].begin());
         std::copy_n(y + first, Len, ys[s].begin());
         if (!options.carry_state) {
