@@ -55,26 +55,16 @@ StreamingCase register_generated(const std::string& name, const std::vector<floa
   StreamingCase stream{name, state_dict(*model), signal, {}};
   sg::State<Net, float> from_zero{};
   for (const float x : signal) stream.expected.push_back((*model)(std::array<float, 1>{x}, from_zero)[0]);
-  benchmark::RegisterBenchmark((name + "/stream/generated").c_str(), [model, signal](benchmark::State& bench) {
-    sg::State<Net, float> state{};
-    std::size_t t = 0;
-    for (auto _ : bench) {
-      float y = (*model)(std::array<float, 1>{signal[t]}, state)[0];
-      benchmark::DoNotOptimize(y);
-      t = t + 1 == signal.size() ? 0 : t + 1;
-    }
-  });
+  register_stream(name + "/stream/generated", signal.size(),
+                  [model, signal, state = sg::State<Net, float>{}](std::size_t t) mutable {
+                    return (*model)(std::array<float, 1>{signal[t]}, state)[0];
+                  });
   // The same network on the dynamic tape, one recorded step per sample.
-  benchmark::RegisterBenchmark((name + "/stream/tape").c_str(), [model, signal](benchmark::State& bench) {
-    sg::tape::Tape<float> tape;
-    sg::State<Net, float> state{};
-    std::size_t t = 0;
-    for (auto _ : bench) {
-      float y = sg::tape::infer(tape, *model, std::array<float, 1>{signal[t]}, state)[0];
-      benchmark::DoNotOptimize(y);
-      t = t + 1 == signal.size() ? 0 : t + 1;
-    }
-  });
+  register_stream(name + "/stream/tape", signal.size(),
+                  [model, signal, tape = std::make_shared<sg::tape::Tape<float>>(),
+                   state = sg::State<Net, float>{}](std::size_t t) mutable {
+                    return sg::tape::infer(*tape, *model, std::array<float, 1>{signal[t]}, state)[0];
+                  });
   return stream;
 }
 

@@ -3,9 +3,12 @@
 // same thing before it is timed.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
 /// One streaming network: one input and one output per step, through a stack of GRU or
@@ -16,6 +19,20 @@ struct StreamingCase {
   std::vector<float> signal;    ///< one input per step
   std::vector<float> expected;  ///< staticgrad's output at every step, from zero state
 };
+
+/// Registers the benchmark `name`: `step(t)` once per iteration, t the step of the signal,
+/// going round it (so that a stream sees a signal, not one value again and again).
+template <class Step>
+void register_stream(const std::string& name, std::size_t steps, Step step) {
+  benchmark::RegisterBenchmark(name.c_str(), [steps, step = std::move(step)](benchmark::State& bench) mutable {
+    std::size_t t = 0;
+    for (auto _ : bench) {
+      auto y = step(t);
+      benchmark::DoNotOptimize(y);
+      t = t + 1 == steps ? 0 : t + 1;
+    }
+  });
+}
 
 /// Registers "<name>/stream/rtneural <backend>" for every case, after checking that the
 /// peer's outputs over the signal are staticgrad's (it exits when they are not). Each is

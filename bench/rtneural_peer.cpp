@@ -74,14 +74,7 @@ void register_model(const StreamingCase& c) {
   }
   model->reset();
   const std::string name = c.name + "/stream/rtneural " + STATICGRAD_RTNEURAL_BACKEND;
-  benchmark::RegisterBenchmark(name.c_str(), [model, signal = c.signal](benchmark::State& state) {
-    std::size_t t = 0;
-    for (auto _ : state) {
-      float y = model->forward(&signal[t]);
-      benchmark::DoNotOptimize(y);
-      t = t + 1 == signal.size() ? 0 : t + 1;
-    }
-  });
+  register_stream(name, c.signal.size(), [model, signal = c.signal](std::size_t t) { return model->forward(&signal[t]); });
 }
 
 }  // namespace

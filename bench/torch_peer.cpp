@@ -130,13 +130,9 @@ void register_torch_streaming(const std::vector<StreamingCase>& cases) {
       std::fprintf(stderr, "bench: %s: LibTorch differs from staticgrad by %g\n", stream.name.c_str(), worst);
       std::exit(1);
     }
-    benchmark::RegisterBenchmark((stream.name + "/stream/torch").c_str(), [net, inputs](benchmark::State& state) {
+    register_stream(stream.name + "/stream/torch", inputs.size(), [net, inputs](std::size_t t) {
       torch::NoGradGuard no_grad;
-      std::size_t t = 0;
-      for (auto _ : state) {
-        benchmark::DoNotOptimize(net->step(inputs[t]));
-        t = t + 1 == inputs.size() ? 0 : t + 1;
-      }
+      return net->step(inputs[t]);
     });
   }
 }
