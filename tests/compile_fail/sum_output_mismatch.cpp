@@ -1,5 +1,5 @@
 // Branches of a Sum whose outputs differ in size: they cannot be added.
-// EXPECT: check_sum_output<2, 4, 3>
+// EXPECT: check_elementwise_output<2, 4, 3>
 #include <staticgrad/staticgrad.hpp>
 namespace sg = staticgrad;
 

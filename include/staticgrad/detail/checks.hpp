@@ -42,6 +42,20 @@ struct check_layer_link {
                 "out_size (see check_layer_link<layer index, previous out_size, this in_size>)");
 };
 
+template <std::size_t InCh, std::size_t OutCh, std::size_t Groups>
+struct check_conv_groups {
+  static_assert(Groups > 0 && InCh % Groups == 0 && OutCh % Groups == 0,
+                "staticgrad::Conv1D: Groups must divide both InCh and OutCh, as nn.Conv1d's groups "
+                "(see check_conv_groups<InCh, OutCh, Groups>)");
+};
+
+template <std::size_t Begin, std::size_t Count, std::size_t N>
+struct check_slice_range {
+  static_assert(Count > 0 && Begin + Count <= N,
+                "staticgrad::Slice<Begin, Count, N>: the part [Begin, Begin + Count) must lie within the N "
+                "inputs and hold at least one (see check_slice_range<Begin, Count, N>)");
+};
+
 template <std::intmax_t Num, std::intmax_t Den>
 struct check_dropout_rate {
   static_assert(Num >= 0 && Num < Den,
@@ -58,11 +72,11 @@ struct check_branch_input {
 };
 
 template <std::size_t BranchIndex, std::size_t FirstOut, std::size_t ThisOut>
-struct check_sum_output {
+struct check_elementwise_output {
   static_assert(FirstOut == ThisOut,
-                "staticgrad::Sum: the branches' outputs are added, but a branch's out_size "
-                "differs from the first branch's (see check_sum_output<branch index, first "
-                "branch out_size, this out_size>)");
+                "staticgrad::Sum/Product: the branches' outputs are added or multiplied element "
+                "by element, but a branch's out_size differs from the first branch's (see "
+                "check_elementwise_output<branch index, first branch out_size, this out_size>)");
 };
 
 template <std::size_t BodyIn, std::size_t BodyOut>

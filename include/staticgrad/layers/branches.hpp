@@ -1,5 +1,6 @@
-/// @file Defines staticgrad::Concat<Bs...> and staticgrad::Sum<Bs...>: branches that read
-/// the same input, their outputs concatenated or added. A network becomes a static DAG.
+/// @file Defines staticgrad::Concat<Bs...>, staticgrad::Sum<Bs...> and
+/// staticgrad::Product<Bs...>: branches that read the same input, their outputs
+/// concatenated, added or multiplied. A network becomes a static DAG.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,9 @@ namespace staticgrad {
 
 namespace detail {
 
+/// How branches' outputs become one: one after the other, or element by element.
+enum class merge { concat, sum, product };
+
 template <std::size_t N>
 constexpr std::size_t first_differing(const std::array<std::size_t, N>& sizes) {
   for (std::size_t i = 1; i < N; ++i)
@@ -36,8 +40,8 @@ constexpr std::size_t first_differing(const std::array<std::size_t, N>& sizes) {
 
 /// What is wrong with a set of branches, first problem only (each index is `count` when
 /// there is none): a non-layer, an in_size that differs from the first branch's, and for
-/// Sum an out_size that differs.
-template <bool Added, class... Bs>
+/// Sum and Product an out_size that differs.
+template <merge Kind, class... Bs>
 struct branches_report {
   static constexpr std::size_t count = sizeof...(Bs);
   static constexpr std::array<std::size_t, count> ins{in_size_of<Bs>()...};
@@ -45,7 +49,7 @@ struct branches_report {
   static constexpr std::size_t bad_layer = first_false<count>({(Layer<Bs> || reported_invalid<Bs>())...});
   static constexpr bool members_valid = (layer_is_valid<Bs>() && ...);
   static constexpr std::size_t bad_input = first_differing(ins);
-  static constexpr std::size_t bad_output = Added ? first_differing(outs) : count;
+  static constexpr std::size_t bad_output = Kind != merge::concat ? first_differing(outs) : count;
   static constexpr bool valid = bad_layer == count && members_valid && bad_input == count && bad_output == count;
   static constexpr int problem = bad_layer < count ? 1
                                  : !members_valid  ? 0
@@ -68,17 +72,18 @@ struct branches_diagnostic<Report, List, 2> {
 };
 template <class Report, class List>
 struct branches_diagnostic<Report, List, 3> {
-  using check = check_sum_output<Report::bad_output, Report::outs[0], Report::outs[Report::bad_output]>;
+  using check = check_elementwise_output<Report::bad_output, Report::outs[0], Report::outs[Report::bad_output]>;
 };
 
-/// Branches Bs reading one input; `Added`: Sum (outputs added), else Concat (outputs one
-/// after the other). Parameters: each branch's, in order. Cache: each branch's, and for
-/// Sum each branch's output too (Concat's are slices of its own output). State (GRU, …):
-/// each branch's, in order.
-template <bool Added, class... Bs>
+/// Branches Bs reading one input, their outputs merged as Kind says. Parameters: each
+/// branch's, in order. Cache: each branch's, and for Sum and Product each branch's output
+/// too (Concat's are slices of its own output). State (GRU, …): each branch's, in order.
+template <merge Kind, class... Bs>
 struct branch_set {
   static_assert(sizeof...(Bs) > 0, "staticgrad::Concat/Sum: needs at least one branch");
-  using report = branches_report<Added, Bs...>;
+  using report = branches_report<Kind, Bs...>;
+  /// Sum and Product: the outputs, all of one size, merged element by element.
+  static constexpr bool elementwise = Kind != merge::concat;
   static constexpr bool valid = report::valid;
   // Instantiating the check reports the problem; see detail/checks.hpp.
   static_assert(sizeof(typename branches_diagnostic<report, boost::mp11::mp_list<Bs...>>::check) > 0);
@@ -89,11 +94,11 @@ struct branch_set {
   static constexpr std::size_t count = sizeof...(Bs);
 
   static constexpr std::size_t in_size = valid ? report::ins[0] : 0;
-  static constexpr std::size_t out_size = !valid ? 0 : Added ? report::outs[0] : (network_sizes<Bs>::out_size + ...);
+  static constexpr std::size_t out_size = !valid ? 0 : elementwise ? report::outs[0] : (network_sizes<Bs>::out_size + ...);
   static constexpr std::array<std::size_t, count + 1> param_offset =
       prefix_sums<count>({network_sizes<Bs>::param_count...});
   static constexpr std::array<std::size_t, count + 1> cache_offset =
-      prefix_sums<count>({(network_sizes<Bs>::cache_size + (Added ? network_sizes<Bs>::out_size : 0))...});
+      prefix_sums<count>({(network_sizes<Bs>::cache_size + (elementwise ? network_sizes<Bs>::out_size : 0))...});
   static constexpr std::array<std::size_t, count + 1> out_offset = prefix_sums<count>({network_sizes<Bs>::out_size...});
   static constexpr std::size_t param_count = param_offset[count];
   static constexpr std::size_t cache_size = cache_offset[count];
@@ -110,7 +115,7 @@ struct branch_set {
     return std::to_string(I) + (torch_sequential<at<I>>() ? "." : ".0.");
   }
   static constexpr std::size_t flops = [] {
-    if constexpr (valid) return (Bs::flops + ...) + (Added ? (count - 1) * out_size : 0);
+    if constexpr (valid) return (Bs::flops + ...) + (elementwise ? (count - 1) * out_size : 0);
     else return std::size_t{0};
   }();
 
@@ -129,10 +134,10 @@ struct branch_set {
   static constexpr auto state_of(std::span<U, N> state) {
     return slice<state_offset[I], state_size_of<at<I>>()>(state);
   }
-  // Branch I's output: kept in the cache for Sum, a slice of the output for Concat.
+  // Branch I's output: kept in the cache for Sum and Product, a slice of the output for Concat.
   template <std::size_t I, class U, std::size_t N, class Y>
   static constexpr auto output_of(std::span<U, N> cache, Y y) {
-    if constexpr (Added) return slice<cache_offset[I] + at<I>::cache_size, out_size>(cache);
+    if constexpr (elementwise) return slice<cache_offset[I] + at<I>::cache_size, out_size>(cache);
     else return slice<out_offset[I], at<I>::out_size>(y);
   }
 
@@ -181,23 +186,32 @@ struct branch_set {
     run_backward<Mode, T>(params, state, cache, x, y, dy, d_next_state, d_state, dparams, dx);
   }
 
+  // y ← y + v or y ⊙ v.
+  template <class T>
+  static constexpr void merge_into(std::span<T, out_size> y, std::span<const T, out_size> v) {
+    for (std::size_t k = 0; k < out_size; ++k) {
+      if constexpr (Kind == merge::sum) y[k] += v[k];
+      else y[k] *= v[k];
+    }
+  }
+
   // One sample through every branch, each with its state (empty spans for branches
   // without: core/steps.hpp).
   template <class T>
   static constexpr void run_infer(std::span<const T, param_count> params, std::span<T, state_size> state,
                                   std::span<const T, in_size> x, std::span<T, out_size> y) {
     if constexpr (valid) {
-      std::array<T, Added ? out_size : 0> branch_y;
+      std::array<T, elementwise ? out_size : 0> branch_y;
       each_branch([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         const auto run = [&](auto out) { detail::infer_block<at<i>, 1, T>(params_of<i>(params), state_of<i>(state), x, out); };
-        if constexpr (!Added) {
+        if constexpr (!elementwise) {
           run(slice<out_offset[i], at<i>::out_size>(y));
         } else if constexpr (i == 0) {
           run(y);
         } else {
           run(std::span<T, out_size>(branch_y));
-          for (std::size_t k = 0; k < out_size; ++k) y[k] += branch_y[k];
+          merge_into<T>(y, branch_y);
         }
       });
     }
@@ -213,11 +227,11 @@ struct branch_set {
         detail::forward_block<at<i>, 1, T>(params_of<i>(params), state_of<i>(state), state_of<i>(next_state),
                                            cache_of<i>(cache), x, output_of<i>(cache, y));
       });
-      if constexpr (Added) {
-        std::fill(y.begin(), y.end(), T{0});
+      if constexpr (elementwise) {
+        const auto first = output_of<0>(cache, y);
+        std::copy(first.begin(), first.end(), y.begin());
         each_branch([&](auto index) {
-          const auto branch_y = output_of<decltype(index)::value>(cache, y);
-          for (std::size_t k = 0; k < out_size; ++k) y[k] += branch_y[k];
+          if constexpr (decltype(index)::value > 0) merge_into<T>(y, output_of<decltype(index)::value>(cache, y));
         });
       }
     }
@@ -231,11 +245,22 @@ struct branch_set {
                                      std::span<T, param_count> dparams, std::span<T, in_size> dx) {
     if constexpr (valid) {
       std::array<T, in_size> branch_dx;  // the first branch writes dx, the others add theirs
+      std::array<T, Kind == merge::product ? out_size : 0> product_dy;
       each_branch([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         const auto d_out = [&] {
-          if constexpr (Added) return dy;
-          else return slice<out_offset[i], at<i>::out_size>(dy);
+          if constexpr (Kind == merge::concat) {
+            return slice<out_offset[i], at<i>::out_size>(dy);
+          } else if constexpr (Kind == merge::sum) {
+            return dy;
+          } else {  // ∂L/∂y_i = dy ⊙ the other branches' outputs
+            std::copy(dy.begin(), dy.end(), product_dy.begin());
+            each_branch([&](auto other) {
+              if constexpr (decltype(other)::value != i)
+                merge_into<T>(std::span<T, out_size>(product_dy), output_of<decltype(other)::value>(cache, y));
+            });
+            return std::span<const T, out_size>(product_dy);
+          }
         }();
         const auto dx_i = i == 0 ? dx : std::span<T, in_size>(branch_dx);
         detail::backward_block<Mode, at<i>, 1, T>(params_of<i>(params), state_of<i>(state), cache_of<i>(cache), x,
@@ -247,14 +272,15 @@ struct branch_set {
     }
   }
 
-  /// Every branch on x, the outputs joined (Concat) or added (Sum), on whatever records
-  /// them (see Sequential::record).
+  /// Every branch on x, the outputs joined, added or multiplied, on whatever records them
+  /// (see Sequential::record).
   template <class Recording>
   static auto record(Recording& r, typename Recording::value x) {
     auto y = r.template child<0>(x);
     boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count - 1>>([&](auto index) {
       const auto branch = r.template child<decltype(index)::value + 1>(x);
-      if constexpr (Added) y = y + branch;
+      if constexpr (Kind == merge::sum) y = y + branch;
+      else if constexpr (Kind == merge::product) y = y * branch;
       else y = r.concat(y, branch);
     });
     return y;
@@ -295,7 +321,7 @@ class branches_view : public view_base<Spec, T> {
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Concat : detail::branch_set<false, Bs...> {
+struct Concat : detail::branch_set<detail::merge::concat, Bs...> {
   template <class... Cs>
   using rebind = Concat<Cs...>;
   static constexpr auto name() { return detail::composite_name<"Concat", Concat::valid, Bs...>(); }
@@ -304,15 +330,29 @@ struct Concat : detail::branch_set<false, Bs...> {
 
 /// Branches that all read the input x; the output is the sum of their outputs:
 /// y = B_0(x) + B_1(x) + …. All must take the same in_size and give the same out_size
-/// (checked: `check_branch_input<…>`, `check_sum_output<branch, first out, this out>`).
+/// (checked: `check_branch_input<…>`, `check_elementwise_output<branch, first out, this
+/// out>`).
 /// Parameters, in the flat order: each branch's.
 /// @tparam Bs the branches
 template <class... Bs>
-struct Sum : detail::branch_set<true, Bs...> {
+struct Sum : detail::branch_set<detail::merge::sum, Bs...> {
   template <class... Cs>
   using rebind = Sum<Cs...>;
   static constexpr auto name() { return detail::composite_name<"Sum", Sum::valid, Bs...>(); }
   static constexpr std::string_view summary_label = "Sum (branches)";
+};
+
+/// Branches that all read the input x; the output is the element-wise product of their
+/// outputs: y = B_0(x) ⊙ B_1(x) ⊙ …, a gate such as WaveNet's tanh(a) ⊙ σ(b). Checked as
+/// Sum's branches are.
+/// Parameters, in the flat order: each branch's.
+/// @tparam Bs the branches
+template <class... Bs>
+struct Product : detail::branch_set<detail::merge::product, Bs...> {
+  template <class... Cs>
+  using rebind = Product<Cs...>;
+  static constexpr auto name() { return detail::composite_name<"Product", Product::valid, Bs...>(); }
+  static constexpr std::string_view summary_label = "Product (branches)";
 };
 
 template <class... Bs, class T>
@@ -325,6 +365,12 @@ template <class... Bs, class T>
 class LayerView<Sum<Bs...>, T> : public detail::branches_view<Sum<Bs...>, T> {
  public:
   using detail::branches_view<Sum<Bs...>, T>::branches_view;
+};
+
+template <class... Bs, class T>
+class LayerView<Product<Bs...>, T> : public detail::branches_view<Product<Bs...>, T> {
+ public:
+  using detail::branches_view<Product<Bs...>, T>::branches_view;
 };
 
 }  // namespace staticgrad
