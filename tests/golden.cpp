@@ -98,6 +98,11 @@ const std::map<std::string, Check> networks = {
                 sg::SoftmaxCrossEntropy>},
     // PyTorch: nn.PReLU(N), slopes drawn at random like every other parameter.
     {"prelu", check_case<sg::Sequential<sg::Dense<3, 6>, sg::PReLU<6>, sg::Dense<6, 2, sg::Tanh>, sg::PReLU<2>>, sg::MSE>},
+    // PyTorch: FiLM on an input [x0, x1, c]: y = [x0, x1] * tanh(Linear(c)) + Linear(c).
+    {"film", check_case<sg::Sequential<sg::Sum<sg::Product<sg::Slice<0, 2, 3>, sg::Sequential<sg::Slice<2, 1, 3>, sg::Dense<1, 2, sg::Tanh>>>,
+                                              sg::Sequential<sg::Slice<2, 1, 3>, sg::Dense<1, 2>>>,
+                                       sg::Dense<2, 2>>,
+                        sg::MSE>},
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include "../examples/count_allocations.hpp"
 #include "support/files.hpp"
 #include "support/golden_file.hpp"
+#include "support/sequence_case.hpp"
 #include "support/testing.hpp"
 
 namespace sg = staticgrad;
@@ -30,77 +31,26 @@ using Stack = sg::Sequential<sg::GRU<3, 4>, sg::Residual<sg::Dense<4, 4, sg::Tan
 using LstmAmp = sg::Sequential<sg::LSTM<2, 5>, sg::Dense<5, 1>>;
 using Mixed = sg::Sequential<sg::LSTM<3, 4>, sg::GRU<4, 3>, sg::Dense<3, 2, sg::Tanh>>;
 
-template <class T, std::size_t Len, std::size_t N>
-sg::Sequence<T, Len, N> to_sequence(const std::vector<std::vector<double>>& rows) {
-  REQUIRE(rows.size() == Len);
-  sg::Sequence<T, Len, N> steps;
-  for (std::size_t t = 0; t < Len; ++t) {
-    REQUIRE(rows[t].size() == N);
-    std::copy(rows[t].begin(), rows[t].end(), steps[t].begin());
-  }
-  return steps;
-}
-
-// In double both sides differ in the order of operations only; in float by float's
-// rounding (errors relative to the larger value, or to `error_floor` for values near 0).
-template <class T>
-constexpr double tolerance = std::is_same_v<T, double> ? 1e-10 : 2e-4;
-template <class T>
-constexpr double error_floor = std::is_same_v<T, double> ? 1e-12 : 1e-3;
-
-template <class Net, std::size_t Len, class T>
-void check_sequence_case(const sgtest::GoldenCase& golden) {
-  CAPTURE(sizeof(T));
-  REQUIRE(golden.params.size() == sg::param_count<Net>);
-  const auto model = std::make_unique<sg::Model<Net, T>>();
-  std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
-  sg::State<Net, T> state;
-  REQUIRE(golden.state.size() == state.flat().size());
-  std::copy(golden.state.begin(), golden.state.end(), state.flat().begin());
-  const sg::State<Net, T> start = state;
-  const auto xs = to_sequence<T, Len, Net::in_size>(golden.inputs);
-  const auto ys = to_sequence<T, Len, Net::out_size>(golden.targets);
-  const auto near = [](T value, double expected) {
-    return sgtest::relative_error(static_cast<double>(value), expected, error_floor<T>) < tolerance<T>;
-  };
-
-  const auto [loss, grads] = sg::value_and_grad(*model, sg::MSE{}, xs, ys, state);
-  CHECK(near(loss, golden.loss));
-  for (std::size_t i = 0; i < sg::param_count<Net>; ++i) {
-    CAPTURE(i);
-    CHECK(near(grads.flat()[i], golden.grads[i]));
-  }
-  for (std::size_t i = 0; i < state.flat().size(); ++i) CHECK(near(state.flat()[i], golden.final_state[i]));
-
-  // Inference over the sequence, and one step at a time: the same outputs, PyTorch's.
-  auto streamed = start;
-  auto whole = start;
-  const auto outputs = (*model)(xs, whole);
-  for (std::size_t t = 0; t < Len; ++t) {
-    const auto y = (*model)(xs[t], streamed);
-    for (std::size_t o = 0; o < Net::out_size; ++o) {
-      CHECK(y[o] == outputs[t][o]);
-      CHECK(near(y[o], golden.outputs[t][o]));
-    }
-  }
-  CHECK(std::equal(streamed.flat().begin(), streamed.flat().end(), state.flat().begin()));
-  CHECK(std::equal(whole.flat().begin(), whole.flat().end(), state.flat().begin()));
-}
-
 }  // namespace
 
 TEST_CASE("recurrent: outputs, loss, gradient through time and end state match PyTorch's nn.GRU and nn.LSTM, in double and float") {
   const auto cases = sgtest::read_data_file("sequences.txt");
-  REQUIRE(cases.size() == 5);
-  const auto both = [&]<class Net, std::size_t Len>(const char* name) {
-    check_sequence_case<Net, Len, double>(cases.at(name));
-    check_sequence_case<Net, Len, float>(cases.at(name));
-  };
-  SUBCASE("GRU from zero state") { both.template operator()<Amp, 7>("gru_zero_state"); }
-  SUBCASE("GRU from a given state") { both.template operator()<Amp, 7>("gru_given_state"); }
-  SUBCASE("two GRU layers and a residual block between them") { both.template operator()<Stack, 6>("gru_stack"); }
-  SUBCASE("LSTM from a given h and c") { both.template operator()<LstmAmp, 7>("lstm_given_state"); }
-  SUBCASE("an LSTM, then a GRU") { both.template operator()<Mixed, 6>("lstm_gru_stack"); }
+  REQUIRE(cases.size() == 8);  // three are Conv1D's (tests/convolution.cpp)
+  SUBCASE("GRU from zero state") {
+    sgtest::check_sequence_case_in_double_and_float<Amp, 7>(cases, "gru_zero_state");
+  }
+  SUBCASE("GRU from a given state") {
+    sgtest::check_sequence_case_in_double_and_float<Amp, 7>(cases, "gru_given_state");
+  }
+  SUBCASE("two GRU layers and a residual block between them") {
+    sgtest::check_sequence_case_in_double_and_float<Stack, 6>(cases, "gru_stack");
+  }
+  SUBCASE("LSTM from a given h and c") {
+    sgtest::check_sequence_case_in_double_and_float<LstmAmp, 7>(cases, "lstm_given_state");
+  }
+  SUBCASE("an LSTM, then a GRU") {
+    sgtest::check_sequence_case_in_double_and_float<Mixed, 6>(cases, "lstm_gru_stack");
+  }
 }
 
 TEST_CASE_TEMPLATE("recurrent: the gradient through time agrees with central differences", T, float, double) {

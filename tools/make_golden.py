@@ -4,16 +4,19 @@
   builds as staticgrad types;
 - tests/data/optimizers.txt: every parameter after each of five steps of SGD, Adam and
   AdamW in several configurations (tests/optimizers.cpp);
-- tests/data/sequences.txt: networks with GRU and LSTM layers run over a sequence, from a zero or a
-  given state: every step's output, the mean loss, the gradient through time, and the
-  end state (tests/recurrent.cpp).
+- tests/data/sequences.txt: networks with GRU, LSTM and Conv1D layers run over a sequence, from
+  a zero or a given state: every step's output, the mean loss, the gradient through time,
+  and the end state (tests/recurrent.cpp, tests/convolution.cpp).
 
 Run with Debian's PyTorch (package python3-torch):  /usr/bin/python3 tools/make_golden.py
 Everything is double precision; numbers are written as exact hex floats. Parameters are
 listed in staticgrad's flat order: layer by layer, depth first; a Dense layer's weight
 input-major ([In][Out], the transpose of nn.Linear.weight), then its bias; LayerNorm gain
-then bias; RMSNorm gain; PReLU its slopes.
+then bias; RMSNorm gain; PReLU its slopes; Conv1D its weight as [Kernel][In/Groups][Out],
+then its bias.
 """
+import functools
+import operator
 import pathlib
 
 import torch
@@ -62,7 +65,7 @@ class LoRALinear(nn.Module):
 
 
 class Branches(nn.Module):
-    """Each branch reads x; the outputs are concatenated or added."""
+    """Each branch reads x; the outputs are concatenated, added or multiplied."""
 
     def __init__(self, branches, combine):
         super().__init__()
@@ -71,7 +74,48 @@ class Branches(nn.Module):
 
     def forward(self, x):
         outputs = [branch(x) for branch in self.branches]
-        return torch.cat(outputs, dim=-1) if self.combine == "concat" else sum(outputs)
+        if self.combine == "concat":
+            return torch.cat(outputs, dim=-1)
+        return functools.reduce(operator.mul if self.combine == "product" else operator.add, outputs)
+
+
+class Slice(nn.Module):
+    def __init__(self, begin, count):
+        super().__init__()
+        self.begin, self.count = begin, count
+
+    def forward(self, x):
+        return x[..., self.begin:self.begin + self.count]
+
+
+class StatefulConv(nn.Module):
+    """nn.Conv1d (then an activation) one step at a time: each step convolves the window of
+    the (kernel - 1) * dilation past inputs and the current one. Its state as staticgrad's:
+    the past inputs as a ring, where position p holds the oldest, then p."""
+
+    def __init__(self, n_in, n_out, kernel, dilation, act, groups):
+        super().__init__()
+        self.conv = nn.Conv1d(n_in, n_out, kernel, dilation=dilation, groups=groups)
+        self.act = ACTIVATIONS[act]()
+        self.history = (kernel - 1) * dilation
+        self.past = torch.zeros(self.history, n_in)  # oldest first
+        self.steps = 0
+
+    def forward(self, x):
+        window = torch.cat([self.past, x.reshape(1, -1)])
+        y = self.conv(window.t().unsqueeze(0)).reshape(-1)
+        self.past = window[1:]
+        self.steps += 1
+        return self.act(y)
+
+    def state(self):
+        position = self.steps % self.history
+        ring = torch.roll(self.past, shifts=position, dims=0)
+        return torch.cat([ring.reshape(-1), torch.tensor([float(position)])])
+
+    def set_state(self, flat):
+        self.past = flat[:-1].reshape(self.history, -1)
+        self.steps = 0
 
 
 class StatefulGRU(nn.Module):
@@ -141,6 +185,11 @@ def build(spec):
         layer = (StatefulGRU if kind == "gru" else StatefulLSTM)(spec[1], spec[2])
         cell = layer.rnn
         return layer, [("T", cell.weight_ih_l0), ("T", cell.weight_hh_l0), ("", cell.bias_ih_l0), ("", cell.bias_hh_l0)]
+    if kind == "conv":
+        layer = StatefulConv(*spec[1:])
+        return layer, [("conv", layer.conv.weight), ("", layer.conv.bias)]
+    if kind == "slice":
+        return Slice(spec[1], spec[2]), []
     if kind == "prelu":
         prelu = nn.PReLU(spec[1])
         return prelu, [("", prelu.weight)]
@@ -155,13 +204,13 @@ def build(spec):
         _, n_in, n_out, act, rank, alpha = spec
         layer = LoRALinear(n_in, n_out, act, rank, alpha)
         return layer, [("T", layer.base.weight), ("", layer.base.bias), ("T", layer.lora_A), ("T", layer.lora_B)]
-    if kind in ("concat", "sum", "seq", "res"):
+    if kind in ("concat", "sum", "product", "seq", "res"):
         modules, params = [], []
         for child in spec[1]:
             module, child_params = build(child)
             modules.append(module)
             params += child_params
-        if kind in ("concat", "sum"):
+        if kind in ("concat", "sum", "product"):
             return Branches(modules, kind), params
         body = nn.Sequential(*modules)
         return (body if kind == "seq" else Residual(body)), params
@@ -174,7 +223,11 @@ def flat(params, attr="data"):
         t = getattr(p, attr)
         if t is None:  # a frozen parameter has no gradient: staticgrad's slice holds zeros
             t = torch.zeros_like(p)
-        parts.append((t.t() if layout == "T" else t).reshape(-1))
+        if layout == "T":
+            t = t.t()
+        elif layout == "conv":  # [Out, In/Groups, Kernel] as [Kernel][In/Groups][Out]
+            t = t.permute(2, 1, 0)
+        parts.append(t.reshape(-1))
     return torch.cat(parts)
 
 
@@ -218,11 +271,11 @@ def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
 
 
 def stateful_layers(module):
-    return [m for m in module.modules() if isinstance(m, (StatefulGRU, StatefulLSTM))]
+    return [m for m in module.modules() if isinstance(m, (StatefulGRU, StatefulLSTM, StatefulConv))]
 
 
 def sequence_case(name, spec, n_in, n_out, length, random_state, generator):
-    """A network with GRU or LSTM layers over `length` steps, MSE against a target sequence
+    """A network with GRU, LSTM or Conv1D layers over `length` steps, MSE against a target sequence
     (the mean over steps and outputs), from zero or random states."""
     module, params = build(spec)
     with torch.no_grad():
@@ -339,7 +392,6 @@ def main():
         make_case("prelu", ("seq", [dense(3, 6), ("prelu", 6), dense(6, 2, "Tanh"), ("prelu", 2)]),
                   "MSE", 3, 2, 4, "vector", generator),
     ]
-    write("golden.txt", cases)
     sequences = [
         sequence_case("gru_zero_state", ("seq", [("gru", 2, 5), dense(5, 1)]), 2, 1, 7, False, generator),
         sequence_case("gru_given_state", ("seq", [("gru", 2, 5), dense(5, 1)]), 2, 1, 7, True, generator),
@@ -352,6 +404,24 @@ def main():
         sequence_case("lstm_gru_stack", ("seq", [("lstm", 3, 4), ("gru", 4, 3), dense(3, 2, "Tanh")]),
                       3, 2, 6, True, generator),
     ]
+    # Drawn after everything above, so that it keeps its values.
+    sequences += [
+        sequence_case("conv_zero_state", ("seq", [("conv", 2, 4, 3, 2, "Tanh", 1), dense(4, 1)]), 2, 1, 9, False,
+                      generator),
+        sequence_case("conv_grouped_gru", ("seq", [("conv", 2, 4, 2, 1, "Identity", 2), ("gru", 4, 3), dense(3, 2)]),
+                      2, 2, 7, True, generator),
+        sequence_case("gated_conv", ("seq", [("conv", 1, 4, 2, 1, "Identity", 1),
+                                             ("product", [("conv", 4, 3, 3, 2, "Tanh", 1),
+                                                          ("conv", 4, 3, 3, 2, "Sigmoid", 1)]),
+                                             dense(3, 1)]),
+                      1, 1, 8, True, generator),
+    ]
+    film = ("sum", [("product", [("slice", 0, 2), ("seq", [("slice", 2, 1), dense(1, 2, "Tanh")])]),
+                    ("seq", [("slice", 2, 1), dense(1, 2)])])
+    cases += [
+        make_case("film", ("seq", [film, dense(2, 2)]), "MSE", 3, 2, 3, "vector", generator),
+    ]
+    write("golden.txt", cases)
     write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)
 

@@ -13,6 +13,7 @@
 #include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/branches.hpp>
+#include <staticgrad/layers/conv1d.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>
 #include <staticgrad/layers/frozen.hpp>
@@ -23,6 +24,7 @@
 #include <staticgrad/layers/prelu.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
+#include <staticgrad/layers/slice.hpp>
 #include <staticgrad/losses.hpp>
 #include <staticgrad/merge.hpp>
 #include <staticgrad/model.hpp>

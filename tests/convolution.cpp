@@ -1,0 +1,82 @@
+// Causal convolutions and the merges around them: Conv1D (dilated, grouped) against
+// PyTorch's nn.Conv1d over sequences from zero and given states (tests/data/sequences.txt),
+// a gated block (Product) and FiLM conditioning (Slice, tests/data/golden.txt); the State's
+// ring of past inputs, read and set by steps back; the parameters' names and PyTorch's
+// tensor layout. The laws of every layer: tests/conformance*.cpp.
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include <doctest/doctest.h>
+
+#include "support/golden_file.hpp"
+#include "support/sequence_case.hpp"
+#include "support/testing.hpp"
+
+namespace sg = staticgrad;
+
+namespace {
+
+using Dilated = sg::Sequential<sg::Conv1D<2, 4, 3, 2, sg::Tanh>, sg::Dense<4, 1>>;
+using GroupedThenGru = sg::Sequential<sg::Conv1D<2, 4, 2, 1, sg::Identity, 2>, sg::GRU<4, 3>, sg::Dense<3, 2>>;
+using Gated = sg::Sequential<sg::Conv1D<1, 4, 2>,
+                             sg::Product<sg::Conv1D<4, 3, 3, 2, sg::Tanh>, sg::Conv1D<4, 3, 3, 2, sg::Sigmoid>>,
+                             sg::Dense<3, 1>>;
+
+}  // namespace
+
+TEST_CASE("convolution: outputs, loss, gradient through time and end state match PyTorch's nn.Conv1d, in double and float") {
+  const auto cases = sgtest::read_data_file("sequences.txt");
+  SUBCASE("dilated, from zeros") {
+    sgtest::check_sequence_case_in_double_and_float<Dilated, 9>(cases, "conv_zero_state");
+  }
+  SUBCASE("grouped, then a GRU, from a given state") {
+    sgtest::check_sequence_case_in_double_and_float<GroupedThenGru, 7>(cases, "conv_grouped_gru");
+  }
+  SUBCASE("a gated block, tanh(a) * sigmoid(b), from a given state") {
+    sgtest::check_sequence_case_in_double_and_float<Gated, 8>(cases, "gated_conv");
+  }
+}
+
+TEST_CASE("convolution: receptive field and state size follow from kernel and dilation") {
+  using C = sg::Conv1D<3, 8, 3, 4>;
+  static_assert(C::history == 8 && C::receptive_field == 9);
+  static_assert(sg::State<sg::Sequential<C, sg::Dense<8, 1>>, float>::size == 8 * 3 + 1);
+  static_assert(sg::State<sg::Sequential<sg::Conv1D<3, 8, 1>, sg::Dense<8, 1>>, float>::size == 0);  // 1×1: no past
+  static_assert(sg::Conv1D<4, 6, 3, 1, sg::Identity, 2>::param_count == 3 * 2 * 6 + 6);
+}
+
+TEST_CASE("convolution: the state holds the past inputs, read and set by how many steps back") {
+  using Net = sg::Sequential<sg::Conv1D<1, 2, 3, 2>>;  // taps at t, t − 2, t − 4
+  sg::Model<Net, double> model{3};
+  auto layer = model.layer<0>();
+  sg::State<Net, double> state;
+  const auto feed = [&](double x) { return model(std::array<double, 1>{x}, state); };
+  for (double x : {1.0, 2.0, 3.0, 4.0, 5.0, 6.0}) feed(x);
+  for (std::size_t back = 1; back <= 4; ++back) CHECK(state.layer<0>().input(back)[0] == 7.0 - static_cast<double>(back));
+  const auto y = feed(7.0);  // sees 7, 5 and 3
+  for (std::size_t o = 0; o < 2; ++o)
+    CHECK(y[o] == doctest::Approx(layer.bias(o) + layer.weight(o, 0, 2) * 7 + layer.weight(o, 0, 1) * 5 +
+                                  layer.weight(o, 0, 0) * 3));
+  state.layer<0>().input(4)[0] = 0;  // the 3 above, now the oldest input the next step reads (t − 4)
+  const auto next = feed(8.0);      // sees 8, 6 and 0
+  CHECK(next[0] == doctest::Approx(layer.bias(0) + layer.weight(0, 0, 2) * 8 + layer.weight(0, 0, 1) * 6));
+  state.reset();
+  CHECK(feed(1.0)[0] == doctest::Approx(layer.bias(0) + layer.weight(0, 0, 2)));
+}
+
+TEST_CASE("convolution: the weight is nn.Conv1d's [Out, In/Groups, Kernel] under its name, bias after it") {
+  using C = sg::Conv1D<4, 6, 3, 2, sg::Tanh, 2>;
+  sg::Model<sg::Sequential<C>, float> model{};
+  const auto view = model.layer<0>();
+  const auto weight = C::tensors[0];
+  CHECK(weight.name == "weight");
+  CHECK(weight.rank == 3);
+  CHECK(weight.shape == decltype(weight.shape){6, 2, 3, 0});
+  std::size_t k = 0;  // row-major over [o][i][tap], as a file holds it
+  for (std::size_t o = 0; o < 6; ++o)
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t tap = 0; tap < 3; ++tap, ++k) CHECK(&model.flat()[weight.index(k)] == &view.weight(o, i, tap));
+  CHECK(C::tensors[1].name == "bias");
+  CHECK(&model.flat()[C::tensors[1].index(5)] == &view.bias(5));
+}
