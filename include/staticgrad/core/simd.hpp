@@ -14,6 +14,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <tuple>
 #include <type_traits>
 
@@ -164,6 +165,19 @@ B load_lanes(const T* values, std::size_t count) {
   if constexpr (masked_lanes<B>) {
     if constexpr (std::is_same_v<T, float>) return _mm512_maskz_loadu_ps(lane_mask<B>(count), values);
     else return _mm512_maskz_loadu_pd(lane_mask<B>(count), values);
+  }
+#endif
+#if XSIMD_WITH_AVX
+  // AVX's masked load (vmaskmovps/pd), which does not touch the other lanes' memory either:
+  // through a copy, the register's load spans several smaller stores, which stalls store
+  // forwarding on every call.
+  if constexpr (sizeof(B) == 32) {
+    // Reading from the middle of "all set, then all clear" gives the first `count` set.
+    alignas(32) static constexpr std::int32_t set_then_clear[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    const std::size_t skipped = (B::size - count) * sizeof(T) / sizeof(std::int32_t);
+    const __m256i mask = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(set_then_clear + skipped));
+    if constexpr (std::is_same_v<T, float>) return _mm256_maskload_ps(values, mask);
+    else return _mm256_maskload_pd(values, mask);
   }
 #endif
   std::array<T, B::size> lanes{};
