@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <limits>
+#include <memory>
 
 #include <doctest/doctest.h>
 
@@ -44,6 +46,31 @@ TEST_CASE("convolution: receptive field and state size follow from kernel and di
   static_assert(sg::State<sg::Sequential<C, sg::Dense<8, 1>>, float>::size == 8 * 3 + 1);
   static_assert(sg::State<sg::Sequential<sg::Conv1D<3, 8, 1>, sg::Dense<8, 1>>, float>::size == 0);  // 1×1: no past
   static_assert(sg::Conv1D<4, 6, 3, 1, sg::Identity, 2>::param_count == 3 * 2 * 6 + 6);
+}
+
+TEST_CASE_TEMPLATE("convolution: a long sequence in chunks of steps gives streaming's outputs and end state", T, float,
+                   double) {
+  // 150 steps: two chunks of 64 and one of 22 (detail::inference_chunk), a past of 80 steps
+  // (longer than a chunk) and of 2, a 1×1 convolution, a grouped one (step by step), a GRU.
+  using Net = sg::Sequential<sg::Conv1D<2, 4, 3, 40, sg::Tanh>, sg::Conv1D<4, 6, 2, 2, sg::GELU>, sg::Conv1D<6, 4, 1>,
+                             sg::Conv1D<4, 4, 2, 1, sg::Identity, 2>, sg::GRU<4, 3>, sg::Dense<3, 2>>;
+  constexpr std::size_t steps = 150;
+  static_assert(steps % sg::detail::inference_chunk != 0 && steps > 2 * sg::detail::inference_chunk);
+  const auto model = std::make_unique<sg::Model<Net, T>>(4);
+  sg::init::Rng rng(9);
+  const auto xs = std::make_unique<sg::Sequence<T, steps, 2>>();
+  for (auto& x : *xs) x = sgtest::random_vector<T, 2>(rng);
+  sg::State<Net, T> streamed, whole;
+  for (auto& v : streamed.template layer<4>().h()) v = static_cast<T>(rng.uniform(-0.5, 0.5));
+  whole = streamed;
+  const auto outputs = (*model)(*xs, whole);
+  const double rounding = 64 * std::numeric_limits<T>::epsilon();
+  for (std::size_t t = 0; t < steps; ++t) {
+    const auto y = (*model)((*xs)[t], streamed);
+    for (std::size_t o = 0; o < 2; ++o) CHECK(sgtest::relative_error(y[o], outputs[t][o], 1.0) <= rounding);
+  }
+  for (std::size_t i = 0; i < streamed.flat().size(); ++i)
+    CHECK(sgtest::relative_error(whole.flat()[i], streamed.flat()[i], 1.0) <= rounding);
 }
 
 TEST_CASE("convolution: the state holds the past inputs, read and set by how many steps back") {

@@ -24,10 +24,14 @@ struct Sequence {
   static constexpr std::size_t width = N;
 
   std::array<std::array<T, N>, Len> steps{};
+  static_assert(sizeof(std::array<T, N>) == N * sizeof(T), "staticgrad::Sequence: steps must lie back to back");
 
   constexpr std::array<T, N>& operator[](std::size_t t) { return steps[t]; }
   constexpr const std::array<T, N>& operator[](std::size_t t) const { return steps[t]; }
   static constexpr std::size_t size() { return Len; }
+  /// All Len · N values, step after step.
+  constexpr T* data() { return steps[0].data(); }
+  constexpr const T* data() const { return steps[0].data(); }
   constexpr auto begin() { return steps.begin(); }
   constexpr auto end() { return steps.end(); }
   constexpr auto begin() const { return steps.begin(); }

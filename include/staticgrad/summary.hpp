@@ -10,6 +10,7 @@
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/steps.hpp>
+#include <staticgrad/detail/sequences.hpp>
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/diagnostics.hpp>
@@ -82,12 +83,12 @@ void summary(std::ostream& os) {
   if constexpr (trainable_param_count<Net> != param_count<Net>)
     os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen or LoRA base weights)\n";
   if constexpr (detail::has_state<Net>) {
-    // Through a sequence, the backward pass keeps every step's cache, output, output
-    // gradient and the state before it (detail/sequences.hpp).
+    // Through a sequence, the backward pass keeps what every layer needs of every step
+    // (detail/sequences.hpp): as many bytes per step for any length.
     constexpr std::size_t state = detail::state_size_of<Net>();
     os << "state: " << state << " scalars per stream (" << state * sizeof(T) << " bytes)\n"
-       << "value_and_grad through a sequence: " << stack + state * sizeof(T) << " bytes on the stack per step, plus "
-       << parameter_bytes << " bytes for the returned Gradients\n";
+       << "value_and_grad through a sequence: " << detail::sequence_workspace_bytes<Net, T, 1>
+       << " bytes on the stack per step, plus " << parameter_bytes << " bytes for the returned Gradients\n";
   } else {
     os << "value_and_grad: " << stack << " bytes of cache on the stack, plus " << parameter_bytes
        << " bytes for the returned Gradients\n";

@@ -116,6 +116,8 @@ constexpr layer_member first_missing_member() {
 ///   `torch_modules`: how many nn.Sequential indices it takes (default 1);
 /// - `record(r, x)`: the layer from the dynamic tape's operations (tape/network.hpp);
 /// - `infer_block`, `forward_block`, `backward_block`: blocks of samples (core/blocks.hpp);
+/// - `infer_steps`, `steps_workspace`, `forward_steps`, `backward_steps`: many time steps
+///   of one stream at once, layer by layer (core/steps.hpp; Sequential, Conv1D);
 /// - `frozen_count`: how many leading parameters never train (LoRA's base weights);
 /// - `merged` and `merge(params, merged_params)`: what staticgrad::merge makes of it;
 /// - a `LayerView` specialization: its parameters by name (`weight(o, i)`, …).

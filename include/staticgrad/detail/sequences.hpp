@@ -19,11 +19,12 @@
 
 namespace staticgrad::detail {
 
-/// The stack a sequence's value_and_grad keeps for its backward pass: the state before
-/// every step, every step's cache, outputs and output gradients.
+/// The stack a sequence's value_and_grad keeps for its backward pass: the workspace of
+/// training through Len steps layer by layer (core/steps.hpp), the outputs, their gradients
+/// and room for the input gradient that is never computed.
 template <class Net, class T, std::size_t Len>
 inline constexpr std::size_t sequence_workspace_bytes =
-    sizeof(T) * ((Len + 1) * state_size_of<Net>() + Len * (Net::cache_size + 2 * Net::out_size));
+    sizeof(T) * (steps_workspace_of<Net, Len>() + Len * (2 * Net::out_size + Net::in_size));
 
 /// The most a sequence may keep on the stack: what an OpenMP worker thread has (LLVM's 4
 /// MiB), less room for the rest.
@@ -37,13 +38,24 @@ struct check_sequence_workspace {
                 "take shorter sequences (windows of a long one, carrying the State between them)");
 };
 
-/// ys[t] = Net's output at step t of xs, from `state`, which is left at the end state.
+/// How many steps inference over a sequence runs layer by layer at a time
+/// (core/steps.hpp): enough rows for the matrix products, few enough that the values
+/// between layers stay small on the stack.
+inline constexpr std::size_t inference_chunk = 64;
+
+/// ys[t] = Net's output at step t of xs, from `state`, which is left at the end state; in
+/// chunks of steps, each layer over a whole chunk before the next.
 template <class Net, class T, std::size_t Len>
 void sequence_infer(std::span<const T, Net::param_count> params, std::span<T, state_size_of<Net>()> state,
                     const Sequence<T, Len, Net::in_size>& xs, Sequence<T, Len, Net::out_size>& ys) {
-  for (std::size_t t = 0; t < Len; ++t)
-    infer_block<Net, 1, T>(params, state, std::span<const T, Net::in_size>(xs[t]),
-                           std::span<T, Net::out_size>(ys[t]));
+  constexpr std::size_t In = Net::in_size, Out = Net::out_size;
+  const auto chunk = [&]<std::size_t Steps>(std::size_t t) {
+    infer_steps<Net, Steps, T>(params, state, std::span<const T, Steps * In>(xs.data() + t * In, Steps * In),
+                               std::span<T, Steps * Out>(ys.data() + t * Out, Steps * Out));
+  };
+  constexpr std::size_t whole = Len / inference_chunk * inference_chunk;
+  for (std::size_t t = 0; t < whole; t += inference_chunk) chunk.template operator()<inference_chunk>(t);
+  if constexpr (whole < Len) chunk.template operator()<Len - whole>(whole);
 }
 
 /// Step t's Width values of an array of Len steps of Width values.
@@ -55,40 +67,27 @@ constexpr std::span<U, Width> step_part(std::array<U, N>& steps, std::size_t t) 
 /// The sum over the steps of the loss of each step's output against its target, from
 /// `state` (a constant: no gradient flows into it; it is left at the end state), and its
 /// gradient through time times `scale` into `dparams` (overwritten, or added to when
-/// Accumulate).
+/// Accumulate): every layer forward over all the steps, then every layer backward
+/// (core/steps.hpp).
 template <bool Accumulate, class Net, class T, class Loss, std::size_t Len, class Targets>
 T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
                           const Sequence<T, Len, Net::in_size>& xs, const Targets& targets,
                           std::span<T, state_size_of<Net>()> state, T scale, std::span<T, Net::param_count> dparams) {
   static_assert(sizeof(check_sequence_workspace<sequence_workspace_bytes<Net, T, Len>, sequence_workspace_limit>) > 0);
-  constexpr std::size_t S = state_size_of<Net>(), C = Net::cache_size, In = Net::in_size, Out = Net::out_size;
-  std::array<T, (Len + 1) * S> states;  // the state before step t, at t · S
-  std::array<T, Len * C> caches;
+  constexpr std::size_t In = Net::in_size, Out = Net::out_size;
+  std::array<T, steps_workspace_of<Net, Len>()> work;
   std::array<T, Len * Out> ys, dys;
-  std::copy(state.begin(), state.end(), states.begin());
+  const std::span<const T, Len * In> x(xs.data(), Len * In);
+  forward_steps<Net, Len, T>(params, state, work, x, ys);
   T total{};
   for (std::size_t t = 0; t < Len; ++t) {
-    const auto y = step_part<Out>(ys, t), dy = step_part<Out>(dys, t);
-    forward_block<Net, 1, T>(params, step_part<S>(states, t), step_part<S>(states, t + 1), step_part<C>(caches, t),
-                             std::span<const T, In>(xs[t]), y);
-    total += loss.template value_and_grad<T, Out>(y, target_view<Loss, T, Out>(targets[t]), dy);
+    const auto dy = step_part<Out>(dys, t);
+    total += loss.template value_and_grad<T, Out>(step_part<Out>(ys, t), target_view<Loss, T, Out>(targets[t]), dy);
     for (auto& d : dy) d *= scale;
   }
-  // ∂L/∂(the state after step t) and ∂L/∂(the state before it), alternating: the one
-  // written by step t is read by step t − 1. After the last step it is zero.
-  std::array<T, 2 * S> d_states{};
-  std::array<T, In> unused_dx;  // input_grad is false: never written
-  for (std::size_t t = Len; t-- > 0;) {
-    const auto run = [&]<BackwardMode Mode>() {
-      backward_block<Mode, Net, 1, T>(params, step_part<S>(states, t), step_part<C>(caches, t),
-                                      std::span<const T, In>(xs[t]), step_part<Out>(ys, t), step_part<Out>(dys, t),
-                                      step_part<S>(d_states, (t + 1) % 2), step_part<S>(d_states, t % 2), dparams,
-                                      unused_dx);
-    };
-    if (t + 1 == Len && !Accumulate) run.template operator()<BackwardMode{.accumulate = false, .input_grad = false}>();
-    else run.template operator()<BackwardMode{.accumulate = true, .input_grad = false}>();
-  }
-  std::copy(states.end() - static_cast<std::ptrdiff_t>(S), states.end(), state.begin());
+  std::array<T, Len * In> unused_dx;  // input_grad is false: never written
+  backward_steps<BackwardMode{.accumulate = Accumulate, .input_grad = false}, Net, Len, T>(params, work, x, ys, dys,
+                                                                                           dparams, unused_dx);
   return total;
 }
 

@@ -11,6 +11,7 @@
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/gemm.hpp>
 #include <staticgrad/core/kernels.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
@@ -134,6 +135,90 @@ struct Conv1D {
     std::copy(state.begin(), state.end(), next.begin());
     advance<T>(next.data(), x.data());
   }
+  /// Steps time steps of one stream at once (core/steps.hpp): every step's window of inputs
+  /// side by side, [Steps][Kernel · InCh], times the weights as one matrix product; then the
+  /// ring takes the last inputs, as Steps calls of `step` leave it.
+  template <std::size_t Steps, class T>
+    requires(Groups == 1)
+  static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                          std::span<const T, Steps * InCh> x, std::span<T, Steps * OutCh> y) {
+    std::array<T, Steps * window> windows;
+    gather_windows<Steps, T>(state.data(), x.data(), windows.data());
+    convolve_steps<Steps, T>(params, windows.data(), y.data());
+    detail::apply_activation<activation>(y);
+    remember<Steps, T>(state.data(), x.data());
+  }
+
+  /// Training over Steps steps (core/steps.hpp): as infer_steps, keeping the windows, φ'
+  /// where it is kept, and room for ∂L/∂z.
+  template <std::size_t Steps>
+  static constexpr std::size_t steps_workspace = Steps * (window + cache_size + OutCh);
+
+  template <std::size_t Steps, class T>
+    requires(Groups == 1)
+  static void forward_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                            std::span<T, steps_workspace<Steps>> work, std::span<const T, Steps * InCh> x,
+                            std::span<T, Steps * OutCh> y) {
+    gather_windows<Steps, T>(state.data(), x.data(), work.data());
+    convolve_steps<Steps, T>(params, work.data(), y.data());
+    detail::activation_forward<activation>(y, work.data() + Steps * window);
+    remember<Steps, T>(state.data(), x.data());
+  }
+
+  /// The windows' gradient as one matrix product, then each window's part added to the step
+  /// it came from (those from before the first step belong to the state: dropped).
+  template <BackwardMode Mode, std::size_t Steps, class T>
+    requires(Groups == 1)
+  static void backward_steps(std::span<const T, param_count> params, std::span<T, steps_workspace<Steps>> work,
+                             std::span<const T, Steps * InCh>, std::span<const T, Steps * OutCh> y,
+                             std::span<const T, Steps * OutCh> dy, std::span<T, param_count> dparams,
+                             std::span<T, Steps * InCh> dx) {
+    if constexpr (Mode.param_grad || Mode.input_grad) {
+      T* windows = work.data();
+      const T* dz = dy.data();
+      if constexpr (!std::is_same_v<Act, Identity>) {
+        T* kept = work.data() + Steps * (window + cache_size);
+        detail::activation_backward_kept<activation, T, Steps * OutCh>(y.data(), work.data() + Steps * window, dy.data(),
+                                                                       kept);
+        dz = kept;
+      }
+      const T* w = params.data();
+      T* dw = dparams.data();
+      if constexpr (Mode.param_grad) {
+        if constexpr (detail::gemm::fits<T, window, OutCh>) {
+          detail::gemm::param_grad<Mode.accumulate, T, Steps, window, OutCh>(windows, dz, dw, dw + weight_count);
+        } else {
+          for (std::size_t t = 0; t < Steps; ++t) {
+            const auto add = [&]<bool Accumulate>() {
+              detail::affine_param_grad<Accumulate, T, window, OutCh>(windows + t * window, dz + t * OutCh, dw,
+                                                                      dw + weight_count);
+            };
+            if (t == 0 && !Mode.accumulate) add.template operator()<false>();
+            else add.template operator()<true>();
+          }
+        }
+      }
+      if constexpr (Mode.input_grad) {
+        T* d_windows = windows;  // the windows are no longer needed
+        if constexpr (detail::gemm::fits<T, window, OutCh>) {
+          detail::gemm::input_grad<T, Steps, window, OutCh>(w, dz, d_windows);
+        } else {
+          for (std::size_t t = 0; t < Steps; ++t)
+            detail::affine_input_grad<T, window, OutCh>(w, dz + t * OutCh, d_windows + t * window);
+        }
+        std::fill(dx.begin(), dx.end(), T{0});
+        for (std::size_t t = 0; t < Steps; ++t)
+          for (std::size_t k = 0; k < Kernel; ++k) {
+            const std::size_t r = t + k * Dilation;  // the stream's input r, as gather_windows counts
+            if (r < history) continue;
+            const T* part = d_windows + (t * Kernel + k) * InCh;
+            T* into = dx.data() + (r - history) * InCh;
+            for (std::size_t i = 0; i < InCh; ++i) into[i] += part[i];
+          }
+      }
+    }
+  }
+
   /// ∂L/∂(the state before) is ∂L/∂(the state after) moved back one step (the slot that now
   /// holds x held the oldest input, which only tap 0 read), plus each tap's share.
   template <BackwardMode Mode, class T>
@@ -236,6 +321,41 @@ struct Conv1D {
     for (std::size_t k = 0; k + 1 < Kernel; ++k)
       std::copy_n(state + slot(oldest, steps_back(k)) * InCh, InCh, taps + k * InCh);
     std::copy_n(x, InCh, taps + (Kernel - 1) * InCh);
+  }
+
+  // Each of Steps steps' window, [Steps][Kernel][InCh]. The stream's inputs are counted from
+  // the ring's oldest, r = 0, to x's first step, r = history, and on.
+  template <std::size_t Steps, class T>
+  static void gather_windows(const T* state, const T* x, T* windows) {
+    const std::size_t oldest = history == 0 ? 0 : oldest_slot(state);
+    const auto input = [&](std::size_t r) {
+      return r < history ? state + slot(oldest, history - r) * InCh : x + (r - history) * InCh;
+    };
+    for (std::size_t t = 0; t < Steps; ++t)
+      for (std::size_t k = 0; k < Kernel; ++k) std::copy_n(input(t + k * Dilation), InCh, windows + (t * Kernel + k) * InCh);
+  }
+
+  // The windows times the weights, plus the biases: one matrix product.
+  template <std::size_t Steps, class T>
+  static void convolve_steps(std::span<const T, param_count> params, const T* windows, T* z) {
+    const T* w = params.data();
+    if constexpr (detail::gemm::fits<T, window, OutCh>) {
+      detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
+    } else {
+      for (std::size_t t = 0; t < Steps; ++t)
+        detail::affine<T, window, OutCh>(w, w + weight_count, windows + t * window, z + t * OutCh);
+    }
+  }
+
+  // The ring after Steps steps of x, as Steps calls of advance leave it.
+  template <std::size_t Steps, class T>
+  static void remember(T* state, const T* x) {
+    if constexpr (history > 0) {
+      const std::size_t oldest = oldest_slot(state);
+      for (std::size_t t = Steps > history ? Steps - history : 0; t < Steps; ++t)
+        std::copy_n(x + t * InCh, InCh, state + (oldest + t) % history * InCh);
+      state[history * InCh] = static_cast<T>((oldest + Steps) % history);
+    }
   }
 
   // x into the oldest input's slot, which becomes the newest; the position moves on.

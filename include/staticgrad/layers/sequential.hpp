@@ -74,6 +74,36 @@ struct Sequential {
     return std::span<typename Buffers::value_type::value_type, Size>(buffers[parity].data(), Size);
   }
 
+  // A layer past the first needs the input gradient when a trainable layer before it does.
+  template <BackwardMode Mode, std::size_t I>
+  static constexpr BackwardMode backward_mode =
+      I == 0 ? Mode : BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<I>, Mode.param_grad};
+
+  // Over Steps time steps: where layer I's workspace starts in the Sequential's, followed
+  // by its output (but the last layer's, which is the Sequential's).
+  template <std::size_t Steps>
+  static constexpr std::array<std::size_t, count + 1> steps_offset = detail::prefix_sums<count>([] {
+    std::array<std::size_t, count> sizes{(detail::steps_workspace_of<Ls, Steps>() + Steps * Ls::out_size)...};
+    sizes[count - 1] -= Steps * layout::out_size;
+    return sizes;
+  }());
+  template <std::size_t I, std::size_t Steps, class U, std::size_t N>
+  static constexpr auto steps_work_of(std::span<U, N> work) {
+    return detail::slice<steps_offset<Steps>[I], detail::steps_workspace_of<at<I>, Steps>()>(work);
+  }
+  // Layer I's output over the steps: its slot after its workspace, or y for the last.
+  template <std::size_t I, std::size_t Steps, class U, std::size_t N, class Y>
+  static constexpr auto steps_output(std::span<U, N> work, Y y) {
+    if constexpr (I + 1 == count) return y;
+    else return detail::slice<steps_offset<Steps>[I] + detail::steps_workspace_of<at<I>, Steps>(), Steps * at<I>::out_size>(work);
+  }
+  // Layer I's input over the steps: x, or the output of the layer before.
+  template <std::size_t I, std::size_t Steps, class U, std::size_t N, class X>
+  static constexpr auto steps_input(std::span<U, N> work, X x) {
+    if constexpr (I == 0) return x;
+    else return std::span<const U, Steps * at<I>::in_size>(steps_output<I - 1, Steps>(work, x));
+  }
+
   // Layer I's state in a block of Samples samples' states.
   template <std::size_t I, std::size_t Samples, class U, std::size_t N>
   static constexpr auto state_of(std::span<U, N> state) {
@@ -128,6 +158,68 @@ struct Sequential {
   static constexpr void step(std::span<const T, param_count> params, std::span<T, state_size> state,
                              std::span<const T, in_size> x, std::span<T, out_size> y) {
     run_infer<1, T>(params, state, x, y);
+  }
+
+  /// Steps time steps of one stream (core/steps.hpp): each layer over all of them, then the
+  /// next.
+  template <std::size_t Steps, class T>
+  static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                          std::span<const T, Steps * in_size> x, std::span<T, Steps * out_size> y) {
+    chain<Steps, T>(x, y, [&]<std::size_t I>(auto in, auto out) {
+      detail::infer_steps<at<I>, Steps, T>(params_of<I>(params), state_of<I, 1>(state), in, out);
+    });
+  }
+
+  /// Training through Steps time steps of one stream (core/steps.hpp), layer by layer: the
+  /// workspace holds each layer's, each layer's output but the last, then the gradients
+  /// between layers (two buffers).
+  template <std::size_t Steps>
+  static constexpr std::size_t steps_workspace = steps_offset<Steps>[count] + 2 * Steps * layout::buffer_width;
+
+  template <std::size_t Steps, class T>
+  static void forward_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                            std::span<T, steps_workspace<Steps>> work, std::span<const T, Steps * in_size> x,
+                            std::span<T, Steps * out_size> y) {
+    if constexpr (valid) {
+      boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        detail::forward_steps<at<i>, Steps, T>(params_of<i>(params), state_of<i, 1>(state), steps_work_of<i, Steps>(work),
+                                               steps_input<i, Steps>(work, x), steps_output<i, Steps>(work, y));
+      });
+    }
+  }
+
+  template <BackwardMode Mode, std::size_t Steps, class T>
+  static void backward_steps(std::span<const T, param_count> params, std::span<T, steps_workspace<Steps>> work,
+                             std::span<const T, Steps * in_size> x, std::span<const T, Steps * out_size> y,
+                             std::span<const T, Steps * out_size> dy, std::span<T, param_count> dparams,
+                             std::span<T, Steps * in_size> dx) {
+    if constexpr (valid) {
+      // The gradient with respect to layer i's output lives in buffer i % 2.
+      const auto grads = [&]<std::size_t Size>(std::size_t parity) {
+        return std::span<T, Size>(work.data() + steps_offset<Steps>[count] + parity * Steps * layout::buffer_width, Size);
+      };
+      using reversed = boost::mp11::mp_reverse<boost::mp11::mp_iota_c<count>>;
+      boost::mp11::mp_for_each<reversed>([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        using L = at<i>;
+        const auto d_out = [&] {
+          if constexpr (i + 1 == count) return dy;
+          else return std::span<const T, Steps * L::out_size>(grads.template operator()<Steps * L::out_size>(i % 2));
+        }();
+        const auto d_in = [&] {
+          if constexpr (i == 0) return dx;
+          else return grads.template operator()<Steps * L::in_size>((i - 1) % 2);
+        }();
+        const auto out = [&] {
+          if constexpr (i + 1 == count) return y;
+          else return std::span<const T, Steps * L::out_size>(steps_output<i, Steps>(work, y));
+        }();
+        detail::backward_steps<backward_mode<Mode, i>, L, Steps, T>(params_of<i>(params), steps_work_of<i, Steps>(work),
+                                                                    steps_input<i, Steps>(work, x), out, d_out,
+                                                                    params_of<i>(dparams), d_in);
+      });
+    }
   }
 
   template <class T>
@@ -213,20 +305,29 @@ struct Sequential {
   template <std::size_t Samples, class T>
   static constexpr void run_infer(std::span<const T, param_count> params, std::span<T, Samples * layout::state_size> state,
                                   std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
+    chain<Samples, T>(x, y, [&]<std::size_t I>(auto in, auto out) {
+      detail::infer_block<at<I>, Samples, T>(params_of<I>(params), state_of<I, Samples>(state), in, out);
+    });
+  }
+
+  // Runs the layers from x to y over Rows rows, each layer's output the next one's input
+  // through two buffers: run.template operator()<I>(in, out) for each layer I.
+  template <std::size_t Rows, class T, class Run>
+  static constexpr void chain(std::span<const T, Rows * in_size> x, std::span<T, Rows * out_size> y, Run run) {
     if constexpr (valid) {
-      std::array<std::array<T, Samples * layout::buffer_width>, 2> buffers;
+      std::array<std::array<T, Rows * layout::buffer_width>, 2> buffers;
       boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = at<i>;
         const auto in = [&] {
           if constexpr (i == 0) return x;
-          else return std::span<const T, Samples * L::in_size>(buffer<Samples * L::in_size>(buffers, (i - 1) % 2));
+          else return std::span<const T, Rows * L::in_size>(buffer<Rows * L::in_size>(buffers, (i - 1) % 2));
         }();
         const auto out = [&] {
           if constexpr (i + 1 == count) return y;
-          else return buffer<Samples * L::out_size>(buffers, i % 2);
+          else return buffer<Rows * L::out_size>(buffers, i % 2);
         }();
-        detail::infer_block<L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state), in, out);
+        run.template operator()<i>(in, out);
       });
     }
   }
@@ -288,10 +389,7 @@ struct Sequential {
           if constexpr (i == 0) return dx;
           else return buffer<Samples * L::in_size>(grads, (i - 1) % 2);
         }();
-        // A layer past the first needs the input gradient when a trainable layer before it does.
-        constexpr BackwardMode mode =
-            i == 0 ? Mode : BackwardMode{Mode.accumulate, Mode.input_grad || trains_before<i>, Mode.param_grad};
-        detail::backward_block<mode, L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state),
+        detail::backward_block<backward_mode<Mode, i>, L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state),
                                                     cache_of<i, Samples>(cache), in, out, d_out,
                                                     state_of<i, Samples>(d_next_state), state_of<i, Samples>(d_state),
                                                     params_of<i>(dparams), d_in);
