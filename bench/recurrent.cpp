@@ -1,7 +1,8 @@
-// Recurrent networks streamed one sample at a time, as an audio callback runs them: ns per
+// Recurrent and convolutional networks streamed one sample at a time, as an audio callback
+// runs them: ns per
 // sample for staticgrad's generated step against our dynamic tape, RTNeural's compile-time
 // API with each of its backends that builds here (Eigen, xsimd, STL) and LibTorch, on the
-// same weights and the same input, every peer checked to compute staticgrad's outputs
+// same weights and the same input (LibTorch for the recurrent ones), every peer checked to compute staticgrad's outputs
 // before it is timed (the tape is checked by the tests).
 //
 //   build/bench/bench/staticgrad_bench_recurrent   (Google Benchmark flags work as usual)
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -27,23 +29,28 @@ namespace sg = staticgrad;
 
 namespace {
 
+constexpr std::size_t signal_length = 4096;
+
+// Values [first, …) of a tensor in row-major order, nested as its shape from dimension d on
+// (a matrix is an array of rows, a vector one row).
+template <class Value>
+nlohmann::json nested(const Value& value, const sg::TensorLayout& layout, std::size_t d, std::size_t first) {
+  std::size_t stride = 1;
+  for (std::size_t e = d + 1; e < layout.rank; ++e) stride *= layout.shape[e];
+  nlohmann::json values = nlohmann::json::array();
+  for (std::size_t i = 0; i < layout.shape[d]; ++i) {
+    if (d + 1 == layout.rank) values.push_back(value(first + i));
+    else values.push_back(nested(value, layout, d + 1, first + i * stride));
+  }
+  return values;
+}
+
 // The model's parameters as PyTorch's state_dict of the same network would hold them.
 template <class Net>
 nlohmann::json state_dict(const sg::Model<Net, float>& model) {
   nlohmann::json dict;
-  for (const auto& tensor : sg::detail::torch_tensors<Net>()) {
-    const auto value = [&](std::size_t k) { return model.flat()[tensor.flat_index(k)]; };
-    // Row by row, each row a vector (a matrix is a vector of rows, a vector one row).
-    const std::size_t rank = tensor.layout.rank, columns = tensor.layout.shape[rank - 1];
-    const std::size_t rows = tensor.size() / columns;
-    nlohmann::json matrix = nlohmann::json::array();
-    for (std::size_t r = 0; r < rows; ++r) {
-      std::vector<float> row;
-      for (std::size_t c = 0; c < columns; ++c) row.push_back(value(r * columns + c));
-      matrix.push_back(row);
-    }
-    dict[tensor.name] = rank == 1 ? matrix[0] : matrix;
-  }
+  for (const auto& tensor : sg::detail::torch_tensors<Net>())
+    dict[tensor.name] = nested([&](std::size_t k) { return model.flat()[tensor.flat_index(k)]; }, tensor.layout, 0, 0);
   return dict;
 }
 
@@ -59,6 +66,18 @@ StreamingCase register_generated(const std::string& name, const std::vector<floa
                   [model, signal, state = sg::State<Net, float>{}](std::size_t t) mutable {
                     return (*model)(std::array<float, 1>{signal[t]}, state)[0];
                   });
+  // The whole signal as one Sequence: each layer over all the steps before the next (a
+  // Conv1D as one matrix product), timed per signal, reported per sample.
+  auto xs = std::make_shared<sg::Sequence<float, signal_length, 1>>();
+  for (std::size_t t = 0; t < signal_length; ++t) (*xs)[t][0] = signal[t];
+  benchmark::RegisterBenchmark((name + "/sequence/generated").c_str(), [model, xs](benchmark::State& bench) {
+    sg::State<Net, float> state{};
+    const auto ys = std::make_unique<sg::Sequence<float, signal_length, 1>>();
+    for (auto _ : bench) {
+      *ys = (*model)(*xs, state);
+      benchmark::DoNotOptimize(ys->data());
+    }
+  });
   // The same network on the dynamic tape, one recorded step per sample.
   register_stream(name + "/stream/tape", signal.size(),
                   [model, signal, tape = std::make_shared<sg::tape::Tape<float>>(),
@@ -70,7 +89,7 @@ StreamingCase register_generated(const std::string& name, const std::vector<floa
 
 // 4,096 samples of a plucked-string-like tone and noise, at the levels a guitar signal has.
 std::vector<float> make_signal() {
-  std::vector<float> signal(4096);
+  std::vector<float> signal(signal_length);
   sg::init::Rng rng(3);
   for (std::size_t t = 0; t < signal.size(); ++t) {
     const double seconds = static_cast<double>(t) / 48000;
@@ -84,7 +103,7 @@ std::vector<float> make_signal() {
 
 int main(int argc, char** argv) {
   const auto signal = make_signal();
-  const std::vector<StreamingCase> cases{
+  std::vector<StreamingCase> cases{
       register_generated<sg::Sequential<sg::GRU<1, 8>, sg::GRU<8, 8>, sg::GRU<8, 8>, sg::GRU<8, 8>, sg::Dense<8, 1>>>(
           "GRU-8 x4", signal),
       register_generated<sg::Sequential<sg::GRU<1, 16>, sg::Dense<16, 1>>>("GRU-16", signal),
@@ -92,6 +111,15 @@ int main(int argc, char** argv) {
       register_generated<sg::Sequential<sg::GRU<1, 40>, sg::Dense<40, 1>>>("GRU-40", signal),
       register_generated<sg::Sequential<sg::LSTM<1, 40>, sg::Dense<40, 1>>>("LSTM-40", signal),
   };
+  const std::vector<StreamingCase> recurrent = cases;
+  // A convolution, and a dilated stack (dilations 1 … 512: a receptive field of 2,047 samples).
+  cases.push_back(register_generated<sg::Sequential<sg::Conv1D<1, 12, 5>, sg::Dense<12, 1>>>("Conv1D 1-12 k5", signal));
+  const auto dilated = [&]<std::size_t... K>(std::index_sequence<K...>) {
+    return register_generated<sg::Sequential<sg::Conv1D<1, 8, 3, 1, sg::Tanh>,
+                                             sg::Conv1D<8, 8, 3, std::size_t{2} << K, sg::Tanh>..., sg::Dense<8, 1>>>(
+        "Conv1D-8 d1-512", signal);
+  };
+  cases.push_back(dilated(std::make_index_sequence<9>{}));
   std::vector<std::string> columns{"generated", "tape"};
 #ifdef STATICGRAD_BENCH_RTNEURAL_EIGEN
   register_rtneural_eigen(cases);
@@ -107,7 +135,7 @@ int main(int argc, char** argv) {
 #else
   std::printf("RTNeural not found (set STATICGRAD_RTNEURAL_DIR to its checkout): no RTNeural columns\n");
 #endif
-  register_torch_streaming(cases);
+  register_torch_streaming(recurrent);
   columns.push_back("torch");
 
   MedianCollector reporter;
@@ -117,7 +145,7 @@ int main(int argc, char** argv) {
   // fastest RTNeural backend.
   std::printf("\n%-10s", "ns/sample");
   for (const auto& column : columns) std::printf(" %22s", column.c_str());
-  std::printf("  generated / fastest RTNeural\n");
+  std::printf("  generated / fastest RTNeural;  the whole signal as one Sequence\n");
   for (const auto& stream : cases) {
     const double generated = reporter.median(stream.name + "/stream/generated");
     if (generated == 0) continue;
@@ -130,6 +158,8 @@ int main(int argc, char** argv) {
       if (ns > 0 && column.starts_with("rtneural") && (fastest == 0 || ns < fastest)) fastest = ns;
     }
     if (fastest > 0) std::printf("  %.2fx", generated / fastest);
+    if (const double sequence = reporter.median(stream.name + "/sequence/generated") / signal_length; sequence > 0)
+      std::printf("  sequence %.1f ns (%.2fx faster)", sequence, generated / sequence);
     std::printf("\n");
   }
   benchmark::Shutdown();

@@ -11,8 +11,9 @@
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
 
-/// One streaming network: one input and one output per step, through a stack of GRU or
-/// LSTM layers and a Dense head, as nn.Sequential would hold them.
+/// One streaming network: one input and one output per step, through a stack of GRU, LSTM
+/// or Conv1D layers (a Conv1D with Tanh is two modules, as in nn.Sequential) and a Dense
+/// head, as nn.Sequential would hold them.
 struct StreamingCase {
   std::string name;             ///< "GRU-16", ...: which network the peer builds
   nlohmann::json state_dict;    ///< "0.weight_ih_l0": [[...]], ..., "<k>.weight", "<k>.bias"
@@ -41,6 +42,7 @@ void register_rtneural_eigen(const std::vector<StreamingCase>& cases);
 void register_rtneural_xsimd(const std::vector<StreamingCase>& cases);
 void register_rtneural_stl(const std::vector<StreamingCase>& cases);
 
-/// Registers "<name>/stream/torch": nn.GRU/nn.LSTM and nn.Linear called once per step with
-/// the hidden state carried, one thread, no autograd. Without LibTorch it does nothing.
+/// Registers "<name>/stream/torch" for recurrent cases: nn.GRU/nn.LSTM and nn.Linear called
+/// once per step with the hidden state carried, one thread, no autograd. Without LibTorch it
+/// does nothing.
 void register_torch_streaming(const std::vector<StreamingCase>& cases);
