@@ -1,9 +1,9 @@
 // Recurrent and convolutional networks streamed one sample at a time, as an audio callback
-// runs them: ns per
-// sample for staticgrad's generated step against our dynamic tape, RTNeural's compile-time
-// API with each of its backends that builds here (Eigen, xsimd, STL) and LibTorch, on the
-// same weights and the same input (LibTorch for the recurrent ones), every peer checked to compute staticgrad's outputs
-// before it is timed (the tape is checked by the tests).
+// runs them: ns per sample for staticgrad's generated step against our dynamic tape,
+// RTNeural's compile-time API with each of its backends that builds here (Eigen, xsimd,
+// STL) and LibTorch (the recurrent ones), on the same weights and the same input, every
+// peer checked to compute staticgrad's outputs before it is timed (the tape is checked by
+// the tests); and the whole signal as one Sequence (layer by layer) against streaming.
 //
 //   build/bench/bench/staticgrad_bench_recurrent   (Google Benchmark flags work as usual)
 #include <algorithm>

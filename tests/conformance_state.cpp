@@ -17,6 +17,7 @@
 
 #include "../examples/count_allocations.hpp"
 #include "support/conformance.hpp"
+#include "support/wavenet.hpp"
 
 namespace sg = staticgrad;
 using namespace sgtest::conformance;
@@ -89,7 +90,7 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer with state meets the laws of the
 }
 
 // Every layer kind with state, and the composites around one: GRU, LSTM, Conv1D (dilated,
-// grouped, in a gate).
+// grouped, in a gate, in a WaveNet layer).
 TEST_CASE_TEMPLATE_APPLY(stateful_layers,
                          std::tuple<sg::GRU<4, 5>, sg::LSTM<4, 5>, sg::Frozen<sg::GRU<4, 5>>,
                                     sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>, sg::Residual<sg::LSTM<4, 4>>,
@@ -97,4 +98,5 @@ TEST_CASE_TEMPLATE_APPLY(stateful_layers,
                                     sg::Sum<sg::LSTM<4, 3>, sg::Sequential<sg::Dense<4, 4>, sg::GRU<4, 3>>>,
                                     sg::Conv1D<4, 5, 3, 2, sg::Tanh>, sg::Conv1D<4, 6, 2, 1, sg::GELU, 2>,
                                     sg::Product<sg::Conv1D<4, 3, 2, 1, sg::Tanh>, sg::Conv1D<4, 3, 3, 1, sg::Sigmoid>>,
-                                    sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::GRU<4, 3>>>);
+                                    sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::GRU<4, 3>>,
+                                    sgtest::WaveNetLayer<3, 1, 2, 2>>);

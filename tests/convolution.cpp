@@ -14,6 +14,7 @@
 #include "support/golden_file.hpp"
 #include "support/sequence_case.hpp"
 #include "support/testing.hpp"
+#include "support/wavenet.hpp"
 
 namespace sg = staticgrad;
 
@@ -71,6 +72,28 @@ TEST_CASE_TEMPLATE("convolution: a long sequence in chunks of steps gives stream
   }
   for (std::size_t i = 0; i < streamed.flat().size(); ++i)
     CHECK(sgtest::relative_error(whole.flat()[i], streamed.flat()[i], 1.0) <= rounding);
+}
+
+TEST_CASE("convolution: a WaveNet is a type; its receptive field a constant") {
+  using Net = sgtest::WaveNet<4, 3>;
+  static_assert(sg::receptive_field<Net> == 1 + 2 * (1 + 2 + 4));
+  static_assert(sg::receptive_field<sg::Sequential<sg::Dense<2, 3>, sg::Conv1D<3, 3, 5, 2>>> == 9);
+  static_assert(sg::receptive_field<sg::Concat<sg::Conv1D<3, 3, 2, 8>, sg::Conv1D<3, 3, 5, 2>>> == 9);  // the longest
+  static_assert(sg::receptive_field<sg::Sequential<sg::Conv1D<3, 3, 2>, sg::GRU<3, 3>>> ==
+                std::numeric_limits<std::size_t>::max());
+  // Its outputs depend on exactly the last receptive_field inputs: a change one step before
+  // them changes nothing.
+  const sg::Model<Net, double> model{3};
+  constexpr std::size_t field = sg::receptive_field<Net>;
+  sg::Sequence<double, field + 1, 1> xs, changed;
+  sg::init::Rng rng(5);
+  for (auto& x : xs) x[0] = rng.normal();
+  changed = xs;
+  changed[0][0] += 1;
+  CHECK(model(xs)[field][0] == model(changed)[field][0]);
+  changed = xs;
+  changed[1][0] += 1;
+  CHECK(model(xs)[field][0] != model(changed)[field][0]);
 }
 
 TEST_CASE("convolution: the state holds the past inputs, read and set by how many steps back") {

@@ -32,6 +32,7 @@
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/receptive_field.hpp>
 #include <staticgrad/sequence.hpp>
 #include <staticgrad/state.hpp>
 #include <staticgrad/summary.hpp>
