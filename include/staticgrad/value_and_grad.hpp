@@ -120,13 +120,18 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
                                                  target_view<Loss, T, out>(target), T{1}, grads.flat(),
                                                  layer_done);
-  } else {
+  } else if constexpr (!FixedVectorRange<X>) {
     static_assert(FixedVectorRange<X>,
                   "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
                   "contiguous range of inputs (std::vector, std::span, std::array of them)");
-    static_assert(FixedVectorRange<Y> || IndexRange<Y>,
-                  "staticgrad::value_and_grad: a batch of inputs needs a contiguous range of "
-                  "targets (vectors, or class indices)");
+    return T{};
+  } else if constexpr (!(FixedVectorRange<Y> || IndexRange<Y> || ScalarRange<Y>)) {
+    static_assert(sizeof(check_batch_targets<Y, out>) > 0);
+    return T{};
+  } else if constexpr (ScalarRange<Y> && out != 1) {
+    static_assert(sizeof(check_scalar_target<out>) > 0);  // here, before the kernels would say it again
+    return T{};
+  } else {
     const std::size_t count = batch_size(x, target, "staticgrad::value_and_grad");
     const T scale = T{1} / static_cast<T>(count);
     const auto* inputs = std::ranges::data(x);
@@ -159,8 +164,8 @@ T value_and_grad_training(const Model<Net, T>& model, const Loss& loss, const X&
 ///
 /// x is one input (std::array<T, in_size>, T[in_size], std::span<T, in_size>) or a
 /// contiguous range of them (a batch: the result is the mean loss and mean gradient).
-/// target is a vector of out_size, or a std::size_t class index for SoftmaxCrossEntropy;
-/// for a batch, a contiguous range of those. Built with OpenMP, a batch of more than
+/// target is a vector of out_size, a std::size_t class index for SoftmaxCrossEntropy, or
+/// for a network with one output a number (T); for a batch, a contiguous range of those. Built with OpenMP, a batch of more than
 /// `detail::shard_samples<Net, T>` samples runs on OpenMP's threads, with the same result
 /// on any number of them (core/shards.hpp).
 template <class Net, class T, class Loss, class X, class Y>

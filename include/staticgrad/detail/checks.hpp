@@ -108,10 +108,27 @@ struct check_class_index_target {
                 "(see check_class_index_target<loss, false>)");
 };
 
+template <std::size_t NetworkOut>
+struct check_scalar_target {
+  static_assert(NetworkOut == 1,
+                "staticgrad: a target given as one number fits a network with one output; this network "
+                "has more: give each target as std::array<T, out_size> (see check_scalar_target<network "
+                "out_size>)");
+};
+
+template <class Targets, std::size_t NetworkOut>
+struct check_batch_targets {
+  static_assert(NetworkOut == 0,
+                "staticgrad: a batch of inputs needs a contiguous range of targets (std::vector, "
+                "std::span, std::array) of vectors std::array<T, out_size>, of class indices, or, for a "
+                "network with one output, of numbers; check_batch_targets<given targets, network "
+                "out_size> names what was given");
+};
+
 template <class Given, class Scalar, bool Same>
 struct check_scalar_type {
   static_assert(Same,
-                "staticgrad: the input's element type differs from the model's scalar type "
+                "staticgrad: the element type of an input or target differs from the model's scalar type "
                 "(see check_scalar_type<given element type, model scalar type, false>)");
 };
 

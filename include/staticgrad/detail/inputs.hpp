@@ -45,6 +45,11 @@ concept FixedVectorRange =
     std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
     FixedVector<std::ranges::range_value_t<R>>;
 
+/// A contiguous range of numbers: the targets of a network with one output.
+template <class R>
+concept ScalarRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
+                      std::floating_point<std::ranges::range_value_t<R>>;
+
 /// A contiguous range of class indices.
 template <class R>
 concept IndexRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&

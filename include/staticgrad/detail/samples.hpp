@@ -21,10 +21,16 @@
 
 namespace staticgrad::detail {
 
-/// A target: a class index (only for losses that accept one), or a fixed-size vector.
+/// A target: a class index (only for losses that accept one), a fixed-size vector, or for a
+/// network with one output one number.
 template <class Loss, class T, std::size_t Out, class Y>
 constexpr auto target_view(const Y& target) {
-  if constexpr (std::integral<Y>) {
+  if constexpr (std::floating_point<Y>) {
+    if constexpr (!std::is_same_v<Y, T>) static_assert(sizeof(check_scalar_type<Y, T, false>) > 0);
+    else if constexpr (Out != 1) static_assert(sizeof(check_scalar_target<Out>) > 0);
+    else return std::span<const T, Out>(&target, Out);
+    return std::span<const T, Out>(static_cast<const T*>(nullptr), Out);  // only after an error
+  } else if constexpr (std::integral<Y>) {
     if constexpr (Loss::accepts_class_index) {
       return static_cast<std::size_t>(target);
     } else {
