@@ -14,3 +14,4 @@ void register_torch_benchmarks(const std::string& name, const NetworkSpec&, std:
 void register_torch_training(const std::string&, const NetworkSpec&, std::span<const float>,
                              std::span<const float>, std::span<const std::size_t>) {}
 void register_torch_streaming(const std::vector<StreamingCase>&) {}
+void register_torch_sequence_training(const StreamingCase&, const TrainingCase&) {}

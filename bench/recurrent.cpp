@@ -18,6 +18,9 @@
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include <staticgrad/io/safetensors.hpp>
 #include <staticgrad/staticgrad.hpp>
@@ -87,6 +90,53 @@ StreamingCase register_generated(const std::string& name, const std::vector<floa
   return stream;
 }
 
+// OpenMP's thread count becomes `threads`; returns what it was (1 without OpenMP).
+int set_threads([[maybe_unused]] int threads) {
+#ifdef _OPENMP
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  return before;
+#else
+  return 1;
+#endif
+}
+
+// Registers "<name>/train/generated 1" and "… 2" (threads) and LibTorch's: one training step (Adam, lr 1e-3) on
+// 16 sequences of 256 steps, the signal cut in 16, learning a drive (tanh(4x)) one sample
+// late, from zero states (every step a fresh batch's first: what BPTT over independent
+// windows does).
+template <class Net>
+void register_training(const StreamingCase& network, const std::vector<float>& signal) {
+  constexpr std::size_t sequences = 16, steps = signal_length / sequences;
+  TrainingCase batch{sequences, steps, {}, {}, 0};
+  auto xs = std::make_shared<std::vector<sg::Sequence<float, steps, 1>>>(sequences);
+  auto ys = std::make_shared<std::vector<sg::Sequence<float, steps, 1>>>(sequences);
+  for (std::size_t s = 0; s < sequences; ++s)
+    for (std::size_t t = 0; t < steps; ++t) {
+      const std::size_t at = s * steps + t;
+      (*xs)[s][t][0] = signal[at];
+      (*ys)[s][t][0] = std::tanh(4 * signal[at == 0 ? 0 : at - 1]);
+      batch.inputs.push_back((*xs)[s][t][0]);
+      batch.targets.push_back((*ys)[s][t][0]);
+    }
+  auto model = std::make_shared<sg::Model<Net, float>>(7);  // the weights `network` was made from
+  auto grads = std::make_shared<sg::Gradients<Net, float>>();
+  batch.first_loss = sg::value_and_grad(*model, sg::MSE{}, *xs, *ys, *grads);
+  // On one thread, as LibTorch (which is faster on one here), and on two (the batch's
+  // sequences in shards). LibTorch's set_num_threads sets OpenMP's too: each run says its own.
+  for (const int threads : {1, 2}) {
+    benchmark::RegisterBenchmark(
+        (network.name + "/train/generated " + std::to_string(threads)).c_str(),
+        [model, grads, xs, ys, threads, adam = sg::Adam<Net, float>{}](benchmark::State& state) mutable {
+          [[maybe_unused]] const int before = set_threads(threads);
+          for (auto _ : state) benchmark::DoNotOptimize(sg::train_step(*model, adam, sg::MSE{}, *xs, *ys, *grads));
+          set_threads(before);
+        })
+        ->UseRealTime();
+  }
+  register_torch_sequence_training(network, batch);
+}
+
 // 4,096 samples of a plucked-string-like tone and noise, at the levels a guitar signal has.
 std::vector<float> make_signal() {
   std::vector<float> signal(signal_length);
@@ -112,6 +162,8 @@ int main(int argc, char** argv) {
       register_generated<sg::Sequential<sg::LSTM<1, 40>, sg::Dense<40, 1>>>("LSTM-40", signal),
   };
   const std::vector<StreamingCase> recurrent = cases;
+  register_training<sg::Sequential<sg::GRU<1, 16>, sg::Dense<16, 1>>>(cases[1], signal);
+  register_training<sg::Sequential<sg::LSTM<1, 16>, sg::Dense<16, 1>>>(cases[2], signal);
   // A convolution, and a dilated stack (dilations 1 … 512: a receptive field of 2,047 samples).
   cases.push_back(register_generated<sg::Sequential<sg::Conv1D<1, 12, 5>, sg::Dense<12, 1>>>("Conv1D 1-12 k5", signal));
   const auto dilated = [&]<std::size_t... K>(std::index_sequence<K...>) {
@@ -160,6 +212,16 @@ int main(int argc, char** argv) {
     if (fastest > 0) std::printf("  %.2fx", generated / fastest);
     if (const double sequence = reporter.median(stream.name + "/sequence/generated") / signal_length; sequence > 0)
       std::printf("  sequence %.1f ns (%.2fx faster)", sequence, generated / sequence);
+    std::printf("\n");
+  }
+  std::printf("\ntraining through time (16 sequences of 256 steps, Adam), us per step:\n");
+  for (const auto& stream : recurrent) {
+    const double generated = reporter.median(stream.name + "/train/generated 1");
+    if (generated == 0) continue;
+    const double two = reporter.median(stream.name + "/train/generated 2");
+    const double torch = reporter.median(stream.name + "/train/torch");
+    std::printf("%-10s generated %9.1f, on two threads %9.1f", stream.name.c_str(), generated / 1000, two / 1000);
+    if (torch > 0) std::printf("   torch (one thread) %9.1f (%.1fx the generated one thread's)", torch / 1000, torch / generated);
     std::printf("\n");
   }
   benchmark::Shutdown();

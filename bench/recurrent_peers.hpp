@@ -42,6 +42,20 @@ void register_rtneural_eigen(const std::vector<StreamingCase>& cases);
 void register_rtneural_xsimd(const std::vector<StreamingCase>& cases);
 void register_rtneural_stl(const std::vector<StreamingCase>& cases);
 
+/// A batch of sequences to train on through time: inputs and targets [sequence][step], one
+/// value per step, and the loss of the first training step as staticgrad computed it.
+struct TrainingCase {
+  std::size_t sequences = 0, steps = 0;
+  std::vector<float> inputs, targets;
+  float first_loss = 0;
+};
+
+/// Registers "<name>/train/torch": one step of Adam (lr 1e-3) on the MSE of the whole batch
+/// through nn.GRU/nn.LSTM and nn.Linear over [steps, sequences, 1] at once (backpropagation
+/// through time by autograd), after checking that its first loss is staticgrad's. Without
+/// LibTorch it does nothing.
+void register_torch_sequence_training(const StreamingCase& network, const TrainingCase& batch);
+
 /// Registers "<name>/stream/torch" for recurrent cases: nn.GRU/nn.LSTM and nn.Linear called
 /// once per step with the hidden state carried, one thread, no autograd. Without LibTorch it
 /// does nothing.
