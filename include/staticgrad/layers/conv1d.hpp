@@ -119,10 +119,10 @@ struct Conv1D {
   static void step(std::span<const T, param_count> params, std::span<T, state_size> state,
                    std::span<const T, InCh> x, std::span<T, OutCh> y) {
     std::array<T, Kernel * InCh> taps;
-    gather<T>(state.data(), x.data(), taps.data());
+    gather_windows<1, T>(state.data(), x.data(), taps.data());
     convolve<T>(params, taps.data(), y.data());
     detail::apply_activation<activation>(y);
-    advance<T>(state.data(), x.data());
+    remember<1, T>(state.data(), x.data());
   }
   template <class T>
     requires(history > 0)
@@ -130,10 +130,10 @@ struct Conv1D {
                            std::span<T, state_size> next, std::span<T, cache_size> cache,
                            std::span<const T, InCh> x, std::span<T, OutCh> y) {
     std::array<T, Kernel * InCh> taps;
-    gather<T>(state.data(), x.data(), taps.data());
+    gather_windows<1, T>(state.data(), x.data(), taps.data());
     output<T>(params, cache, taps.data(), y);
     std::copy(state.begin(), state.end(), next.begin());
-    advance<T>(next.data(), x.data());
+    remember<1, T>(next.data(), x.data());
   }
   /// Steps time steps of one stream at once (core/steps.hpp): every step's window of inputs
   /// side by side, [Steps][Kernel · InCh], times the weights as one matrix product; then the
@@ -229,7 +229,7 @@ struct Conv1D {
                             std::span<const T, state_size> d_next, std::span<T, state_size> d_state,
                             std::span<T, param_count> dparams, std::span<T, InCh> dx) {
     std::array<T, Kernel * InCh> taps, d_taps;
-    gather<T>(state.data(), x.data(), taps.data());
+    gather_windows<1, T>(state.data(), x.data(), taps.data());
     output_backward<BackwardMode{.accumulate = Mode.accumulate, .input_grad = true, .param_grad = Mode.param_grad}, T>(
         params, cache, taps.data(), y, dy, dparams, d_taps.data());
     const std::size_t oldest = oldest_slot(state.data());
@@ -305,23 +305,13 @@ struct Conv1D {
   }
   /// The ring slot of the input `back` steps before the current one (1 ≤ back ≤ history).
   static constexpr std::size_t slot(std::size_t oldest, std::size_t back) {
-    const std::size_t at = oldest + history - back;
+    const std::size_t at = oldest + history - back;  // below 2 · history: one wrap at most
     return at < history ? at : at - history;
   }
 
  private:
   // How many steps before the current one tap k reads.
   static constexpr std::size_t steps_back(std::size_t k) { return (Kernel - 1 - k) * Dilation; }
-
-  // The step's inputs tap by tap ([Kernel][InCh], tap 0 the oldest): the past from the
-  // ring, then x.
-  template <class T>
-  static void gather(const T* state, const T* x, T* taps) {
-    const std::size_t oldest = oldest_slot(state);
-    for (std::size_t k = 0; k + 1 < Kernel; ++k)
-      std::copy_n(state + slot(oldest, steps_back(k)) * InCh, InCh, taps + k * InCh);
-    std::copy_n(x, InCh, taps + (Kernel - 1) * InCh);
-  }
 
   // Each of Steps steps' window, [Steps][Kernel][InCh]. The stream's inputs are counted from
   // the ring's oldest, r = 0, to x's first step, r = history, and on.
@@ -342,28 +332,27 @@ struct Conv1D {
     if constexpr (detail::gemm::fits<T, window, OutCh>) {
       detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
     } else {
-      for (std::size_t t = 0; t < Steps; ++t)
-        detail::affine<T, window, OutCh>(w, w + weight_count, windows + t * window, z + t * OutCh);
+      for (std::size_t t = 0; t < Steps; ++t) convolve<T>(params, windows + t * window, z + t * OutCh);
     }
   }
 
-  // The ring after Steps steps of x, as Steps calls of advance leave it.
+  // The ring after Steps steps of x: step t's input in the slot oldest + t (each, in turn,
+  // the oldest input's), the position Steps further.
   template <std::size_t Steps, class T>
   static void remember(T* state, const T* x) {
     if constexpr (history > 0) {
       const std::size_t oldest = oldest_slot(state);
       for (std::size_t t = Steps > history ? Steps - history : 0; t < Steps; ++t)
-        std::copy_n(x + t * InCh, InCh, state + (oldest + t) % history * InCh);
-      state[history * InCh] = static_cast<T>((oldest + Steps) % history);
+        std::copy_n(x + t * InCh, InCh, state + wrapped(oldest + t) * InCh);
+      state[history * InCh] = static_cast<T>(wrapped(oldest + Steps));
     }
   }
 
-  // x into the oldest input's slot, which becomes the newest; the position moves on.
-  template <class T>
-  static void advance(T* state, const T* x) {
-    const std::size_t oldest = oldest_slot(state);
-    std::copy_n(x, InCh, state + oldest * InCh);
-    state[history * InCh] = static_cast<T>(oldest + 1 == history ? 0 : oldest + 1);
+  // A slot of the ring counted from slot 0 on, wrapped round: one comparison for one step
+  // (the position is on every streaming step's chain), a division for more.
+  static constexpr std::size_t wrapped(std::size_t at) {
+    if (at < history) return at;
+    return at - history < history ? at - history : at % history;
   }
 
   // z = b + Σ over the window of the weights times the taps.
