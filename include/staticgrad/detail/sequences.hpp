@@ -58,12 +58,6 @@ void sequence_infer(std::span<const T, Net::param_count> params, std::span<T, st
   if constexpr (whole < Len) chunk.template operator()<Len - whole>(whole);
 }
 
-/// Step t's Width values of an array of Len steps of Width values.
-template <std::size_t Width, class U, std::size_t N>
-constexpr std::span<U, Width> step_part(std::array<U, N>& steps, std::size_t t) {
-  return std::span<U, Width>(steps.data() + t * Width, Width);
-}
-
 /// The sum over the steps of the loss of each step's output against its target, from
 /// `state` (a constant: no gradient flows into it; it is left at the end state), and its
 /// gradient through time times `scale` into `dparams` (overwritten, or added to when
@@ -81,8 +75,9 @@ T sequence_value_and_grad(std::span<const T, Net::param_count> params, const Los
   forward_steps<Net, Len, T>(params, state, work, x, ys);
   T total{};
   for (std::size_t t = 0; t < Len; ++t) {
-    const auto dy = step_part<Out>(dys, t);
-    total += loss.template value_and_grad<T, Out>(step_part<Out>(ys, t), target_view<Loss, T, Out>(targets[t]), dy);
+    const auto dy = sample_row<Out>(std::span(dys), t);
+    total += loss.template value_and_grad<T, Out>(sample_row<Out>(std::span<const T, Len * Out>(ys), t),
+                                                  target_view<Loss, T, Out>(targets[t]), dy);
     for (auto& d : dy) d *= scale;
   }
   std::array<T, Len * In> unused_dx;  // input_grad is false: never written
