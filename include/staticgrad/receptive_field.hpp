@@ -10,6 +10,7 @@
 
 #include <staticgrad/core/steps.hpp>
 #include <staticgrad/detail/traversal.hpp>
+#include <staticgrad/layers/branches.hpp>
 
 namespace staticgrad {
 
@@ -35,7 +36,7 @@ constexpr std::size_t history_of() {
       longest = std::max(longest, history_of<C>());
       chained = add_histories(chained, history_of<C>());
     });
-    return requires { typename L::branches; } ? longest : chained;
+    return BranchSet<L> ? longest : chained;
   } else {
     return has_state<L> ? whole_past : 0;
   }

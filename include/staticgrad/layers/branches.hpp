@@ -297,6 +297,10 @@ struct branch_set {
   }
 };
 
+/// Branches that read one input (Concat, Sum, Product): a branch_set.
+template <class L>
+concept BranchSet = requires { typename L::branches; };
+
 /// `layer<I>()` is a view of branch I.
 template <class Spec, class T>
 class branches_view : public view_base<Spec, T> {
@@ -355,22 +359,12 @@ struct Product : detail::branch_set<detail::merge::product, Bs...> {
   static constexpr std::string_view summary_label = "Product (branches)";
 };
 
-template <class... Bs, class T>
-class LayerView<Concat<Bs...>, T> : public detail::branches_view<Concat<Bs...>, T> {
+/// Concat, Sum and Product: `layer<I>()` is a view of branch I.
+template <class Spec, class T>
+  requires detail::BranchSet<Spec>
+class LayerView<Spec, T> : public detail::branches_view<Spec, T> {
  public:
-  using detail::branches_view<Concat<Bs...>, T>::branches_view;
-};
-
-template <class... Bs, class T>
-class LayerView<Sum<Bs...>, T> : public detail::branches_view<Sum<Bs...>, T> {
- public:
-  using detail::branches_view<Sum<Bs...>, T>::branches_view;
-};
-
-template <class... Bs, class T>
-class LayerView<Product<Bs...>, T> : public detail::branches_view<Product<Bs...>, T> {
- public:
-  using detail::branches_view<Product<Bs...>, T>::branches_view;
+  using detail::branches_view<Spec, T>::branches_view;
 };
 
 }  // namespace staticgrad
