@@ -164,7 +164,7 @@ void register_torch_sequence_training(const StreamingCase& network, const Traini
     std::exit(1);
   }
   benchmark::RegisterBenchmark((network.name + "/train/torch").c_str(), [adam, loss](benchmark::State& state) {
-    torch::set_num_threads(1);  // measured: faster than 2 here (38.9 against 41.7 ms for GRU-16)
+    torch::set_num_threads(1);  // its faster setting on this machine (bench/README.md)
     for (auto _ : state) {
       adam->zero_grad();
       auto value = loss();

@@ -129,7 +129,9 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     static_assert(sizeof(check_batch_targets<Y, out>) > 0);
     return T{};
   } else if constexpr (ScalarRange<Y> && out != 1) {
-    static_assert(sizeof(check_scalar_target<out>) > 0);  // here, before the kernels would say it again
+    // Here, not in target_view: after a check fails inside it, clang reports every further
+    // call of it (one per block size) as one more error.
+    static_assert(sizeof(check_scalar_target<out>) > 0);
     return T{};
   } else {
     const std::size_t count = batch_size(x, target, "staticgrad::value_and_grad");
