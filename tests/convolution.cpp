@@ -96,6 +96,37 @@ TEST_CASE("convolution: a WaveNet is a type; its receptive field a constant") {
   CHECK(model(xs)[field][0] != model(changed)[field][0]);
 }
 
+TEST_CASE("convolution: a WaveNet trains composite by composite through a sequence; its workspace holds no ring") {
+  // Residual, Product and Concat run each child over all steps (core/steps.hpp): what the
+  // backward pass keeps per step is the convolutions' windows and the children's outputs,
+  // not the state before every step, which grows with the dilation.
+  using Net = sgtest::WaveNet<4, 3>;
+  static_assert(sg::detail::steps_workspace_of<sgtest::WaveNetLayer<4, 3, 3, 4>, 1>() ==
+                sg::detail::steps_workspace_of<sgtest::WaveNetLayer<4, 3, 3, 512>, 1>());
+  constexpr std::size_t steps = 70;  // past the receptive field: the rings wrap
+  const sg::Model<Net, double> model{8};
+  sg::init::Rng rng(12);
+  const auto xs = std::make_unique<sg::Sequence<double, steps, 1>>();
+  const auto ys = std::make_unique<sg::Sequence<double, steps, 1>>();
+  for (std::size_t t = 0; t < steps; ++t) {
+    (*xs)[t][0] = rng.normal();
+    (*ys)[t][0] = rng.normal();
+  }
+  sg::State<Net, double> start;
+  for (std::size_t t = 0; t < 20; ++t) model(std::array{rng.normal()}, start);
+  sg::State<Net, double> generated_end = start, taped_end = start;
+  const auto generated = std::make_unique<sg::Gradients<Net, double>>();
+  const auto taped = std::make_unique<sg::Gradients<Net, double>>();
+  const double loss = sg::value_and_grad(model, sg::MSE{}, *xs, *ys, *generated, generated_end);
+  CHECK(sgtest::relative_error(loss, sg::tape::value_and_grad(model, sg::MSE{}, *xs, *ys, *taped, taped_end), 1e-12) <
+        1e-12);
+  for (std::size_t i = 0; i < sg::param_count<Net>; ++i) {
+    CAPTURE(i);
+    CHECK(sgtest::relative_error(generated->flat()[i], taped->flat()[i], 1e-12) < 1e-12);
+  }
+  for (std::size_t i = 0; i < generated_end.flat().size(); ++i) CHECK(generated_end.flat()[i] == taped_end.flat()[i]);
+}
+
 TEST_CASE("convolution: the state holds the past inputs, read and set by how many steps back") {
   using Net = sg::Sequential<sg::Conv1D<1, 2, 3, 2>>;  // taps at t, t − 2, t − 4
   sg::Model<Net, double> model{3};

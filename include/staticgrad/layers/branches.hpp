@@ -141,6 +141,21 @@ struct branch_set {
     else return slice<out_offset[I], at<I>::out_size>(y);
   }
 
+  // Over Steps time steps (core/steps.hpp): where branch I's workspace starts, followed by
+  // its outputs.
+  template <std::size_t Steps>
+  static constexpr std::array<std::size_t, count + 1> steps_offset =
+      prefix_sums<count>({(steps_workspace_of<Bs, Steps>() + Steps * network_sizes<Bs>::out_size)...});
+  static constexpr std::size_t widest_output = std::max({network_sizes<Bs>::out_size...});
+  template <std::size_t I, std::size_t Steps, class U, std::size_t N>
+  static constexpr auto steps_work_of(std::span<U, N> work) {
+    return slice<steps_offset<Steps>[I], steps_workspace_of<at<I>, Steps>()>(work);
+  }
+  template <std::size_t I, std::size_t Steps, class U, std::size_t N>
+  static constexpr auto steps_output_of(std::span<U, N> work) {
+    return slice<steps_offset<Steps>[I] + steps_workspace_of<at<I>, Steps>(), Steps * at<I>::out_size>(work);
+  }
+
   template <class F>
   static constexpr void each_branch(F f) {
     boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>(f);
@@ -184,6 +199,102 @@ struct branch_set {
                                       std::span<const T, state_size> d_next_state, std::span<T, state_size> d_state,
                                       std::span<T, param_count> dparams, std::span<T, in_size> dx) {
     run_backward<Mode, T>(params, state, cache, x, y, dy, d_next_state, d_state, dparams, dx);
+  }
+
+  /// Steps time steps of one stream (core/steps.hpp): each branch over all of them (a
+  /// Conv1D as one matrix product), then the outputs merged.
+  template <std::size_t Steps, class T>
+  static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                          std::span<const T, Steps * in_size> x, std::span<T, Steps * out_size> y) {
+    if constexpr (valid) {
+      std::array<T, Steps * widest_output> branch_y;
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        if constexpr (elementwise && i == 0) {
+          detail::infer_steps<at<i>, Steps, T>(params_of<i>(params), state_of<i>(state), x, y);
+        } else {
+          const auto out = std::span<T, Steps * at<i>::out_size>(branch_y.data(), Steps * at<i>::out_size);
+          detail::infer_steps<at<i>, Steps, T>(params_of<i>(params), state_of<i>(state), x, out);
+          merge_steps<i, Steps, T>(out, y);
+        }
+      });
+    }
+  }
+
+  /// Training through Steps time steps (core/steps.hpp): each branch's workspace and its
+  /// outputs, then room for one branch's output gradient and one branch's input gradient.
+  template <std::size_t Steps>
+  static constexpr std::size_t steps_workspace = steps_offset<Steps>[count] + Steps * (widest_output + in_size);
+
+  template <std::size_t Steps, class T>
+  static void forward_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                            std::span<T, steps_workspace<Steps>> work, std::span<const T, Steps * in_size> x,
+                            std::span<T, Steps * out_size> y) {
+    if constexpr (valid) {
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        const auto out = steps_output_of<i, Steps>(work);
+        detail::forward_steps<at<i>, Steps, T>(params_of<i>(params), state_of<i>(state), steps_work_of<i, Steps>(work),
+                                               x, out);
+        merge_steps<i, Steps, T>(out, y);
+      });
+    }
+  }
+
+  template <BackwardMode Mode, std::size_t Steps, class T>
+  static void backward_steps(std::span<const T, param_count> params, std::span<T, steps_workspace<Steps>> work,
+                             std::span<const T, Steps * in_size> x, std::span<const T, Steps * out_size>,
+                             std::span<const T, Steps * out_size> dy, std::span<T, param_count> dparams,
+                             std::span<T, Steps * in_size> dx) {
+    if constexpr (valid) {
+      const auto d_branch_out = slice<steps_offset<Steps>[count], Steps * widest_output>(work);
+      const auto branch_dx = slice<steps_offset<Steps>[count] + Steps * widest_output, Steps * in_size>(work);
+      each_branch([&](auto index) {
+        constexpr std::size_t i = decltype(index)::value;
+        constexpr std::size_t Out = at<i>::out_size;
+        const auto d_out = [&] {
+          if constexpr (Kind == merge::sum) return dy;
+          const auto d = std::span<T, Steps * Out>(d_branch_out.data(), Steps * Out);
+          if constexpr (Kind == merge::concat) {  // branch i's columns of dy
+            for (std::size_t t = 0; t < Steps; ++t)
+              std::copy_n(dy.data() + t * out_size + out_offset[i], Out, d.data() + t * Out);
+          } else {  // ∂L/∂y_i = dy ⊙ the other branches' outputs
+            std::copy(dy.begin(), dy.end(), d.begin());
+            each_branch([&](auto other) {
+              constexpr std::size_t j = decltype(other)::value;
+              if constexpr (j != i) {
+                const auto y_j = steps_output_of<j, Steps>(work);
+                for (std::size_t k = 0; k < Steps * Out; ++k) d[k] *= y_j[k];
+              }
+            });
+          }
+          return std::span<const T, Steps * Out>(d);
+        }();
+        const auto dx_i = i == 0 ? dx : branch_dx;
+        detail::backward_steps<Mode, at<i>, Steps, T>(params_of<i>(params), steps_work_of<i, Steps>(work), x,
+                                                      std::span<const T, Steps * Out>(steps_output_of<i, Steps>(work)),
+                                                      d_out, params_of<i>(dparams), dx_i);
+        if constexpr (i > 0 && Mode.input_grad)
+          for (std::size_t k = 0; k < Steps * in_size; ++k) dx[k] += branch_dx[k];
+      });
+    }
+  }
+
+  // Branch I's outputs over Steps steps merged into y's: placed in its columns (Concat),
+  // or copied (the first branch), added or multiplied in.
+  template <std::size_t I, std::size_t Steps, class T>
+  static void merge_steps(std::span<const T, Steps * at<I>::out_size> out, std::span<T, Steps * out_size> y) {
+    if constexpr (Kind == merge::concat) {
+      for (std::size_t t = 0; t < Steps; ++t)
+        std::copy_n(out.data() + t * at<I>::out_size, at<I>::out_size, y.data() + t * out_size + out_offset[I]);
+    } else if constexpr (I == 0) {
+      std::copy(out.begin(), out.end(), y.begin());
+    } else {
+      for (std::size_t k = 0; k < Steps * out_size; ++k) {
+        if constexpr (Kind == merge::sum) y[k] += out[k];
+        else y[k] *= out[k];
+      }
+    }
   }
 
   // y ← y + v or y ⊙ v.

@@ -69,6 +69,16 @@ struct Residual {
     return detail::slice<Samples * body::cache_size, Samples * N>(cache);
   }
 
+  // The body's workspace and f(x) in the workspace of Steps time steps.
+  template <std::size_t Steps, class U, std::size_t Size>
+  static constexpr auto steps_body_work(std::span<U, Size> work) {
+    return detail::slice<0, detail::steps_workspace_of<body, Steps>()>(work);
+  }
+  template <std::size_t Steps, class U, std::size_t Size>
+  static constexpr auto steps_body_output(std::span<U, Size> work) {
+    return detail::slice<detail::steps_workspace_of<body, Steps>(), Steps * N>(work);
+  }
+
  public:
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, N> x,
@@ -135,6 +145,47 @@ struct Residual {
                              std::span<const T, N> x, std::span<T, N> y) {
     body::template step<T>(params, state, x, y);
     for (std::size_t i = 0; i < N; ++i) y[i] += x[i];
+  }
+
+  /// Steps time steps of one stream (core/steps.hpp): the body over all of them (layer by
+  /// layer), then the skip.
+  template <std::size_t Steps, class T>
+  static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                          std::span<const T, Steps * N> x, std::span<T, Steps * N> y) {
+    if constexpr (valid) {
+      detail::infer_steps<body, Steps, T>(params, state, x, y);
+      for (std::size_t i = 0; i < Steps * N; ++i) y[i] += x[i];
+    }
+  }
+
+  /// Training through Steps time steps (core/steps.hpp): the body's workspace, then f(x).
+  template <std::size_t Steps>
+  static constexpr std::size_t steps_workspace = detail::steps_workspace_of<body, Steps>() + Steps * N;
+
+  template <std::size_t Steps, class T>
+  static void forward_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
+                            std::span<T, steps_workspace<Steps>> work, std::span<const T, Steps * N> x,
+                            std::span<T, Steps * N> y) {
+    if constexpr (valid) {
+      const auto fx = steps_body_output<Steps>(work);
+      detail::forward_steps<body, Steps, T>(params, state, steps_body_work<Steps>(work), x, fx);
+      for (std::size_t i = 0; i < Steps * N; ++i) y[i] = x[i] + fx[i];
+    }
+  }
+
+  template <BackwardMode Mode, std::size_t Steps, class T>
+  static void backward_steps(std::span<const T, param_count> params, std::span<T, steps_workspace<Steps>> work,
+                             std::span<const T, Steps * N> x, std::span<const T, Steps * N>,
+                             std::span<const T, Steps * N> dy, std::span<T, param_count> dparams,
+                             std::span<T, Steps * N> dx) {
+    if constexpr (valid) {
+      detail::backward_steps<Mode, body, Steps, T>(params, steps_body_work<Steps>(work), x,
+                                                   std::span<const T, Steps * N>(steps_body_output<Steps>(work)), dy,
+                                                   dparams, dx);
+      if constexpr (Mode.input_grad) {
+        for (std::size_t i = 0; i < Steps * N; ++i) dx[i] += dy[i];  // the skip path
+      }
+    }
   }
 
   template <class T>
