@@ -8,8 +8,8 @@
 #                   also runs the file loaders' fuzz targets (15 and 60 s) and the threaded
 #                   batches under ThreadSanitizer
 # and one more:
-#   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth, vanishing
-#                   and amp it also plots the results (python3-matplotlib) into out/NAME
+#   ./dev.sh example NAME [ARGS...]   builds and runs examples/NAME.cpp; for depth, vanishing,
+#                   amp and wavenet_amp it also plots the results (python3-matplotlib) into out/NAME
 #   ./dev.sh bench [ARGS...]   builds and runs the engine comparison and the recurrent one
 #                   (bench/README.md); RTNeural joins the latter when its headers are found,
 #                   LibTorch joins when libtorch-dev is installed (large: dev.sh leaves it to you)
@@ -68,7 +68,7 @@ run_example() {
   local plotted="" targets=$name packages=""
   case "$name" in
     depth|vanishing) plotted=1 ;;
-    amp) plotted=1; packages=libsndfile1-dev ;;
+    amp|wavenet_amp) plotted=1; packages=libsndfile1-dev ;;
     embed) targets="embed_train embed_deploy" ;;
   esac
   install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib} $packages
@@ -117,11 +117,12 @@ case "${1:-}" in
       libeigen3-dev libsndfile1-dev
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     # clang at -O2: the other optimization level users build with (g++ has -O3, as the bench).
-    # The examples build with clang in the sanitizer suite (clang warns the same at any -O),
-    # and whether each header compiles on its own does not depend on the compiler.
+    # The examples and the tests built again for this machine's instruction sets build with
+    # clang in the sanitizer suite (clang warns the same at any -O), and whether each header
+    # compiles on its own does not depend on the compiler.
     run_suite clang clang++ -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
       -DSTATICGRAD_BUILD_BENCH=OFF -DSTATICGRAD_BUILD_EXAMPLES=OFF -DSTATICGRAD_HEADER_TESTS=OFF \
-      -DSTATICGRAD_FUZZ=ON
+      -DSTATICGRAD_ISA_TESTS=OFF -DSTATICGRAD_FUZZ=ON
     # Without OpenMP here: the other two suites run batches on threads, this one checks
     # that the same tests pass with the shards one after another. clang, because its UBSan
     # also checks float-to-integer conversions, and it builds this suite in a third of

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Plots what examples/depth, examples/vanishing and examples/amp write (Debian:
+"""Plots what examples/depth, examples/vanishing, examples/amp and examples/wavenet_amp write (Debian:
 python3-matplotlib).
 
     /usr/bin/python3 examples/plot.py depth out/depth
     /usr/bin/python3 examples/plot.py vanishing out/vanishing
     /usr/bin/python3 examples/plot.py amp out/amp
+    /usr/bin/python3 examples/plot.py wavenet_amp out/wavenet_amp
 """
 import csv
 import pathlib
@@ -71,7 +72,37 @@ def plot_amp(folder):
     fig.savefig(folder / "loss.png", dpi=110)
 
 
+def plot_wavenet_amp(folder):
+    header, columns = read(folder / "loss.csv")
+    fig, (loss_ax, esr_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
+    loss_ax.plot(columns[0], columns[1], marker="o", markersize=2)
+    loss_ax.set(xlabel="epoch", ylabel=header[1], yscale="log", title="Training loss")
+    for name, values in zip(header[2:], columns[2:]):
+        esr_ax.plot(columns[0], values, marker="o", markersize=2, label=name.replace("held-out ESR at ", ""))
+    esr_ax.set(xlabel="epoch", ylabel="error-to-signal ratio", yscale="log", title="Held-out ESR per knob setting")
+    esr_ax.legend(fontsize=8)
+    fig.suptitle("Gated WaveNet learning a drive pedal and its gain knob (fit_windows, Adam)")
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=110)
+
+    _, columns = read(folder / "waveforms.csv")
+    knobs = sorted(set(columns[0]))
+    fig, axes = plt.subplots(len(knobs), 1, figsize=(9, 2 * len(knobs)), sharex=True)
+    for ax, knob in zip(axes, knobs):
+        rows = [i for i, k in enumerate(columns[0]) if k == knob]
+        time = [columns[1][i] for i in rows]
+        ax.plot(time, [columns[2][i] for i in rows], color="0.75", linewidth=0.8, label="input")
+        ax.plot(time, [columns[3][i] for i in rows], linewidth=1.2, label="target")
+        ax.plot(time, [columns[4][i] for i in rows], linestyle="--", linewidth=1.0, label="model")
+        ax.set_ylabel(f"knob {knob:g}")
+    axes[0].legend(loc="upper right", fontsize=8, ncol=3)
+    axes[-1].set_xlabel("time (ms)")
+    fig.suptitle("Held-out audio: the first 20 ms at each knob setting")
+    fig.tight_layout()
+    fig.savefig(folder / "waveforms.png", dpi=110)
+
+
 if __name__ == "__main__":
     kind, folder = sys.argv[1], pathlib.Path(sys.argv[2])
-    {"depth": plot_depth, "vanishing": plot_vanishing, "amp": plot_amp}[kind](folder)
+    {"depth": plot_depth, "vanishing": plot_vanishing, "amp": plot_amp, "wavenet_amp": plot_wavenet_amp}[kind](folder)
     print(f"wrote the plots into {folder}")
