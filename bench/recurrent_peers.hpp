@@ -50,10 +50,11 @@ struct TrainingCase {
   float first_loss = 0;
 };
 
-/// Registers "<name>/train/torch": one step of Adam (lr 1e-3) on the MSE of the whole batch
-/// through nn.GRU/nn.LSTM and nn.Linear over [steps, sequences, 1] at once (backpropagation
-/// through time by autograd), after checking that its first loss is staticgrad's. Without
-/// LibTorch it does nothing.
+/// Registers "<name>/train/torch 1" and "… 2" (threads): one step of Adam (lr 1e-3) on the
+/// MSE of the whole batch through nn.GRU/nn.LSTM and nn.Linear over [steps, sequences, 1],
+/// or for the dilated stack nn.Conv1d (left zero padding) and nn.Linear, at once
+/// (backpropagation through time by autograd), after checking that its first loss is
+/// staticgrad's. Without LibTorch it does nothing.
 void register_torch_sequence_training(const StreamingCase& network, const TrainingCase& batch);
 
 /// Registers "<name>/stream/torch" for recurrent cases: nn.GRU/nn.LSTM and nn.Linear called

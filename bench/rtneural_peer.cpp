@@ -65,12 +65,10 @@ void load(Model& model, const nlohmann::json& state_dict, std::index_sequence<K.
   (load_layer(model.template get<K>(), state_dict, std::to_string(K) + "."), ...);
 }
 
-template <class... Layers>
-void register_model(const StreamingCase& c) {
-  using Model = rt::ModelT<float, 1, 1, Layers...>;
-  auto model = std::make_shared<Model>();
-  load(*model, c.state_dict, std::index_sequence_for<Layers...>{});
-  model->reset();
+// Checks that `model` (forward(const float*), reset()) computes staticgrad's outputs, then
+// registers it.
+template <class Model>
+void register_checked(const StreamingCase& c, std::shared_ptr<Model> model) {
   double worst = 0;
   for (std::size_t t = 0; t < c.signal.size(); ++t)
     worst = std::max(worst, static_cast<double>(std::abs(model->forward(&c.signal[t]) - c.expected[t])));
@@ -83,6 +81,14 @@ void register_model(const StreamingCase& c) {
   model->reset();
   const std::string name = c.name + "/stream/rtneural " + STATICGRAD_RTNEURAL_BACKEND;
   register_stream(name, c.signal.size(), [model, signal = c.signal](std::size_t t) { return model->forward(&signal[t]); });
+}
+
+template <class... Layers>
+void register_model(const StreamingCase& c) {
+  auto model = std::make_shared<rt::ModelT<float, 1, 1, Layers...>>();
+  load(*model, c.state_dict, std::index_sequence_for<Layers...>{});
+  model->reset();
+  register_checked(c, model);
 }
 
 // The model whose layers are those of the tuples Parts, one after the other.
@@ -101,6 +107,100 @@ std::function<void(const StreamingCase&)> dilated_stack(std::index_sequence<K...
   };
 }
 
+#if RTNEURAL_USE_EIGEN
+// Neural Amp Modeler's nano WaveNet as bench/recurrent.cpp defines it, the way RTNeural's
+// users build a WaveNet (as RTNeural-NAM does): its layers (Conv1DT, TanhActivationT, DenseT
+// for a 1×1 convolution) called one after the other, the residual and skip sums added
+// with Eigen between them. Eigen backend only: the sums are Eigen vector expressions.
+template <int C>
+using Vector = Eigen::Matrix<float, C, 1>;
+
+// A Dense from a 1×1 convolution's weight [Out][In][1] and bias.
+template <int In, int Out>
+void load_pointwise(Dense<In, Out>& dense, const nlohmann::json& state_dict, const std::string& prefix) {
+  std::vector<std::vector<float>> weights(Out, std::vector<float>(In));
+  for (int o = 0; o < Out; ++o)
+    for (int i = 0; i < In; ++i) weights[o][i] = state_dict.at(prefix + "weight")[o][i][0];
+  dense.setWeights(weights);
+  const std::vector<float> bias = state_dict.at(prefix + "bias");
+  dense.setBias(bias.data());
+}
+
+template <int C, int Dilation>
+struct NamLayer {
+  Conv<C, C, 3, Dilation> conv;
+  Tanh<C> tanh;
+  Dense<C, C> mix;
+  // Tensor names as staticgrad's Residual<Slice, Conv1D + Tanh, Concat<Conv1D, …>> has them.
+  void load(const nlohmann::json& state_dict, const std::string& prefix) {
+    rt::torch_helpers::loadConv1D<float>(state_dict, prefix + "1.", conv);
+    load_pointwise(mix, state_dict, prefix + "3.0.0.");
+  }
+  void forward(Vector<C>& x, Vector<C>& skip) {
+    conv.forward(x);
+    tanh.forward(conv.outs);
+    mix.forward(tanh.outs);
+    x += mix.outs;
+    skip += tanh.outs;
+  }
+};
+
+template <int C, int... Dilations>
+struct NamArray {
+  std::tuple<NamLayer<C, Dilations>...> layers;
+  void load(const nlohmann::json& state_dict, const std::string& prefix) {
+    std::size_t k = 0;
+    std::apply([&](auto&... layer) { (layer.load(state_dict, prefix + std::to_string(k++) + "."), ...); }, layers);
+  }
+  void reset() {
+    std::apply([](auto&... layer) { (layer.conv.reset(), ...); }, layers);
+  }
+  void forward(Vector<C>& x, Vector<C>& skip) {
+    std::apply([&](auto&... layer) { (layer.forward(x, skip), ...); }, layers);
+  }
+};
+
+struct NamNano {
+  Dense<1, 4> input_x, input_skip;
+  NamArray<4, 1, 2, 4, 8, 16, 32, 64> first;
+  Dense<4, 2> x_down, skip_down;
+  NamArray<2, 128, 256, 512, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512> second;
+  Dense<2, 1> head;
+  Vector<4> x4, skip4;
+  Vector<2> x2, skip2;
+
+  explicit NamNano(const nlohmann::json& state_dict) {
+    load_pointwise(input_x, state_dict, "0.0.0.");
+    load_pointwise(input_skip, state_dict, "0.1.0.");
+    first.load(state_dict, "1.");
+    load_pointwise(x_down, state_dict, "2.0.1.");
+    load_pointwise(skip_down, state_dict, "2.1.1.");
+    second.load(state_dict, "3.");
+    load_pointwise(head, state_dict, "5.");
+    reset();
+  }
+  void reset() {
+    first.reset();
+    second.reset();
+  }
+  float forward(const float* input) {
+    const Vector<1> in{input[0]};
+    input_x.forward(in);
+    input_skip.forward(in);
+    x4 = input_x.outs;
+    skip4 = input_skip.outs;
+    first.forward(x4, skip4);
+    x_down.forward(x4);
+    skip_down.forward(skip4);
+    x2 = x_down.outs;
+    skip2 = skip_down.outs;
+    second.forward(x2, skip2);
+    head.forward(skip2);
+    return head.outs(0);
+  }
+};
+#endif
+
 }  // namespace
 
 void STATICGRAD_RTNEURAL_REGISTER(const std::vector<StreamingCase>& cases) {
@@ -112,6 +212,10 @@ void STATICGRAD_RTNEURAL_REGISTER(const std::vector<StreamingCase>& cases) {
       {"LSTM-40", register_model<Lstm<1, 40>, Dense<40, 1>>},
       {"Conv1D 1-12 k5", register_model<Conv<1, 12, 5>, Dense<12, 1>>},
       {"Conv1D-8 d1-512", dilated_stack(std::make_index_sequence<9>{})},
+#if RTNEURAL_USE_EIGEN
+      {"WaveNet NAM nano", [](const StreamingCase& c) { register_checked(c, std::make_shared<NamNano>(c.state_dict)); }},
+#endif
   };
-  for (const auto& c : cases) networks.at(c.name)(c);
+  for (const auto& c : cases)
+    if (const auto network = networks.find(c.name); network != networks.end()) network->second(c);
 }

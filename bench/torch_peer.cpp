@@ -137,9 +137,100 @@ void register_torch_streaming(const std::vector<StreamingCase>& cases) {
   }
 }
 
+namespace {
+
+// A convolution weight [Out][In][Kernel] as a tensor.
+torch::Tensor conv_weight(const nlohmann::json& values) {
+  std::vector<float> flat;
+  for (const auto& row : values)
+    for (const auto& taps : row)
+      for (const float v : taps) flat.push_back(v);
+  const auto out = static_cast<std::int64_t>(values.size()), in = static_cast<std::int64_t>(values[0].size());
+  return torch::from_blob(flat.data(), {out, in, static_cast<std::int64_t>(values[0][0].size())}).clone();
+}
+
+// bench/recurrent.cpp's dilated stack ("Conv1D-8 d1-512": convolution i dilated 2^i, each
+// followed by Tanh, a Dense head) as nn.Conv1d modules, each after a left zero pad of
+// (kernel − 1) · dilation steps: causal from zero state, as staticgrad's Conv1D over a
+// sequence from zeros. Input [sequences, 1, steps]; output [sequences, steps, 1].
+struct TorchConvStack {
+  torch::nn::Sequential convs;
+  torch::nn::Linear head{nullptr};
+  explicit TorchConvStack(const StreamingCase& stream) {
+    torch::NoGradGuard no_grad;
+    std::int64_t dilation = 1;
+    for (std::size_t k = 0;; ++k) {  // modules k: a convolution, its Tanh (no tensors), …, the head
+      const std::string prefix = std::to_string(k) + ".";
+      if (!stream.state_dict.contains(prefix + "weight")) continue;
+      const auto& weight = stream.state_dict.at(prefix + "weight");
+      if (!weight[0][0].is_array()) {
+        const auto matrix = tensor(weight);
+        head = torch::nn::Linear(matrix.size(1), matrix.size(0));
+        head->weight.copy_(matrix);
+        head->bias.copy_(tensor(stream.state_dict.at(prefix + "bias")));
+        return;
+      }
+      const auto w = conv_weight(weight);
+      const auto kernel = w.size(2);
+      torch::nn::Conv1d conv(torch::nn::Conv1dOptions(w.size(1), w.size(0), kernel).dilation(dilation));
+      conv->weight.copy_(w);
+      conv->bias.copy_(tensor(stream.state_dict.at(prefix + "bias")));
+      convs->push_back(torch::nn::ConstantPad1d(torch::nn::ConstantPad1dOptions({(kernel - 1) * dilation, 0}, 0.0)));
+      convs->push_back(conv);
+      convs->push_back(torch::nn::Tanh());
+      dilation *= 2;
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return head->forward(convs->forward(x).transpose(1, 2)); }
+  std::vector<torch::Tensor> parameters() {
+    auto all = convs->parameters();
+    for (auto& p : head->parameters()) all.push_back(p);
+    return all;
+  }
+};
+
+// Registers "<name>/train/torch <threads>" for 1 and 2 threads: one step of Adam (lr 1e-3)
+// on `loss()`, after checking that its first value is staticgrad's.
+template <class Loss>
+void register_adam_steps(const StreamingCase& network, const TrainingCase& batch,
+                         std::vector<torch::Tensor> parameters, Loss loss) {
+  const double first = loss().template item<double>();
+  if (!(std::abs(first - batch.first_loss) <= 1e-5 * std::max(1.0, std::abs(first)))) {
+    std::fprintf(stderr, "bench: %s: LibTorch's loss %g, staticgrad's %g\n", network.name.c_str(), first,
+                 static_cast<double>(batch.first_loss));
+    std::exit(1);
+  }
+  auto adam = std::make_shared<torch::optim::Adam>(parameters, torch::optim::AdamOptions(1e-3));
+  for (const int threads : {1, 2}) {
+    benchmark::RegisterBenchmark((network.name + "/train/torch " + std::to_string(threads)).c_str(),
+                                 [adam, loss, threads](benchmark::State& state) {
+                                   torch::set_num_threads(threads);
+                                   for (auto _ : state) {
+                                     adam->zero_grad();
+                                     auto value = loss();
+                                     value.backward();
+                                     adam->step();
+                                     benchmark::DoNotOptimize(value);
+                                   }
+                                   torch::set_num_threads(1);
+                                 })
+        ->UseRealTime();
+  }
+}
+
+}  // namespace
+
 void register_torch_sequence_training(const StreamingCase& network, const TrainingCase& batch) {
-  auto net = std::make_shared<TorchStream>(network);
   const auto sequences = static_cast<std::int64_t>(batch.sequences), steps = static_cast<std::int64_t>(batch.steps);
+  if (network.name.starts_with("Conv1D")) {
+    auto net = std::make_shared<TorchConvStack>(network);
+    auto x = torch::from_blob(const_cast<float*>(batch.inputs.data()), {sequences, 1, steps}).clone();
+    auto y = torch::from_blob(const_cast<float*>(batch.targets.data()), {sequences, steps, 1}).clone();
+    register_adam_steps(network, batch, net->parameters(),
+                        [net, x, y] { return torch::nn::functional::mse_loss(net->forward(x), y); });
+    return;
+  }
+  auto net = std::make_shared<TorchStream>(network);
   // [sequence][step] as nn.GRU's [step][sequence][1].
   const auto as_input = [&](const std::vector<float>& values) {
     return torch::from_blob(const_cast<float*>(values.data()), {sequences, steps}).t().contiguous().unsqueeze(2);
@@ -149,29 +240,12 @@ void register_torch_sequence_training(const StreamingCase& network, const Traini
   for (auto& gru : net->grus) for (auto& p : gru->parameters()) parameters.push_back(p);
   for (auto& lstm : net->lstms) for (auto& p : lstm->parameters()) parameters.push_back(p);
   for (auto& p : net->head->parameters()) parameters.push_back(p);
-  auto adam = std::make_shared<torch::optim::Adam>(parameters, torch::optim::AdamOptions(1e-3));
   // The whole sequence through each layer from zero state, then the head on every step.
-  const auto loss = [net, x, y] {
+  register_adam_steps(network, batch, parameters, [net, x, y] {
     torch::Tensor h = x;
     for (auto& gru : net->grus) h = std::get<0>(gru->forward(h));
     for (auto& lstm : net->lstms) h = std::get<0>(lstm->forward(h));
     return torch::nn::functional::mse_loss(net->head->forward(h), y);
-  };
-  const double first = loss().item<double>();
-  if (!(std::abs(first - batch.first_loss) <= 1e-5 * std::max(1.0, std::abs(first)))) {
-    std::fprintf(stderr, "bench: %s: LibTorch's loss %g, staticgrad's %g\n", network.name.c_str(), first,
-                 static_cast<double>(batch.first_loss));
-    std::exit(1);
-  }
-  benchmark::RegisterBenchmark((network.name + "/train/torch").c_str(), [adam, loss](benchmark::State& state) {
-    torch::set_num_threads(1);  // its faster setting on this machine (bench/README.md)
-    for (auto _ : state) {
-      adam->zero_grad();
-      auto value = loss();
-      value.backward();
-      adam->step();
-      benchmark::DoNotOptimize(value);
-    }
   });
 }
 
