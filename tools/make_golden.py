@@ -340,6 +340,45 @@ def optimizer_case(name, generator):
     return "\n".join(lines)
 
 
+def schedule_case(name, make_optimizer, make_scheduler, steps):
+    """The learning rate (and with OneCycleLR the momentum: SGD's, or Adam's betas[0]) at
+    epoch 0 and after each of `steps` scheduler steps, from a base lr of 0.1."""
+    optimizer = make_optimizer([torch.zeros(1, requires_grad=True)])
+    scheduler = make_scheduler(optimizer)
+    lines = [f"case {name}"]
+    for epoch in range(steps + 1):
+        if epoch > 0:
+            optimizer.step()
+            scheduler.step()
+        group = optimizer.param_groups[0]
+        values = [group["lr"]]
+        if isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR):
+            values.append(group["betas"][0] if "betas" in group else group["momentum"])
+        lines.append(line("step", values))
+    lines.append("end")
+    return "\n".join(lines)
+
+
+def schedule_cases():
+    sched = torch.optim.lr_scheduler
+    sgd = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    adam = lambda params: torch.optim.Adam(params, lr=0.1)
+    return [
+        schedule_case("StepLR", sgd, lambda o: sched.StepLR(o, step_size=3, gamma=0.5), 12),
+        schedule_case("MultiStepLR", sgd, lambda o: sched.MultiStepLR(o, milestones=[2, 5, 9], gamma=0.3), 12),
+        schedule_case("ExponentialLR", sgd, lambda o: sched.ExponentialLR(o, gamma=0.9), 12),
+        schedule_case("CosineAnnealingLR", sgd, lambda o: sched.CosineAnnealingLR(o, T_max=10, eta_min=0.001), 25),
+        schedule_case("LinearLR", sgd, lambda o: sched.LinearLR(o, start_factor=0.25, end_factor=1.0, total_iters=4), 8),
+        schedule_case("OneCycleLR", sgd, lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=20), 19),
+        schedule_case("OneCycleLR_three_phase_linear_adam", adam,
+                      lambda o: sched.OneCycleLR(o, max_lr=0.5, total_steps=17, pct_start=0.25,
+                                                 anneal_strategy="linear", three_phase=True), 16),
+        schedule_case("SequentialLR", sgd,
+                      lambda o: sched.SequentialLR(o, [sched.LinearLR(o, start_factor=0.1, total_iters=5),
+                                                       sched.CosineAnnealingLR(o, T_max=10)], milestones=[5]), 20),
+    ]
+
+
 def write(name, cases):
     out = pathlib.Path(__file__).resolve().parent.parent / "tests" / "data" / name
     header = f"# Written by tools/make_golden.py with torch {torch.__version__}; do not edit.\n"
@@ -424,6 +463,7 @@ def main():
     write("golden.txt", cases)
     write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)
+    write("lr_schedules.txt", schedule_cases())
 
 
 if __name__ == "__main__":

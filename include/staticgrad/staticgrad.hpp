@@ -31,6 +31,7 @@
 #include <staticgrad/value_and_grad.hpp>
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
+#include <staticgrad/optim/schedules.hpp>
 #include <staticgrad/optim/sgd.hpp>
 #include <staticgrad/receptive_field.hpp>
 #include <staticgrad/sequence.hpp>

@@ -49,6 +49,13 @@ class adam_impl {
     require_nonnegative(Decoupled ? "staticgrad::AdamW" : "staticgrad::Adam", "lr", lr);
     options_.lr = lr;
   }
+  /// Changes betas[0], what PyTorch's schedules that cycle momentum change (OneCycleLR);
+  /// checked as the constructor checks it.
+  void set_momentum(double beta1) {
+    require_option(beta1 >= 0 && beta1 < 1, Decoupled ? "staticgrad::AdamW" : "staticgrad::Adam", "betas[0]", beta1,
+                   "in [0, 1)");
+    options_.betas[0] = beta1;
+  }
   /// How many steps have been taken.
   std::uint64_t steps() const { return steps_; }
 

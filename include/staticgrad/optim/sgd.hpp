@@ -37,13 +37,10 @@ class SGD {
   /// or infinite ones (which PyTorch lets through to make every parameter NaN).
   explicit SGD(Options options = {}) : options_(options) {
     detail::require_nonnegative("staticgrad::SGD", "lr", options.lr);
-    detail::require_nonnegative("staticgrad::SGD", "momentum", options.momentum);
     detail::require_nonnegative("staticgrad::SGD", "weight_decay", options.weight_decay);
     detail::require_option(std::isfinite(options.dampening), "staticgrad::SGD", "dampening", options.dampening,
                            "finite");
-    if (options.nesterov && (options.momentum <= 0 || options.dampening != 0))
-      throw std::invalid_argument(
-          "staticgrad::SGD: nesterov needs momentum > 0 and dampening = 0");
+    check_momentum(options.momentum);
   }
 
   const Options& options() const { return options_; }
@@ -51,6 +48,12 @@ class SGD {
   void set_lr(double lr) {
     detail::require_nonnegative("staticgrad::SGD", "lr", lr);
     options_.lr = lr;
+  }
+  /// Changes the momentum, for a schedule that cycles it (OneCycleLR); checked as the
+  /// constructor checks it. The first step with momentum starts its buffer, as PyTorch's.
+  void set_momentum(double momentum) {
+    check_momentum(momentum);
+    options_.momentum = momentum;
   }
 
   /// One update of every trainable parameter (Frozen ones stay) from its gradient.
@@ -66,7 +69,7 @@ class SGD {
   /// pass has finished that layer's gradient. Valid until the next step starts.
   auto begin_step() {
     const bool first = !started_;
-    started_ = true;
+    started_ = started_ || options_.momentum != 0;
     return [this, first](Model<Net, T>& model, const Gradients<Net, T>& grads, std::size_t offset,
                          std::size_t size) {
       const T lr = static_cast<T>(options_.lr);
@@ -88,7 +91,14 @@ class SGD {
   }
 
  private:
+  void check_momentum(double momentum) const {
+    detail::require_nonnegative("staticgrad::SGD", "momentum", momentum);
+    if (options_.nesterov && (momentum <= 0 || options_.dampening != 0))
+      throw std::invalid_argument("staticgrad::SGD: nesterov needs momentum > 0 and dampening = 0");
+  }
+
   Options options_;
+  // Whether the momentum buffer holds a step's: from the first step with momentum on.
   bool started_ = false;
   std::array<T, param_count<Net>> buffer_{};
 };
