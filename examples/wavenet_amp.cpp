@@ -92,7 +92,9 @@ int main(int argc, char** argv) {
   }
 
   sg::Model<WaveNet, float> model{7};
-  sg::Adam<WaveNet, float> adam({.lr = 0.004});
+  sg::Adam<WaveNet, float> adam({.lr = 0.01});
+  // The learning rate falls along a cosine to zero over the run, one step per epoch.
+  sg::LRScheduler schedule(adam, sg::CosineAnnealingLR{.T_max = epochs});
   // Independent windows of 256 samples, 16 per step, each after as many samples as one
   // output sees (the receptive field) to fill the convolutions' past.
   const sg::WindowOptions options{.epochs = epochs, .batch_size = 16, .warmup = receptive_field, .seed = 3,
@@ -107,6 +109,7 @@ int main(int argc, char** argv) {
               static_cast<double>(train_in.size()) / audio::rate, trained_knobs.size(), epochs);
   sg::fit_windows<256>(model, adam, sg::MSE{}, train_in, train_target, options, [&](const sg::FitStep<WaveNet, float>& step) {
     if (!step.epoch_end) return;
+    schedule.step();
     curve << step.epoch + 1 << ',' << step.epoch_loss;
     for (std::size_t k = 0; k < held_out_knobs.size(); ++k)
       curve << ',' << audio::esr(held_out_target[k], audio::stream(model, held_out_in[k]));
