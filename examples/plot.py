@@ -81,7 +81,7 @@ def plot_wavenet_amp(folder):
         esr_ax.plot(columns[0], values, marker="o", markersize=2, label=name.replace("held-out ESR at ", ""))
     esr_ax.set(xlabel="epoch", ylabel="error-to-signal ratio", yscale="log", title="Held-out ESR per knob setting")
     esr_ax.legend(fontsize=8)
-    fig.suptitle("Gated WaveNet learning a drive pedal and its gain knob (fit_windows, Adam)")
+    fig.suptitle("Gated WaveNet learning a drive pedal and its gain knob (fit_windows, Adam, cosine schedule)")
     fig.tight_layout()
     fig.savefig(folder / "loss.png", dpi=110)
 
