@@ -14,14 +14,11 @@ namespace sg = staticgrad;
 
 using Net = sg::Sequential<sg::Dense<2, 64, sg::ReLU>, sg::Dense<64, 64, sg::ReLU>, sg::Dense<64, 2>>;
 
+// The fraction of points whose largest logit is their class, over the data set in one batch
+// (sg::evaluate: inference alone, on OpenMP's threads).
 template <class Data>
 double accuracy(const sg::Model<Net, float>& model, const Data& data) {
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < data.points.size(); ++i) {
-    const auto logits = model(data.points[i]);
-    correct += (logits[1] > logits[0] ? 1u : 0u) == data.labels[i];
-  }
-  return static_cast<double>(correct) / static_cast<double>(data.points.size());
+  return *sg::evaluate(model, sg::SoftmaxCrossEntropy{}, data.points, data.labels).accuracy;
 }
 
 int main(int argc, char** argv) {

@@ -50,15 +50,10 @@ Data make_data(std::size_t count, std::uint64_t seed) {
   return data;
 }
 
+// The fraction of samples whose largest logit is their class (sg::evaluate: the data set
+// through inference alone, in one batch).
 double accuracy(const sg::Model<Net, float>& model, const Data& data) {
-  std::size_t right = 0;
-  for (std::size_t n = 0; n < data.xs.size(); ++n) {
-    const auto logits = model(data.xs[n]);
-    std::size_t best = 0;
-    for (std::size_t k = 1; k < Classes; ++k) best = logits[k] > logits[best] ? k : best;
-    right += best == data.labels[n];
-  }
-  return static_cast<double>(right) / static_cast<double>(data.xs.size());
+  return *sg::evaluate(model, sg::SoftmaxCrossEntropy{}, data.xs, data.labels).accuracy;
 }
 
 int main(int argc, char** argv) {

@@ -8,6 +8,7 @@
 #include <staticgrad/custom_activation.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/dual.hpp>
+#include <staticgrad/evaluate.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/io/binary.hpp>
 #include <staticgrad/io/header.hpp>

@@ -111,10 +111,10 @@ void for_each_block(std::size_t& s, std::size_t count, Run&& run) {
   }
 }
 
-/// outputs[s] = Net's output for inputs[s], for the `count` samples: whole blocks through
-/// infer_block, the rest through infer. The outputs may be the inputs themselves.
-template <class Net, class T, class Input, class Output>
-void infer_samples(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
+/// run(s, y) with Net's output y (a std::span<const T, out_size>) for inputs[s], for the
+/// `count` samples in order: whole blocks through infer_block, the rest through infer.
+template <class Net, class T, class Input, class Run>
+void for_each_output(std::span<const T, Net::param_count> params, const Input* inputs, std::size_t count, Run&& run) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   std::size_t s = 0;
   for_each_block<Net, T>(s, count, [&]<std::size_t Block>(std::size_t start) {
@@ -122,16 +122,21 @@ void infer_samples(std::span<const T, Net::param_count> params, const Input* inp
     gather_inputs<T, in, Block>(inputs + start, std::span(x));
     std::array<T, Block * out> y;
     infer_block<Net, Block, T>(params, x, y);
-    for (std::size_t b = 0; b < Block; ++b)
-      std::ranges::copy(sample_row<out>(std::span<const T, Block * out>(y), b), outputs[start + b].begin());
+    for (std::size_t b = 0; b < Block; ++b) run(start + b, sample_row<out>(std::span<const T, Block * out>(y), b));
   });
   for (; s < count; ++s) {
-    // A copy: the outputs may be the inputs (infer_batch(xs, xs)), and a layer may write
-    // its output before it has read all of its input.
-    std::array<T, in> x;
-    std::ranges::copy(fixed_span<check_input_size, T, in>(inputs[s]), x.begin());
-    Net::template infer<T>(params, x, std::span<T, out>(outputs[s]));
+    std::array<T, out> y;
+    Net::template infer<T>(params, fixed_span<check_input_size, T, in>(inputs[s]), y);
+    run(s, std::span<const T, out>(y));
   }
+}
+
+/// outputs[s] = Net's output for inputs[s], for the `count` samples. The outputs may be the
+/// inputs themselves: each is written after its input has been read.
+template <class Net, class T, class Input, class Output>
+void infer_samples(std::span<const T, Net::param_count> params, const Input* inputs, Output* outputs, std::size_t count) {
+  for_each_output<Net, T>(params, inputs, count,
+                          [&](std::size_t s, std::span<const T, Net::out_size> y) { std::ranges::copy(y, outputs[s].begin()); });
 }
 
 /// Forward, loss and backward for the Samples samples at inputs and targets, in one block
