@@ -1,5 +1,6 @@
-/// @file Defines the operations of staticgrad::tape: affine, +, −, ⊙, activations,
-/// layer_norm, rms_norm, concat, sum and the losses, with their backward passes.
+/// @file Defines the operations of staticgrad::tape: affine, +, −, ⊙, /, with constants
+/// too, pow, exp, log, sqrt, activations, layer_norm, rms_norm, concat, sum and the losses,
+/// with their backward passes.
 ///
 /// Every operation works on whole vectors and computes its value when it is recorded.
 /// Shapes are checked at run time: a mismatch throws std::invalid_argument naming the
@@ -11,6 +12,7 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <staticgrad/activations.hpp>
 #include <staticgrad/detail/math.hpp>
@@ -93,6 +95,95 @@ Var<T> operator*(Var<T> x, Var<T> y) {
   return detail::elementwise("multiply", Op::multiply, x, y, [](T a, T b) { return a * b; });
 }
 
+/// Element-wise quotient.
+template <class T>
+Var<T> operator/(Var<T> x, Var<T> y) {
+  return detail::elementwise("divide", Op::divide, x, y, [](T a, T b) { return a / b; });
+}
+
+namespace detail {
+// x · c or x + c, element-wise, for a constant c (kept in the node's scratch).
+template <class T>
+Var<T> with_constant(const char* name, Op op, Var<T> x, T c) {
+  Tape<T>& t = Tape<T>::of(name, x);
+  const auto id = t.push({.op = op, .a = t.id(x)}, t.size(x), 1, t.node(x).needs_grad);
+  const T* xv = t.value_of(t.id(x));
+  T* z = t.output_of(id);
+  for (std::size_t i = 0; i < t.size(x); ++i) {
+    if (op == Op::scale) z[i] = xv[i] * c;
+    else if (op == Op::shift) z[i] = xv[i] + c;
+    else z[i] = std::pow(xv[i], c);
+  }
+  *t.scratch_of(id) = c;
+  return t.var(id);
+}
+}  // namespace detail
+
+// A constant on either side of +, −, · and /, as in PyTorch (x * 2.0, 1.0 - x, x / 4.0):
+// the constant's type is the tape's.
+template <class T>
+Var<T> operator*(Var<T> x, std::type_identity_t<T> c) {
+  return detail::with_constant("multiply", Op::scale, x, c);
+}
+template <class T>
+Var<T> operator*(std::type_identity_t<T> c, Var<T> x) {
+  return x * c;
+}
+template <class T>
+Var<T> operator/(Var<T> x, std::type_identity_t<T> c) {
+  return detail::with_constant("divide", Op::scale, x, T{1} / c);
+}
+template <class T>
+Var<T> operator+(Var<T> x, std::type_identity_t<T> c) {
+  return detail::with_constant("add", Op::shift, x, c);
+}
+template <class T>
+Var<T> operator+(std::type_identity_t<T> c, Var<T> x) {
+  return x + c;
+}
+template <class T>
+Var<T> operator-(Var<T> x, std::type_identity_t<T> c) {
+  return x + (-c);
+}
+template <class T>
+Var<T> operator-(Var<T> x) {
+  return x * T{-1};
+}
+template <class T>
+Var<T> operator-(std::type_identity_t<T> c, Var<T> x) {
+  return -x + c;
+}
+/// x^p element-wise, for a constant exponent p.
+template <class T>
+Var<T> pow(Var<T> x, std::type_identity_t<T> p) {
+  return detail::with_constant("pow", Op::power, x, p);
+}
+
+namespace detail {
+// exp, log and sqrt as activation functors: their derivatives from the output or the input.
+struct Exp {
+  static constexpr bool derivative_from_output = true;
+  template <class X>
+  static X value(X z) { return std::exp(z); }
+  template <class X>
+  static constexpr X derivative(X y) { return y; }
+};
+struct Log {
+  static constexpr bool derivative_from_output = false;
+  template <class X>
+  static X value(X z) { return std::log(z); }
+  template <class X>
+  static constexpr X derivative(X z) { return X{1} / z; }
+};
+struct Sqrt {
+  static constexpr bool derivative_from_output = true;
+  template <class X>
+  static X value(X z) { return std::sqrt(z); }
+  template <class X>
+  static constexpr X derivative(X y) { return X{1} / (X{2} * y); }
+};
+}  // namespace detail
+
 /// φ(x) element-wise, for any activation functor (staticgrad's or a user's).
 template <ActivationFunction Act, class T>
 Var<T> activation(Var<T> x) {
@@ -113,6 +204,9 @@ template <class T> Var<T> gelu(Var<T> x) { return activation<GELU>(x); }
 template <class T> Var<T> gelu_tanh(Var<T> x) { return activation<GELUTanh>(x); }
 template <class T> Var<T> silu(Var<T> x) { return activation<SiLU>(x); }
 template <class T> Var<T> softplus(Var<T> x) { return activation<Softplus>(x); }
+template <class T> Var<T> exp(Var<T> x) { return activation<detail::Exp>(x); }
+template <class T> Var<T> log(Var<T> x) { return activation<detail::Log>(x); }
+template <class T> Var<T> sqrt(Var<T> x) { return activation<detail::Sqrt>(x); }
 
 /// (x − mean) / sqrt(var + ε) ⊙ gain + bias, as staticgrad::LayerNorm.
 template <class T>
@@ -301,6 +395,29 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
         for (std::size_t i = 0; i < n.size; ++i) da[i] += dy[i] * b[i];
       if (T* db = grad_of(n.b))
         for (std::size_t i = 0; i < n.size; ++i) db[i] += dy[i] * a[i];
+      return;
+    }
+    case Op::divide: {
+      const T* a = value_of(n.a);
+      const T* b = value_of(n.b);
+      if (T* da = grad_of(n.a))
+        for (std::size_t i = 0; i < n.size; ++i) da[i] += dy[i] / b[i];
+      if (T* db = grad_of(n.b))
+        for (std::size_t i = 0; i < n.size; ++i) db[i] -= dy[i] * a[i] / (b[i] * b[i]);
+      return;
+    }
+    case Op::scale:
+    case Op::shift:
+    case Op::power: {
+      const T c = values_[n.offset + n.size];
+      const T* x = value_of(n.a);
+      if (T* dx = grad_of(n.a)) {
+        for (std::size_t i = 0; i < n.size; ++i) {
+          if (n.op == Op::scale) dx[i] += c * dy[i];
+          else if (n.op == Op::shift) dx[i] += dy[i];
+          else dx[i] += dy[i] * c * std::pow(x[i], c - T{1});
+        }
+      }
       return;
     }
     case Op::activation:

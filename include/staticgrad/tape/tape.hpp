@@ -14,7 +14,7 @@
 
 namespace staticgrad::tape {
 
-template <class T>
+template <class T = double>
 class Tape;
 
 /// A value recorded on a Tape: a vector (or, for a parameter, an [rows][cols] matrix).
@@ -27,9 +27,12 @@ class Var {
   std::size_t size() const;
   /// The value. Recording more operations may move it: read it, do not keep the span.
   std::span<const T> value() const;
-  /// ∂loss/∂this after Tape::backward (empty for inputs, which get no gradient).
+  /// ∂loss/∂this after Tape::backward (empty for a constant: an input, a parameter without
+  /// gradients, and what is computed from them alone).
   std::span<const T> grad() const;
   Tape<T>& tape() const { return *tape_; }
+  /// tape().backward(*this): this must be a single scalar (a loss).
+  void backward() const;
 
  private:
   friend class Tape<T>;
@@ -47,6 +50,10 @@ enum class Op : std::uint8_t {
   add,
   subtract,
   multiply,
+  divide,
+  scale,
+  shift,
+  power,
   activation,
   layer_norm,
   rms_norm,
@@ -70,18 +77,26 @@ enum class Op : std::uint8_t {
 ///     auto w = t.parameter(w_values, w_grads, 3, 4);  // gradient added to w_grads
 ///     auto loss = tape::mse(tape::tanh(tape::affine(w, b, x)), t.input(target));
 ///     t.backward(loss);
+///
+/// or, as micrograd and PyTorch users write it (double by default):
+///
+///     tape::Tape t;
+///     auto a = t.variable(2.0), b = t.variable(-3.0);   // leaves with a gradient
+///     auto loss = tape::sum(tape::exp(a * b) / (a + 1.0) - 2.0 * a);
+///     loss.backward();                                 // a.grad()[0], b.grad()[0]
 template <class T>
 class Tape {
  public:
   /// A constant (an input or a target): gets no gradient.
-  Var<T> input(std::span<const T> values) {
-    // values may be a value of this tape (t.input(v.value())), which growing it moves.
-    const auto [storage, offset] = locate(values.data());
-    const auto id = push({.op = Op::input, .size = values.size()}, values.size(), 0, false);
-    const T* source = storage != nullptr ? storage->data() + offset : values.data();
-    std::copy_n(source, values.size(), output_of(id));
-    return var(id);
-  }
+  Var<T> input(std::span<const T> values) { return leaf(values, false); }
+  /// A constant of one value.
+  Var<T> input(T value) { return leaf(std::span<const T>(&value, 1), false); }
+  /// A leaf whose gradient backward() computes, as a PyTorch tensor with
+  /// requires_grad=True: read it with grad() (an input's, for a saliency map or a
+  /// physics-informed loss). Its value is copied onto the tape.
+  Var<T> variable(std::span<const T> values) { return leaf(values, true); }
+  /// A variable of one value.
+  Var<T> variable(T value) { return leaf(std::span<const T>(&value, 1), true); }
 
   /// A parameter living outside the tape: its value is read in place, and backward() adds
   /// its gradient into `grads` (same size; empty: no gradient, as for inference). rows ×
@@ -201,6 +216,15 @@ class Tape {
   friend class Var<T>;
   void backward_node(const Node& n, std::uint32_t id);  // ops.hpp
 
+  Var<T> leaf(std::span<const T> values, bool needs_grad) {
+    // values may be a value of this tape (t.input(v.value())), which growing it moves.
+    const auto [storage, offset] = locate(values.data());
+    const auto id = push({.op = Op::input, .size = values.size()}, values.size(), 0, needs_grad);
+    const T* source = storage != nullptr ? storage->data() + offset : values.data();
+    std::copy_n(source, values.size(), output_of(id));
+    return var(id);
+  }
+
   // check's failure, out of the way of every operation's path.
   [[noreturn, gnu::cold, gnu::noinline]] void refuse(Var<T> v, const char* operation) const {
     if (v.tape_ != this) fail(operation, "an operand was recorded on another tape");
@@ -233,6 +257,10 @@ template <class T>
 std::span<const T> Var<T>::value() const {
   const std::size_t n = size();  // checks the Var before its value is looked up
   return {tape_->value_of(id_), n};
+}
+template <class T>
+void Var<T>::backward() const {
+  tape_->backward(*this);
 }
 template <class T>
 std::span<const T> Var<T>::grad() const {
