@@ -8,6 +8,7 @@
 #include <staticgrad/custom_activation.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/dual.hpp>
+#include <staticgrad/early_stopping.hpp>
 #include <staticgrad/evaluate.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/input_grad.hpp>

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include <staticgrad/detail/inputs.hpp>
+#include <staticgrad/detail/progress.hpp>
 #include <staticgrad/diagnostics.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/model.hpp>
@@ -39,6 +41,10 @@ struct FitOptions {
   /// Clip the global gradient norm to this before each step; 0 means no clipping (a
   /// negative or NaN value throws std::invalid_argument).
   double clip_norm = 0;
+  /// Where to show progress (epoch, step, the epoch's loss so far, samples per second,
+  /// time left), e.g. &std::cerr: on a terminal one line rewritten in place, elsewhere a
+  /// line per epoch. nullptr (the default): nowhere.
+  std::ostream* progress = nullptr;
 };
 
 /// What fit's callback sees after each step.
@@ -73,19 +79,25 @@ inline void shuffle(std::vector<std::size_t>& order, init::Rng& rng) {
   for (std::size_t i = order.size(); i-- > 1;) std::swap(order[i], order[rng.index(i + 1)]);
 }
 
-/// A training loop's record: every step's loss, and the FitStep its callback sees.
+/// A training loop's record: every step's loss, the FitStep its callback sees, and the
+/// progress display.
 template <class Net, class T>
 struct training_progress {
   std::vector<T> history;
   FitStep<Net, T> info;
   T epoch_sum{};
+  progress_display display;
 
-  training_progress(std::size_t epochs, std::size_t steps_per_epoch) { history.reserve(epochs * steps_per_epoch); }
+  training_progress(std::size_t epochs, std::size_t steps_per_epoch, std::ostream* progress)
+      : display(progress, epochs, steps_per_epoch) {
+    history.reserve(epochs * steps_per_epoch);
+  }
 
-  /// Records a step's loss (its gradient norms are in info.grad_norms) and calls the
-  /// callback; false when the callback says to stop.
+  /// Records a step's loss on `samples` samples (its gradient norms are in
+  /// info.grad_norms), shows it, and calls the callback; false when the callback says to stop.
   template <class Callback>
-  bool step_done(T loss, std::size_t epoch, std::size_t batch, std::size_t steps_per_epoch, Callback& callback) {
+  bool step_done(T loss, std::size_t samples, std::size_t epoch, std::size_t batch, std::size_t steps_per_epoch,
+                 Callback& callback) {
     if (batch == 0) epoch_sum = T{};
     history.push_back(loss);
     epoch_sum += loss;
@@ -94,6 +106,8 @@ struct training_progress {
     info.loss = loss;
     info.epoch_end = batch + 1 == steps_per_epoch;
     info.epoch_loss = info.epoch_end ? epoch_sum / static_cast<T>(steps_per_epoch) : T{};
+    display.step_done(epoch, info.step, samples, static_cast<double>(epoch_sum / static_cast<T>(batch + 1)),
+                      info.epoch_end);
     if constexpr (std::is_void_v<std::invoke_result_t<Callback&, const FitStep<Net, T>&>>) {
       callback(std::as_const(info));
       return true;
@@ -131,7 +145,7 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
   std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
   std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
   const auto grads = std::make_unique<Gradients<Net, T>>();
-  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch);
+  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
   auto& info = progress.info;
   init::Rng rng(options.seed);
 
@@ -157,7 +171,7 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
         batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
         info.grad_norms = grad_norms(*grads);
       }
-      if (!progress.step_done(batch_loss, epoch, batch, steps_per_epoch, callback)) return progress.history;
+      if (!progress.step_done(batch_loss, size, epoch, batch, steps_per_epoch, callback)) return progress.history;
     }
   }
   return progress.history;

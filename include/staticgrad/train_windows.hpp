@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -47,6 +48,8 @@ struct WindowOptions {
   std::uint64_t seed = 0;
   /// Clip the global gradient norm to this before each step; 0 means no clipping.
   double clip_norm = 0;
+  /// Where to show progress, as FitOptions::progress (samples: windows × Len steps).
+  std::ostream* progress = nullptr;
 };
 
 namespace detail {
@@ -106,7 +109,7 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
   std::vector<Sequence<T, Len, Net::out_size>> ys(batch_size);
   std::vector<State<Net, T>> states(batch_size);
   const auto grads = std::make_unique<Gradients<Net, T>>();
-  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch);
+  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
   init::Rng rng(options.seed);
   const Input* x = std::ranges::data(inputs);
   const Target* y = std::ranges::data(targets);
@@ -137,7 +140,7 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
       progress.info.grad_norms = grad_norms(*grads);
       if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
       optimizer.step(model, *grads);
-      if (!progress.step_done(batch_loss, epoch, batch, steps_per_epoch, callback)) return progress.history;
+      if (!progress.step_done(batch_loss, size * Len, epoch, batch, steps_per_epoch, callback)) return progress.history;
     }
   }
   return progress.history;
