@@ -1,0 +1,56 @@
+// Writes a model of every kind of layer without state as standalone source (C++17 and
+// C99, float; C++17, double), and beside them inputs with the model's outputs as exact
+// hex floats, for standalone_check to compare.
+//   standalone_writer <output folder>
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <ios>
+#include <string>
+
+#include <staticgrad/io/standalone.hpp>
+#include <staticgrad/staticgrad.hpp>
+
+namespace sg = staticgrad;
+
+namespace {
+
+using Net = sg::Sequential<
+    sg::LayerNorm<4>, sg::Dense<4, 8, sg::GELU>, sg::Residual<sg::Dense<8, 8, sg::Tanh>, sg::Dropout<8>>,
+    sg::Frozen<sg::Dense<8, 8, sg::SiLU>>, sg::LoRA<sg::Dense<8, 6, sg::GELUTanh>, 2>, sg::RMSNorm<6>,
+    sg::Concat<sg::Dense<6, 2, sg::Sigmoid>, sg::Sequential<sg::PReLU<6>, sg::Dense<6, 2, sg::Softplus>>,
+               sg::Sum<sg::Dense<6, 2, sg::LeakyReLU>, sg::Product<sg::Slice<1, 2, 6>, sg::Dense<6, 2, sg::ReLU>>>>,
+    sg::Dense<6, 3>>;
+
+template <class T>
+void write(const std::filesystem::path& folder, const std::string& suffix) {
+  sg::Model<Net, T> model{11};
+  sg::init::Rng rng(12);
+  for (auto& p : model.flat()) p += static_cast<T>(0.2 * rng.normal());  // LoRA's B and the gains away from 0 and 1
+  std::ofstream cpp(folder / ("standalone_model" + suffix + ".hpp"));
+  sg::emit_standalone(model, "model", cpp, sg::StandaloneLanguage::cpp17);
+  if (suffix.empty()) {
+    std::ofstream c(folder / "standalone_model.h");
+    sg::emit_standalone(model, "model", c, sg::StandaloneLanguage::c99);
+  }
+  std::ofstream expected(folder / ("expected" + suffix + ".txt"));
+  expected << std::hexfloat;
+  for (int n = 0; n < 20; ++n) {
+    std::array<T, 4> x;
+    for (auto& v : x) v = static_cast<T>(2 * rng.normal());
+    const auto y = model(x);
+    for (const T v : x) expected << static_cast<double>(v) << " ";
+    for (const T v : y) expected << static_cast<double>(v) << " ";
+    expected << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  write<float>(argv[1], "");
+  write<double>(argv[1], "_double");
+  return 0;
+}
