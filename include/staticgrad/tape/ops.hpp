@@ -102,20 +102,20 @@ Var<T> operator/(Var<T> x, Var<T> y) {
 }
 
 namespace detail {
-// x · c or x + c, element-wise, for a constant c (kept in the node's scratch).
-template <class T>
-Var<T> with_constant(const char* name, Op op, Var<T> x, T c) {
+// f(x, c) element-wise for a constant c, kept in the node's scratch for the backward pass.
+template <class T, class F>
+Var<T> with_constant(const char* name, Op op, Var<T> x, T c, F f) {
   Tape<T>& t = Tape<T>::of(name, x);
   const auto id = t.push({.op = op, .a = t.id(x)}, t.size(x), 1, t.node(x).needs_grad);
   const T* xv = t.value_of(t.id(x));
   T* z = t.output_of(id);
-  for (std::size_t i = 0; i < t.size(x); ++i) {
-    if (op == Op::scale) z[i] = xv[i] * c;
-    else if (op == Op::shift) z[i] = xv[i] + c;
-    else z[i] = std::pow(xv[i], c);
-  }
+  for (std::size_t i = 0; i < t.size(x); ++i) z[i] = f(xv[i], c);
   *t.scratch_of(id) = c;
   return t.var(id);
+}
+template <class T>
+Var<T> scale(const char* name, Var<T> x, T c) {
+  return with_constant(name, Op::scale, x, c, [](T v, T k) { return v * k; });
 }
 }  // namespace detail
 
@@ -123,7 +123,7 @@ Var<T> with_constant(const char* name, Op op, Var<T> x, T c) {
 // the constant's type is the tape's.
 template <class T>
 Var<T> operator*(Var<T> x, std::type_identity_t<T> c) {
-  return detail::with_constant("multiply", Op::scale, x, c);
+  return detail::scale("multiply", x, c);
 }
 template <class T>
 Var<T> operator*(std::type_identity_t<T> c, Var<T> x) {
@@ -131,11 +131,11 @@ Var<T> operator*(std::type_identity_t<T> c, Var<T> x) {
 }
 template <class T>
 Var<T> operator/(Var<T> x, std::type_identity_t<T> c) {
-  return detail::with_constant("divide", Op::scale, x, T{1} / c);
+  return detail::scale("divide", x, T{1} / c);
 }
 template <class T>
 Var<T> operator+(Var<T> x, std::type_identity_t<T> c) {
-  return detail::with_constant("add", Op::shift, x, c);
+  return detail::with_constant("add", Op::shift, x, c, [](T v, T k) { return v + k; });
 }
 template <class T>
 Var<T> operator+(std::type_identity_t<T> c, Var<T> x) {
@@ -156,7 +156,7 @@ Var<T> operator-(std::type_identity_t<T> c, Var<T> x) {
 /// x^p element-wise, for a constant exponent p.
 template <class T>
 Var<T> pow(Var<T> x, std::type_identity_t<T> p) {
-  return detail::with_constant("pow", Op::power, x, p);
+  return detail::with_constant("pow", Op::power, x, p, [](T v, T k) { return std::pow(v, k); });
 }
 
 namespace detail {
@@ -407,19 +407,22 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
       return;
     }
     case Op::scale:
-    case Op::shift:
-    case Op::power: {
-      const T c = values_[n.offset + n.size];
-      const T* x = value_of(n.a);
       if (T* dx = grad_of(n.a)) {
-        for (std::size_t i = 0; i < n.size; ++i) {
-          if (n.op == Op::scale) dx[i] += c * dy[i];
-          else if (n.op == Op::shift) dx[i] += dy[i];
-          else dx[i] += dy[i] * c * std::pow(x[i], c - T{1});
-        }
+        const T c = values_[n.offset + n.size];
+        for (std::size_t i = 0; i < n.size; ++i) dx[i] += c * dy[i];
       }
       return;
-    }
+    case Op::shift:
+      if (T* dx = grad_of(n.a))
+        for (std::size_t i = 0; i < n.size; ++i) dx[i] += dy[i];
+      return;
+    case Op::power:
+      if (T* dx = grad_of(n.a)) {
+        const T c = values_[n.offset + n.size];
+        const T* x = value_of(n.a);
+        for (std::size_t i = 0; i < n.size; ++i) dx[i] += dy[i] * c * std::pow(x[i], c - T{1});
+      }
+      return;
     case Op::activation:
       if (T* dx = grad_of(n.a)) n.activation_backward(value_of(n.a), y, dy, dx, n.size);
       return;
