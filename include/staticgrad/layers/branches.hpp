@@ -253,22 +253,22 @@ struct branch_set {
         constexpr std::size_t i = decltype(index)::value;
         constexpr std::size_t Out = at<i>::out_size;
         const auto d_out = [&] {
-          if constexpr (Kind == merge::sum) return dy;
           const auto d = std::span<T, Steps * Out>(d_branch_out.data(), Steps * Out);
-          if constexpr (Kind == merge::concat) {  // branch i's columns of dy
+          if constexpr (Kind == merge::sum) {
+            return dy;
+          } else if constexpr (Kind == merge::concat) {  // branch i's columns of dy
             for (std::size_t t = 0; t < Steps; ++t)
               std::copy_n(dy.data() + t * out_size + out_offset[i], Out, d.data() + t * Out);
+            return std::span<const T, Steps * Out>(d);
           } else {  // ∂L/∂y_i = dy ⊙ the other branches' outputs
             std::copy(dy.begin(), dy.end(), d.begin());
             each_branch([&](auto other) {
               constexpr std::size_t j = decltype(other)::value;
-              if constexpr (j != i) {
-                const auto y_j = steps_output_of<j, Steps>(work);
-                for (std::size_t k = 0; k < Steps * Out; ++k) d[k] *= y_j[k];
-              }
+              if constexpr (j != i)
+                merge_into<T, Steps * Out>(d, std::span<const T, Steps * Out>(steps_output_of<j, Steps>(work)));
             });
+            return std::span<const T, Steps * Out>(d);
           }
-          return std::span<const T, Steps * Out>(d);
         }();
         const auto dx_i = i == 0 ? dx : branch_dx;
         detail::backward_steps<Mode, at<i>, Steps, T>(params_of<i>(params), steps_work_of<i, Steps>(work), x,
@@ -290,17 +290,14 @@ struct branch_set {
     } else if constexpr (I == 0) {
       std::copy(out.begin(), out.end(), y.begin());
     } else {
-      for (std::size_t k = 0; k < Steps * out_size; ++k) {
-        if constexpr (Kind == merge::sum) y[k] += out[k];
-        else y[k] *= out[k];
-      }
+      merge_into<T, Steps * out_size>(y, out);
     }
   }
 
-  // y ← y + v or y ⊙ v.
-  template <class T>
-  static constexpr void merge_into(std::span<T, out_size> y, std::span<const T, out_size> v) {
-    for (std::size_t k = 0; k < out_size; ++k) {
+  // y ← y + v or y ⊙ v (one step's outputs, or many steps' side by side).
+  template <class T, std::size_t N>
+  static constexpr void merge_into(std::span<T, N> y, std::span<const T, N> v) {
+    for (std::size_t k = 0; k < N; ++k) {
       if constexpr (Kind == merge::sum) y[k] += v[k];
       else y[k] *= v[k];
     }
@@ -322,7 +319,7 @@ struct branch_set {
           run(y);
         } else {
           run(std::span<T, out_size>(branch_y));
-          merge_into<T>(y, branch_y);
+          merge_into<T, out_size>(y, branch_y);
         }
       });
     }
@@ -342,7 +339,7 @@ struct branch_set {
         const auto first = output_of<0>(cache, y);
         std::copy(first.begin(), first.end(), y.begin());
         each_branch([&](auto index) {
-          if constexpr (decltype(index)::value > 0) merge_into<T>(y, output_of<decltype(index)::value>(cache, y));
+          if constexpr (decltype(index)::value > 0) merge_into<T, out_size>(y, output_of<decltype(index)::value>(cache, y));
         });
       }
     }
@@ -368,7 +365,7 @@ struct branch_set {
             std::copy(dy.begin(), dy.end(), product_dy.begin());
             each_branch([&](auto other) {
               if constexpr (decltype(other)::value != i)
-                merge_into<T>(std::span<T, out_size>(product_dy), output_of<decltype(other)::value>(cache, y));
+                merge_into<T, out_size>(std::span<T, out_size>(product_dy), output_of<decltype(other)::value>(cache, y));
             });
             return std::span<const T, out_size>(product_dy);
           }
