@@ -55,11 +55,19 @@ struct WindowOptions {
 namespace detail {
 
 /// Runs `steps` steps of the recording from `first` through the network from `state`,
-/// advancing it; the outputs are not kept.
+/// advancing it; the outputs are not kept. Whole chunks run layer by layer, as a
+/// Sequence's inference does (a convolution's steps as one matrix product), the rest step
+/// by step.
 template <class Net, class T, class Input>
 void warm_up(const Model<Net, T>& model, const Input* inputs, std::size_t first, std::size_t steps,
              State<Net, T>& state) {
-  for (std::size_t t = first; t < first + steps; ++t) model(inputs[t], state);
+  constexpr std::size_t In = Net::in_size, chunk = inference_chunk;
+  std::array<T, chunk * Net::out_size> unused;
+  std::size_t t = first;
+  for (; t + chunk <= first + steps; t += chunk)
+    infer_steps<Net, chunk, T>(model.flat(), state.flat(), std::span<const T, chunk * In>(inputs[t].data(), chunk * In),
+                               unused);
+  for (; t < first + steps; ++t) model(inputs[t], state);
 }
 
 }  // namespace detail
