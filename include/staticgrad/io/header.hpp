@@ -9,6 +9,7 @@
 #include <ios>
 #include <iterator>
 #include <ostream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -48,6 +49,21 @@ inline bool namespace_name(const std::string& name) {
   return identifier && std::find(std::begin(keywords), std::end(keywords), name) == std::end(keywords);
 }
 
+/// The parameters as exact literals (hexadecimal, `suffix` after each), four to a line;
+/// throws std::invalid_argument, naming `who`, for one that is not finite.
+template <class T>
+void write_parameter_literals(std::span<const T> parameters, const char* suffix, const char* who, std::ostream& os) {
+  std::ostringstream values;
+  values << std::hexfloat;
+  for (std::size_t i = 0; i < parameters.size(); ++i) {
+    if (!std::isfinite(parameters[i]))
+      throw std::invalid_argument(std::string(who) + ": parameter " + std::to_string(i) + " is not finite");
+    values << (i % 4 == 0 ? "    " : " ") << static_cast<double>(parameters[i]) << suffix << ","
+           << (i % 4 == 3 || i + 1 == parameters.size() ? "\n" : "");
+  }
+  os << values.str();
+}
+
 }  // namespace detail
 
 template <class Net, class T>
@@ -62,16 +78,8 @@ void emit_header(const Model<Net, T>& model, const std::string& name, std::ostre
      << "\n#pragma once\n\n#include <array>\n\n#include <staticgrad/staticgrad.hpp>\n\nnamespace " << name
      << " {\n\nusing network = " << detail::full_type_name<Net>() << ";\nusing scalar = " << scalar
      << ";\n\ninline constexpr std::array<scalar, " << param_count<Net> << "> parameters{\n";
-  std::ostringstream values;
-  values << std::hexfloat;
-  for (std::size_t i = 0; i < param_count<Net>; ++i) {
-    const T value = model.flat()[i];
-    if (!std::isfinite(value))
-      throw std::invalid_argument("staticgrad::emit_header: parameter " + std::to_string(i) + " is not finite");
-    values << (i % 4 == 0 ? "    " : " ") << static_cast<double>(value) << suffix << ","
-           << (i % 4 == 3 || i + 1 == param_count<Net> ? "\n" : "");
-  }
-  os << values.str() << "};\n\ninline constexpr staticgrad::Model<network, scalar> model{parameters};\n\n}  // namespace "
+  detail::write_parameter_literals<T>(model.flat(), suffix, "staticgrad::emit_header", os);
+  os << "};\n\ninline constexpr staticgrad::Model<network, scalar> model{parameters};\n\n}  // namespace "
      << name << "\n";
 }
 

@@ -259,13 +259,7 @@ void emit_standalone(const Model<Net, T>& model, const std::string& name, std::o
        << "_IN_SIZE " << Net::in_size << "\n#define " << upper << "_OUT_SIZE " << Net::out_size << "\n\nstatic const "
        << s << " " << name << "_parameters[" << std::max<std::size_t>(param_count<Net>, 1) << "] = {\n";
   }
-  for (std::size_t i = 0; i < param_count<Net>; ++i) {
-    const T value = model.flat()[i];
-    if (!std::isfinite(value))
-      throw std::invalid_argument("staticgrad::emit_standalone: parameter " + std::to_string(i) + " is not finite");
-    os << (i % 4 == 0 ? "    " : " ") << writer.literal(static_cast<double>(value)) << ","
-       << (i % 4 == 3 || i + 1 == param_count<Net> ? "\n" : "");
-  }
+  detail::write_parameter_literals<T>(model.flat(), std::is_same_v<T, float> ? "f" : "", "staticgrad::emit_standalone", os);
   if (cpp) {
     os << "};\n\n/// The outputs y[0 … out_size) for the input x[0 … in_size).\ninline void infer(const " << s << "* x, " << s
        << "* y) {\n  const " << s << "* p = parameters;\n"
