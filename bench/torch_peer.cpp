@@ -159,7 +159,8 @@ struct TorchConvStack {
   explicit TorchConvStack(const StreamingCase& stream) {
     torch::NoGradGuard no_grad;
     std::int64_t dilation = 1;
-    for (std::size_t k = 0;; ++k) {  // modules k: a convolution, its Tanh (no tensors), …, the head
+    // Modules k: a convolution, its Tanh (no tensors), …, the head; each has two tensors.
+    for (std::size_t k = 0; k < stream.state_dict.size(); ++k) {
       const std::string prefix = std::to_string(k) + ".";
       if (!stream.state_dict.contains(prefix + "weight")) continue;
       const auto& weight = stream.state_dict.at(prefix + "weight");
@@ -180,6 +181,8 @@ struct TorchConvStack {
       convs->push_back(torch::nn::Tanh());
       dilation *= 2;
     }
+    std::fprintf(stderr, "bench: %s: no Linear head in its state_dict\n", stream.name.c_str());
+    std::exit(1);
   }
   torch::Tensor forward(const torch::Tensor& x) { return head->forward(convs->forward(x).transpose(1, 2)); }
   std::vector<torch::Tensor> parameters() {
