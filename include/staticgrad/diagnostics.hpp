@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/options.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>

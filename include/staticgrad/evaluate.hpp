@@ -13,6 +13,7 @@
 #include <utility>
 
 #include <staticgrad/core/shards.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/samples.hpp>
 #include <staticgrad/losses.hpp>
@@ -84,18 +85,12 @@ std::pair<T, double> evaluate_samples(std::span<const T, Net::param_count> param
 /// and targets differ in number, and what the loss throws for a bad class index.
 template <class Net, class T, class Loss, class Inputs, class Targets>
 Evaluation<T> evaluate(const Model<Net, T>& model, const Loss& loss, const Inputs& xs, const Targets& ys) {
-  constexpr std::size_t out = Net::out_size;
   static_assert(!detail::has_state<Net>,
                 "staticgrad::evaluate: this network carries state from one time step to the next: run a sequence "
                 "through model(xs, state)");
-  static_assert(detail::FixedVectorRange<Inputs>,
-                "staticgrad::evaluate: xs must be a contiguous range of inputs (std::vector, std::span, std::array "
-                "of std::array<T, in_size>)");
-  if constexpr (!(detail::FixedVectorRange<Targets> || detail::IndexRange<Targets> || detail::ScalarRange<Targets>)) {
-    static_assert(sizeof(detail::check_batch_targets<Targets, out>) > 0);
-    return {};
-  } else if constexpr (detail::ScalarRange<Targets> && out != 1) {
-    static_assert(sizeof(detail::check_scalar_target<out>) > 0);
+  using problem = detail::batch_problem<Net, T, Loss, Inputs, Targets>;
+  if constexpr (detail::has_problem<problem> || detail::has_state<Net>) {
+    static_assert(sizeof(problem) > 0);
     return {};
   } else {
     detail::check_arguments<Net, Loss>(xs, ys, "staticgrad::evaluate");

@@ -13,6 +13,7 @@
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/samples.hpp>
@@ -152,14 +153,16 @@ class Model : public detail::flat_params<Net, T> {
 
   /// A whole sequence, step by step from the stream's state (which it leaves at the end
   /// state), or from zeros: the outputs streaming would give, each step's.
-  template <std::size_t Len>
-  Sequence<T, Len, out_size> operator()(const Sequence<T, Len, in_size>& xs, State<Net, T>& state) const {
+  template <class U, std::size_t Len, std::size_t N>
+  Sequence<T, Len, out_size> operator()(const Sequence<U, Len, N>& xs, State<Net, T>& state) const {
+    using problem = detail::input_problem<Net, T, typename Sequence<U, Len, N>::value_type>;
     Sequence<T, Len, out_size> ys;
-    if constexpr (detail::ValidLayer<Net>) detail::sequence_infer<Net>(this->flat(), state.flat(), xs, ys);
+    if constexpr (detail::has_problem<problem>) static_assert(sizeof(problem) > 0);
+    else if constexpr (detail::ValidLayer<Net>) detail::sequence_infer<Net>(this->flat(), state.flat(), xs, ys);
     return ys;
   }
-  template <std::size_t Len>
-  Sequence<T, Len, out_size> operator()(const Sequence<T, Len, in_size>& xs) const {
+  template <class U, std::size_t Len, std::size_t N>
+  Sequence<T, Len, out_size> operator()(const Sequence<U, Len, N>& xs) const {
     State<Net, T> zeros;
     return (*this)(xs, zeros);
   }
@@ -228,18 +231,22 @@ constexpr LossAndGradients<Net, T>::LossAndGradients(detail::no_init_t)
 template <class Net, class T>
 template <class Xs, class Ys>
 void Model<Net, T>::infer_batch(const Xs& xs, Ys&& ys) const {
-  static_assert(detail::FixedVectorRange<Xs>,
-                "staticgrad::Model::infer_batch: xs must be a contiguous range of inputs "
-                "(std::vector, std::span, std::array of std::array<T, in_size>)");
-  static_assert(std::ranges::contiguous_range<Ys> &&
-                    std::is_same_v<std::ranges::range_value_t<Ys>, std::array<T, out_size>>,
+  using problem = detail::batch_input_problem<Net, T, Xs>;
+  if constexpr (detail::has_problem<problem>) static_assert(sizeof(problem) > 0);
+  constexpr bool outputs_fit = [] {
+    if constexpr (std::ranges::contiguous_range<Ys>)
+      return std::is_same_v<std::ranges::range_value_t<Ys>, std::array<T, out_size>>;
+    return false;
+  }();
+  static_assert(outputs_fit,
                 "staticgrad::Model::infer_batch: ys must be a contiguous range of std::array<T, out_size>");
   static_assert(!detail::has_state<Net>,
                 "staticgrad::Model::infer_batch: this network carries state from one time step to the next: a "
                 "sequence goes through model(xs, state), step by step");
-  const std::size_t count = detail::paired_size(xs, ys, "staticgrad::Model::infer_batch", "outputs");
-  if constexpr (detail::ValidLayer<Net> && !detail::has_state<Net>)
+  if constexpr (detail::ValidLayer<Net> && !detail::has_state<Net> && !detail::has_problem<problem> && outputs_fit) {
+    const std::size_t count = detail::paired_size(xs, ys, "staticgrad::Model::infer_batch", "outputs");
     detail::infer_samples<Net, T>(this->flat(), std::ranges::data(xs), std::ranges::data(ys), count);
+  }
 }
 
 }  // namespace staticgrad

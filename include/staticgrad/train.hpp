@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/progress.hpp>
 #include <staticgrad/diagnostics.hpp>
@@ -132,49 +133,55 @@ template <class Net, class T, class Optimizer, class Loss, class Inputs, class T
 std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
                    const Inputs& inputs, const Targets& targets, const FitOptions& options,
                    Callback&& callback = {}) {
-  // Every argument checked before the first step, so that bad data is an error before any
-  // training rather than in the middle of it.
-  const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
-  detail::check_training_options("staticgrad::fit", options.batch_size, options.clip_norm);
-  detail::check_arguments<Net, Loss>(inputs, targets, "staticgrad::fit");
+  using problem = detail::batch_problem<Net, T, Loss, Inputs, Targets>;
+  if constexpr (detail::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return {};
+  } else {
+    // Every argument checked before the first step, so that bad data is an error before any
+    // training rather than in the middle of it.
+    const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
+    detail::check_training_options("staticgrad::fit", options.batch_size, options.clip_norm);
+    detail::check_arguments<Net, Loss>(inputs, targets, "staticgrad::fit");
 
-  const std::size_t batch_size = std::min(options.batch_size, count);
-  const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;
-  std::vector<std::size_t> order(count);
-  for (std::size_t i = 0; i < count; ++i) order[i] = i;
-  std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
-  std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
-  const auto grads = std::make_unique<Gradients<Net, T>>();
-  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
-  auto& info = progress.info;
-  init::Rng rng(options.seed);
+    const std::size_t batch_size = std::min(options.batch_size, count);
+    const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;
+    std::vector<std::size_t> order(count);
+    for (std::size_t i = 0; i < count; ++i) order[i] = i;
+    std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
+    std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
+    const auto grads = std::make_unique<Gradients<Net, T>>();
+    detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
+    auto& info = progress.info;
+    init::Rng rng(options.seed);
 
-  for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (options.shuffle) detail::shuffle(order, rng);
-    for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
-      const std::size_t first = batch * batch_size;
-      const std::size_t size = std::min(batch_size, count - first);
-      for (std::size_t s = 0; s < size; ++s) {
-        batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
-        batch_targets[s] = std::ranges::data(targets)[order[first + s]];
+    for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+      if (options.shuffle) detail::shuffle(order, rng);
+      for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
+        const std::size_t first = batch * batch_size;
+        const std::size_t size = std::min(batch_size, count - first);
+        for (std::size_t s = 0; s < size; ++s) {
+          batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
+          batch_targets[s] = std::ranges::data(targets)[order[first + s]];
+        }
+        const auto batch_x = std::span(batch_inputs.data(), size);
+        const auto batch_y = std::span(batch_targets.data(), size);
+        const Training key{options.seed, progress.history.size()};
+        T batch_loss;
+        if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
+          batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
+          info.grad_norms = grad_norms(*grads);
+          clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
+          optimizer.step(model, *grads);
+        } else {
+          batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
+          info.grad_norms = grad_norms(*grads);
+        }
+        if (!progress.step_done(batch_loss, size, epoch, batch, steps_per_epoch, callback)) return progress.history;
       }
-      const auto batch_x = std::span(batch_inputs.data(), size);
-      const auto batch_y = std::span(batch_targets.data(), size);
-      const Training key{options.seed, progress.history.size()};
-      T batch_loss;
-      if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
-        batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
-        info.grad_norms = grad_norms(*grads);
-        clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
-        optimizer.step(model, *grads);
-      } else {
-        batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
-        info.grad_norms = grad_norms(*grads);
-      }
-      if (!progress.step_done(batch_loss, size, epoch, batch, steps_per_epoch, callback)) return progress.history;
     }
+    return progress.history;
   }
-  return progress.history;
 }
 
 }  // namespace staticgrad

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
 
@@ -37,26 +38,32 @@ concept StepsByRange = requires(Optimizer& optimizer, Model<Net, T>& model, cons
 template <class Net, class T, class Optimizer, class Loss, class X, class Y>
 T train_step(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss, const X& x, const Y& target,
              Gradients<Net, T>& grads, [[maybe_unused]] Training training) {
-  detail::check_arguments<Net, Loss>(x, target, "staticgrad::train_step");
-  if constexpr (detail::StepsByRange<Optimizer, Net, T> && detail::ValidLayer<Net>) {
-    const auto update = optimizer.begin_step();
-    const auto layer_done = [&](std::size_t offset, std::size_t size) {
-      for (const auto run : detail::trainable_ranges<Net>()) {  // Frozen parameters stay
-        const std::size_t first = std::max(offset, run.offset);
-        const std::size_t last = std::min(offset + size, run.offset + run.size);
-        if (first < last) update(model, grads, first, last - first);
-      }
-    };
-    if constexpr (detail::is_stochastic<Net>) {
-      const detail::training_scope scope(training);
-      return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
-    } else {
-      return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
-    }
+  using problem = detail::arguments_problem<Net, T, Loss, X, Y>;
+  if constexpr (detail::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return T{};
   } else {
-    const T value = value_and_grad(model, loss, x, target, grads, training);
-    optimizer.step(model, grads);
-    return value;
+    detail::check_arguments<Net, Loss>(x, target, "staticgrad::train_step");
+    if constexpr (detail::StepsByRange<Optimizer, Net, T>) {
+      const auto update = optimizer.begin_step();
+      const auto layer_done = [&](std::size_t offset, std::size_t size) {
+        for (const auto run : detail::trainable_ranges<Net>()) {  // Frozen parameters stay
+          const std::size_t first = std::max(offset, run.offset);
+          const std::size_t last = std::min(offset + size, run.offset + run.size);
+          if (first < last) update(model, grads, first, last - first);
+        }
+      };
+      if constexpr (detail::is_stochastic<Net>) {
+        const detail::training_scope scope(training);
+        return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
+      } else {
+        return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
+      }
+    } else {
+      const T value = value_and_grad(model, loss, x, target, grads, training);
+      optimizer.step(model, grads);
+      return value;
+    }
   }
 }
 

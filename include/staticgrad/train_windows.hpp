@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/options.hpp>
 #include <staticgrad/diagnostics.hpp>
@@ -86,72 +87,84 @@ std::vector<T> fit_windows(Model<Net, T>& model, Optimizer& optimizer, const Los
                            const Targets& targets, const WindowOptions& options, Callback&& callback = {}) {
   using Input = std::array<T, Net::in_size>;
   using Target = std::array<T, Net::out_size>;
-  static_assert(std::ranges::contiguous_range<Inputs> && std::is_same_v<std::ranges::range_value_t<Inputs>, Input> &&
-                    std::ranges::contiguous_range<Targets> &&
-                    std::is_same_v<std::ranges::range_value_t<Targets>, Target>,
-                "staticgrad::fit_windows: a recording is a contiguous range of std::array<T, in_size> (one per step) "
-                "and its targets one of std::array<T, out_size>");
-  const char* who = "staticgrad::fit_windows";
-  const std::size_t count = detail::batch_size(inputs, targets, who);
-  detail::check_training_options(who, options.batch_size, options.clip_norm);
-  const std::size_t streams = options.carry_state ? options.batch_size : 1;
-  const std::size_t stream_length = count / streams;
-  const std::size_t windows_per_stream =
-      stream_length >= options.warmup + Len ? (stream_length - options.warmup) / Len : 0;
-  if (windows_per_stream == 0)
-    throw std::invalid_argument("staticgrad::fit_windows: " + std::to_string(count) + " steps make no window of " +
-                                std::to_string(Len) + " after " + std::to_string(options.warmup) + " warm-up steps" +
-                                (options.carry_state ? " in each of " + std::to_string(streams) + " streams" : ""));
-  // Carried states: window k of every stream in step k. Independent windows: one stream of
-  // them, visited in random order, batch_size at a time.
-  const std::size_t batch_size = options.carry_state ? streams : std::min(options.batch_size, windows_per_stream);
-  const std::size_t steps_per_epoch = (windows_per_stream * streams + batch_size - 1) / batch_size;
-  std::vector<std::size_t> order(windows_per_stream);
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  // Where window s of step `batch` starts in the recording.
-  const auto window_start = [&](std::size_t batch, std::size_t s) {
-    if (options.carry_state) return s * stream_length + options.warmup + batch * Len;
-    return options.warmup + order[batch * batch_size + s] * Len;
-  };
-  std::vector<Sequence<T, Len, Net::in_size>> xs(batch_size);
-  std::vector<Sequence<T, Len, Net::out_size>> ys(batch_size);
-  std::vector<State<Net, T>> states(batch_size);
-  const auto grads = std::make_unique<Gradients<Net, T>>();
-  detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
-  init::Rng rng(options.seed);
-  const Input* x = std::ranges::data(inputs);
-  const Target* y = std::ranges::data(targets);
+  // The batch's checks name sizes and types; a recording also needs exactly these arrays.
+  using problem = detail::batch_problem<Net, T, Loss, Inputs, Targets>;
+  constexpr bool recording = [] {
+    if constexpr (std::ranges::contiguous_range<Inputs> && std::ranges::contiguous_range<Targets>)
+      return std::is_same_v<std::ranges::range_value_t<Inputs>, Input> &&
+             std::is_same_v<std::ranges::range_value_t<Targets>, Target>;
+    return false;
+  }();
+  if constexpr (detail::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return {};
+  } else if constexpr (!recording) {
+    static_assert(recording, "staticgrad::fit_windows: a recording is a contiguous range of std::array<T, in_size> "
+                             "(one per step) and its targets one of std::array<T, out_size>");
+    return {};
+  } else {
+    const char* who = "staticgrad::fit_windows";
+    const std::size_t count = detail::batch_size(inputs, targets, who);
+    detail::check_training_options(who, options.batch_size, options.clip_norm);
+    const std::size_t streams = options.carry_state ? options.batch_size : 1;
+    const std::size_t stream_length = count / streams;
+    const std::size_t windows_per_stream =
+        stream_length >= options.warmup + Len ? (stream_length - options.warmup) / Len : 0;
+    if (windows_per_stream == 0)
+      throw std::invalid_argument("staticgrad::fit_windows: " + std::to_string(count) + " steps make no window of " +
+                                  std::to_string(Len) + " after " + std::to_string(options.warmup) + " warm-up steps" +
+                                  (options.carry_state ? " in each of " + std::to_string(streams) + " streams" : ""));
+    // Carried states: window k of every stream in step k. Independent windows: one stream of
+    // them, visited in random order, batch_size at a time.
+    const std::size_t batch_size = options.carry_state ? streams : std::min(options.batch_size, windows_per_stream);
+    const std::size_t steps_per_epoch = (windows_per_stream * streams + batch_size - 1) / batch_size;
+    std::vector<std::size_t> order(windows_per_stream);
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    // Where window s of step `batch` starts in the recording.
+    const auto window_start = [&](std::size_t batch, std::size_t s) {
+      if (options.carry_state) return s * stream_length + options.warmup + batch * Len;
+      return options.warmup + order[batch * batch_size + s] * Len;
+    };
+    std::vector<Sequence<T, Len, Net::in_size>> xs(batch_size);
+    std::vector<Sequence<T, Len, Net::out_size>> ys(batch_size);
+    std::vector<State<Net, T>> states(batch_size);
+    const auto grads = std::make_unique<Gradients<Net, T>>();
+    detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
+    init::Rng rng(options.seed);
+    const Input* x = std::ranges::data(inputs);
+    const Target* y = std::ranges::data(targets);
 
-  for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-    if (options.carry_state) {
-      for (std::size_t s = 0; s < streams; ++s) {
-        states[s].reset();
-        detail::warm_up(model, x, s * stream_length, options.warmup, states[s]);
-      }
-    } else {
-      detail::shuffle(order, rng);
-    }
-    for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
-      const std::size_t size = std::min(batch_size, windows_per_stream * streams - batch * batch_size);
-      for (std::size_t s = 0; s < size; ++s) {
-        const std::size_t first = window_start(batch, s);
-        std::copy_n(x + first, Len, xs[s].begin());
-        std::copy_n(y + first, Len, ys[s].begin());
-        if (!options.carry_state) {
+    for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+      if (options.carry_state) {
+        for (std::size_t s = 0; s < streams; ++s) {
           states[s].reset();
-          detail::warm_up(model, x, first - options.warmup, options.warmup, states[s]);
+          detail::warm_up(model, x, s * stream_length, options.warmup, states[s]);
         }
+      } else {
+        detail::shuffle(order, rng);
       }
-      const auto batch_states = std::span(states.data(), size);
-      const T batch_loss = value_and_grad(model, loss, std::span(xs.data(), size), std::span(ys.data(), size),
-                                          *grads, batch_states);
-      progress.info.grad_norms = grad_norms(*grads);
-      if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
-      optimizer.step(model, *grads);
-      if (!progress.step_done(batch_loss, size * Len, epoch, batch, steps_per_epoch, callback)) return progress.history;
+      for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
+        const std::size_t size = std::min(batch_size, windows_per_stream * streams - batch * batch_size);
+        for (std::size_t s = 0; s < size; ++s) {
+          const std::size_t first = window_start(batch, s);
+          std::copy_n(x + first, Len, xs[s].begin());
+          std::copy_n(y + first, Len, ys[s].begin());
+          if (!options.carry_state) {
+            states[s].reset();
+            detail::warm_up(model, x, first - options.warmup, options.warmup, states[s]);
+          }
+        }
+        const auto batch_states = std::span(states.data(), size);
+        const T batch_loss = value_and_grad(model, loss, std::span(xs.data(), size), std::span(ys.data(), size),
+                                            *grads, batch_states);
+        progress.info.grad_norms = grad_norms(*grads);
+        if (options.clip_norm > 0) clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
+        optimizer.step(model, *grads);
+        if (!progress.step_done(batch_loss, size * Len, epoch, batch, steps_per_epoch, callback)) return progress.history;
+      }
     }
+    return progress.history;
   }
-  return progress.history;
 }
 
 }  // namespace staticgrad

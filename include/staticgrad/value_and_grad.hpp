@@ -13,6 +13,7 @@
 
 #include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
@@ -35,43 +36,30 @@ constexpr LossAndGradients<Net, T> fresh_result_for_backward() {
   return result;
 }
 
-template <class X>
-using sequence_type = std::conditional_t<SequenceRange<X>, std::ranges::range_value_t<X>, std::remove_cvref_t<X>>;
-
 /// value_and_grad through time, by either engine: xs one Sequence or a batch of them (a
 /// contiguous range), ys the same of targets; each sequence from its State in `states`
 /// (state_count of them, left at their end states) or from zeros when `states` is null.
 /// The mean loss over every step of every sequence; `engine(inputs, targets, count, states,
 /// scale)` runs them, writes their gradient times `scale` and returns their summed loss.
+/// The caller has checked the arguments (sequence_problem).
 template <class Net, class T, class X, class Y, class Engine>
 T sequence_into(const X& xs, const Y& ys, State<Net, T>* states, std::size_t state_count, const Engine& engine) {
   using traits = sequence_traits<sequence_type<X>>;
-  constexpr bool inputs_fit = std::is_same_v<typename traits::scalar, T> && traits::width == Net::in_size;
-  static_assert(inputs_fit, "staticgrad::value_and_grad: the input sequence's steps must be std::array<T, in_size> "
-                            "(see Sequence<T, Len, N>)");
   constexpr bool batch = SequenceRange<X>;
-  constexpr bool targets_fit = (batch ? SequenceRange<Y> : SequenceOf<Y>) &&
-                               sequence_traits<sequence_type<Y>>::length == traits::length;
-  static_assert(targets_fit, "staticgrad::value_and_grad: the targets of a sequence are a sequence as long "
-                             "(Sequence<T, Len, out_size>); of a batch of sequences, a contiguous range of them");
-  if constexpr (inputs_fit && targets_fit && ValidLayer<Net>) {
-    const std::size_t count = batch ? batch_size(xs, ys, "staticgrad::value_and_grad") : 1;
-    if (states && state_count != count)
-      throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) + " sequences but " +
-                                  std::to_string(state_count) + " States");
-    const T scale = T{1} / static_cast<T>(count * traits::length);
-    const auto* inputs = [&] {
-      if constexpr (batch) return std::ranges::data(xs);
-      else return &xs;
-    }();
-    const auto* targets = [&] {
-      if constexpr (batch) return std::ranges::data(ys);
-      else return &ys;
-    }();
-    return engine(inputs, targets, count, states, scale) * scale;
-  } else {
-    return T{};
-  }
+  const std::size_t count = batch ? batch_size(xs, ys, "staticgrad::value_and_grad") : 1;
+  if (states && state_count != count)
+    throw std::invalid_argument("staticgrad::value_and_grad: " + std::to_string(count) + " sequences but " +
+                                std::to_string(state_count) + " States");
+  const T scale = T{1} / static_cast<T>(count * traits::length);
+  const auto* inputs = [&] {
+    if constexpr (batch) return std::ranges::data(xs);
+    else return &xs;
+  }();
+  const auto* targets = [&] {
+    if constexpr (batch) return std::ranges::data(ys);
+    else return &ys;
+  }();
+  return engine(inputs, targets, count, states, scale) * scale;
 }
 
 /// The generated engine for sequence_into.
@@ -101,7 +89,8 @@ std::pair<State<Net, T>*, std::size_t> states_of(States& states) {
 
 /// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
 /// size)` is called as each layer's gradient becomes final (train_step's hook; nothing for
-/// value_and_grad). A batch of more than one shard is split across OpenMP's threads.
+/// value_and_grad). A batch of more than one shard is split across OpenMP's threads. The
+/// caller has checked the arguments (arguments_problem).
 template <class Net, class T, class Loss, class X, class Y, class LayerDone = no_layer_hook>
 constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
@@ -111,28 +100,11 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
                                        generated_sequences(model, loss, grads));
     layer_done(std::size_t{0}, Net::param_count);
     return value;
-  } else if constexpr (has_state<Net>) {
-    static_assert(!has_state<Net>, "staticgrad::value_and_grad: this network carries state from one time step to "
-                                   "the next (GRU, ...): give it sequences (staticgrad::Sequence) of inputs and targets");
-    return T{};
   } else if constexpr (FixedVector<X>) {
     constexpr BackwardMode overwrite{.accumulate = false, .input_grad = false};
     return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
                                                  target_view<Loss, T, out>(target), T{1}, grads.flat(),
                                                  layer_done);
-  } else if constexpr (!FixedVectorRange<X>) {
-    static_assert(FixedVectorRange<X>,
-                  "staticgrad::value_and_grad: x must be one input (std::array<T, in_size>) or a "
-                  "contiguous range of inputs (std::vector, std::span, std::array of them)");
-    return T{};
-  } else if constexpr (!(FixedVectorRange<Y> || IndexRange<Y> || ScalarRange<Y>)) {
-    static_assert(sizeof(check_batch_targets<Y, out>) > 0);
-    return T{};
-  } else if constexpr (ScalarRange<Y> && out != 1) {
-    // Here, not in target_view: after a check fails inside it, clang reports every further
-    // call of it (one per block size) as one more error.
-    static_assert(sizeof(check_scalar_target<out>) > 0);
-    return T{};
   } else {
     const std::size_t count = batch_size(x, target, "staticgrad::value_and_grad");
     const T scale = T{1} / static_cast<T>(count);
@@ -194,7 +166,9 @@ constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X
 template <class Net, class T, class Loss, class X, class Y>
 constexpr T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
                            Gradients<Net, T>& grads, Training training) {
-  if constexpr (!detail::ValidLayer<Net>) {
+  using problem = detail::arguments_problem<Net, T, Loss, X, Y>;
+  if constexpr (detail::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
     return T{};
   } else if constexpr (detail::is_stochastic<Net>) {
     return detail::value_and_grad_training(model, loss, x, target, grads, training);
@@ -224,8 +198,14 @@ T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, cons
                  States& states) {
   static_assert(!detail::is_stochastic<Net>,
                 "staticgrad::value_and_grad: Dropout in a network trained on sequences is not supported yet");
-  const auto [first, count] = detail::states_of<Net, T, X>(states);
-  return detail::sequence_into<Net>(xs, ys, first, count, detail::generated_sequences(model, loss, grads));
+  using problem = detail::arguments_problem<Net, T, Loss, X, Y>;
+  if constexpr (detail::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return T{};
+  } else {
+    const auto [first, count] = detail::states_of<Net, T, X>(states);
+    return detail::sequence_into<Net>(xs, ys, first, count, detail::generated_sequences(model, loss, grads));
+  }
 }
 
 /// As above, returning {loss, grads}.

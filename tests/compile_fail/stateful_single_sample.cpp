@@ -1,5 +1,5 @@
 // value_and_grad of a network with state (a GRU) on one sample instead of a sequence.
-// EXPECT: give it sequences (staticgrad::Sequence) of inputs and targets
+// EXPECT: give it sequences (staticgrad::Sequence<T, Len, in_size>) and their targets
 #include <array>
 
 #include <staticgrad/staticgrad.hpp>

@@ -125,6 +125,29 @@ struct check_batch_targets {
                 "out_size> names what was given");
 };
 
+template <class Given, bool Fixed = false>
+struct check_fixed_size {
+  static_assert(Fixed,
+                "staticgrad: an input or a target must have its size in its type: std::array<T, N>, T[N] or "
+                "std::span<T, N>, and a batch a contiguous range of those (see check_fixed_size<given type>)");
+};
+
+template <class Given, std::size_t Len, bool Fits = false>
+struct check_sequence_targets {
+  static_assert(Fits,
+                "staticgrad: the targets of a Sequence<T, Len, N> are a sequence as long, Sequence<T, Len, "
+                "out_size>; of a batch of sequences, a contiguous range of them (see check_sequence_targets<given "
+                "targets, Len>)");
+};
+
+template <bool Stateless = false>
+struct check_stateless_sample {
+  static_assert(Stateless,
+                "staticgrad: this network carries state from one time step to the next (GRU, LSTM, Conv1D, ...): "
+                "give it sequences (staticgrad::Sequence<T, Len, in_size>) and their targets, or stream it one "
+                "step at a time with model(x, state)");
+};
+
 template <class Given, class Scalar, bool Same>
 struct check_scalar_type {
   static_assert(Same,

@@ -1,4 +1,4 @@
-/// @file How inputs and targets of fixed size are recognised, checked and viewed as spans.
+/// @file How inputs and targets of fixed size are recognised, and a batch's inputs paired with its targets.
 #pragma once
 
 #include <array>
@@ -9,8 +9,6 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-
-#include <staticgrad/detail/checks.hpp>
 
 namespace staticgrad::detail {
 
@@ -54,26 +52,6 @@ concept ScalarRange = std::ranges::contiguous_range<R> && std::ranges::sized_ran
 template <class R>
 concept IndexRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
                      std::integral<std::ranges::range_value_t<R>>;
-
-/// Views x as std::span<const T, N>; a wrong element type or size is a compile error that
-/// names both (through SizeCheck<expected, given>).
-template <template <std::size_t, std::size_t> class SizeCheck, class T, std::size_t N, class X>
-constexpr std::span<const T, N> fixed_span(const X& x) {
-  static_assert(FixedVector<X>,
-                "staticgrad: inputs and targets must have their size in their type: "
-                "std::array<T, N>, T[N] or std::span<T, N>");
-  if constexpr (FixedVector<X>) {
-    using extent = fixed_extent<std::remove_cvref_t<X>>;
-    using element = typename extent::element;
-    if constexpr (!std::is_same_v<element, T>)
-      static_assert(sizeof(check_scalar_type<element, T, false>) > 0);
-    else if constexpr (extent::size != N)
-      static_assert(sizeof(SizeCheck<N, extent::size>) > 0);
-    else
-      return std::span<const T, N>(std::data(x), N);
-  }
-  return std::span<const T, N>(static_cast<const T*>(nullptr), N);  // only after an error
-}
 
 /// The number of samples in a range of inputs and one of what goes with them (`noun`:
 /// targets, outputs); throws std::invalid_argument ("<who>: 3 inputs but 2 <noun>") when

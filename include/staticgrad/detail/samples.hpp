@@ -16,6 +16,7 @@
 #include <staticgrad/core/blocks.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/inputs.hpp>
 
@@ -25,18 +26,14 @@ namespace staticgrad::detail {
 /// network with one output one number.
 template <class Loss, class T, std::size_t Out, class Y>
 constexpr auto target_view(const Y& target) {
-  if constexpr (std::floating_point<Y>) {
-    if constexpr (!std::is_same_v<Y, T>) static_assert(sizeof(check_scalar_type<Y, T, false>) > 0);
-    else if constexpr (Out != 1) static_assert(sizeof(check_scalar_target<Out>) > 0);
-    else return std::span<const T, Out>(&target, Out);
-    return std::span<const T, Out>(static_cast<const T*>(nullptr), Out);  // only after an error
+  using problem = target_problem<Loss, T, Out, Y>;
+  if constexpr (has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return std::span<const T, Out>(static_cast<const T*>(nullptr), Out);
   } else if constexpr (std::integral<Y>) {
-    if constexpr (Loss::accepts_class_index) {
-      return static_cast<std::size_t>(target);
-    } else {
-      static_assert(sizeof(check_class_index_target<Loss, false>) > 0);
-      return std::span<const T, Out>(static_cast<const T*>(nullptr), Out);  // only after an error
-    }
+    return static_cast<std::size_t>(target);
+  } else if constexpr (std::floating_point<Y>) {
+    return std::span<const T, Out>(&target, Out);
   } else {
     return fixed_span<check_target_size, T, Out>(target);
   }

@@ -16,6 +16,7 @@
 
 #include <staticgrad/core/steps.hpp>
 #include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/losses.hpp>
@@ -277,30 +278,34 @@ template <class Net, class T, class Loss, class X, class Y>
 T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const X& x,
                  const Y& target, Gradients<Net, T>& grads, std::optional<Training> training = {}) {
   namespace sd = staticgrad::detail;
-  constexpr std::size_t in = Net::in_size, out = Net::out_size;
-  if (sd::is_stochastic<Net> && !training)
-    Tape<T>::fail("value_and_grad", "this network has Dropout: pass staticgrad::Training{seed, step}");
-  std::optional<sd::training_scope> scope;
-  if (sd::is_stochastic<Net>) scope.emplace(*training);
-  std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
-  if constexpr (sd::SequenceOf<X> || sd::SequenceRange<X>) {
-    return sd::sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
-                                  detail::tape_sequences(t, model, loss, grads));
-  } else if constexpr (sd::FixedVector<X>) {
-    return detail::sample_value_and_grad<Net>(t, model.flat(), loss,
-                                               sd::fixed_span<sd::check_input_size, T, in>(x),
-                                               sd::target_view<Loss, T, out>(target), T{1}, grads.flat());
+  using problem = sd::arguments_problem<Net, T, Loss, X, Y>;
+  if constexpr (sd::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return T{};
   } else {
-    static_assert(sd::FixedVectorRange<X>,
-                  "staticgrad::tape::value_and_grad: x must be one input or a contiguous range of inputs");
-    const std::size_t count = sd::batch_size(x, target, "staticgrad::tape::value_and_grad");
-    const T scale = T{1} / static_cast<T>(count);
-    T total{};
-    for (std::size_t s = 0; s < count; ++s)
-      total += detail::sample_value_and_grad<Net>(
-          t, model.flat(), loss, sd::fixed_span<sd::check_input_size, T, in>(std::ranges::data(x)[s]),
-          sd::target_view<Loss, T, out>(std::ranges::data(target)[s]), scale, grads.flat());
-    return total * scale;
+    constexpr std::size_t in = Net::in_size, out = Net::out_size;
+    if (sd::is_stochastic<Net> && !training)
+      Tape<T>::fail("value_and_grad", "this network has Dropout: pass staticgrad::Training{seed, step}");
+    std::optional<sd::training_scope> scope;
+    if (sd::is_stochastic<Net>) scope.emplace(*training);
+    std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
+    if constexpr (sd::SequenceOf<X> || sd::SequenceRange<X>) {
+      return sd::sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
+                                    detail::tape_sequences(t, model, loss, grads));
+    } else if constexpr (sd::FixedVector<X>) {
+      return detail::sample_value_and_grad<Net>(t, model.flat(), loss,
+                                                 sd::fixed_span<sd::check_input_size, T, in>(x),
+                                                 sd::target_view<Loss, T, out>(target), T{1}, grads.flat());
+    } else {
+      const std::size_t count = sd::batch_size(x, target, "staticgrad::tape::value_and_grad");
+      const T scale = T{1} / static_cast<T>(count);
+      T total{};
+      for (std::size_t s = 0; s < count; ++s)
+        total += detail::sample_value_and_grad<Net>(
+            t, model.flat(), loss, sd::fixed_span<sd::check_input_size, T, in>(std::ranges::data(x)[s]),
+            sd::target_view<Loss, T, out>(std::ranges::data(target)[s]), scale, grads.flat());
+      return total * scale;
+    }
   }
 }
 
@@ -329,10 +334,16 @@ template <class Net, class T, class Loss, class X, class Y, class States>
 T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, const Y& ys, Gradients<Net, T>& grads,
                  States& states) {
   namespace sd = staticgrad::detail;
-  const auto [first, count] = sd::states_of<Net, T, X>(states);
-  std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
-  return sd::sequence_into<Net>(xs, ys, first, count,
-                                detail::tape_sequences(detail::thread_tape<T>(), model, loss, grads));
+  using problem = sd::arguments_problem<Net, T, Loss, X, Y>;
+  if constexpr (sd::has_problem<problem>) {
+    static_assert(sizeof(problem) > 0);
+    return T{};
+  } else {
+    const auto [first, count] = sd::states_of<Net, T, X>(states);
+    std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
+    return sd::sequence_into<Net>(xs, ys, first, count,
+                                  detail::tape_sequences(detail::thread_tape<T>(), model, loss, grads));
+  }
 }
 
 /// As above, returning {loss, grads}.
