@@ -159,6 +159,8 @@ TEST_CASE("simd: vectorized activations stay within a few ulp of the scalar form
   check_activation<sg::GELUTanh>(8);
   check_activation<sg::SiLU>(8);
   check_activation<sg::Softplus>(8);
+  check_activation<sg::ELU>(8);
+  check_activation<sg::Mish>(8);
 }
 
 TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails included") {
@@ -226,6 +228,8 @@ TEST_CASE_TEMPLATE("activation_forward keeps φ'(z) as the backward pass would c
   check_activation_forward<sg::GELU, T>();
   check_activation_forward<sg::SiLU, T>();
   check_activation_forward<sg::Softplus, T>();
+  check_activation_forward<sg::Mish, T>();
+  check_activation_forward<sg::ELU, T>();
   check_activation_forward<sg::Tanh, T>();
   check_activation_forward<sg::ReLU, T>();
 }

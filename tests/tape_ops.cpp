@@ -1,7 +1,8 @@
 // The tape written by hand as micrograd and PyTorch users write it: a default scalar type,
-// constants on either side of + − · /, negation, division, pow, exp, log, sqrt, variables
-// whose gradient backward() computes (inputs too), loss.backward(); checked against the
-// derivatives worked out by hand.
+// constants on either side of + − · /, negation, division, pow, exp, log, sqrt, the named
+// activations, variables whose gradient backward() computes (inputs too), loss.backward();
+// checked against the derivatives worked out by hand.
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <stdexcept>
@@ -54,4 +55,29 @@ TEST_CASE("tape by hand: an input's gradient, over vectors, in float") {
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(x.backward(), doctest::Contains("the loss must be one scalar, not 3 values"),
                        std::invalid_argument);
+}
+
+TEST_CASE("tape by hand: elu, hard_tanh and mish with PyTorch's definitions and derivatives") {
+  const std::vector<double> xs{-1.5, -0.5, 0.3, 2.0};
+  const auto check = [&](auto op, auto value, auto derivative) {
+    tape::Tape t;
+    auto x = t.variable(xs);
+    auto y = op(x);
+    tape::sum(y).backward();
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      CAPTURE(xs[i]);
+      CHECK(y.value()[i] == doctest::Approx(value(xs[i])).epsilon(1e-15));
+      CHECK(x.grad()[i] == doctest::Approx(derivative(xs[i])).epsilon(1e-15));
+    }
+  };
+  check([](auto x) { return tape::elu(x); }, [](double x) { return x > 0 ? x : std::exp(x) - 1; },
+        [](double x) { return x > 0 ? 1.0 : std::exp(x); });
+  check([](auto x) { return tape::hard_tanh(x); }, [](double x) { return std::clamp(x, -1.0, 1.0); },
+        [](double x) { return x > -1 && x < 1 ? 1.0 : 0.0; });
+  // mish(x) = x·tanh(softplus(x)); mish'(x) = tanh(sp) + x·σ(x)·(1 − tanh²(sp))
+  check([](auto x) { return tape::mish(x); }, [](double x) { return x * std::tanh(std::log1p(std::exp(x))); },
+        [](double x) {
+          const double t = std::tanh(std::log1p(std::exp(x)));
+          return t + x / (1 + std::exp(-x)) * (1 - t * t);
+        });
 }

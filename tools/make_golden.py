@@ -34,7 +34,12 @@ ACTIVATIONS = {
     "GELUTanh": lambda: nn.GELU(approximate="tanh"),
     "SiLU": nn.SiLU,
     "Softplus": nn.Softplus,  # beta 1, threshold 20
+    "ELU": nn.ELU,  # alpha 1
+    "HardTanh": nn.Hardtanh,  # -1, 1
+    "Mish": nn.Mish,
 }
+# Added later: their cases are drawn after all the others, which keep their values.
+LATER_ACTIVATIONS = ("ELU", "HardTanh", "Mish")
 
 
 class RMSNorm(nn.Module):
@@ -195,6 +200,8 @@ def build(spec):
         return prelu, [("", prelu.weight)]
     if kind == "act":
         return ACTIVATIONS[spec[1]](), []
+    if kind == "softmax":
+        return nn.Softmax(dim=-1), []
     if kind == "frozen":
         module, params = build(spec[1])
         for _, p in params:
@@ -389,7 +396,7 @@ def write(name, cases):
 def main():
     generator = torch.Generator().manual_seed(20261123)
     cases = []
-    for act in ACTIVATIONS:
+    for act in (act for act in ACTIVATIONS if act not in LATER_ACTIVATIONS):
         cases.append(make_case(f"activation_{act}", ("seq", [dense(4, 5, act), dense(5, 3)]),
                                "MSE", 4, 3, 2, "vector", generator))
     residual_classifier = ("seq", [dense(4, 6, "GELU"),
@@ -460,6 +467,11 @@ def main():
     cases += [
         make_case("film", ("seq", [film, dense(2, 2)]), "MSE", 3, 2, 3, "vector", generator),
     ]
+    for act in LATER_ACTIVATIONS:
+        cases.append(make_case(f"activation_{act}", ("seq", [dense(4, 5, act), dense(5, 3)]),
+                               "MSE", 4, 3, 2, "vector", generator))
+    cases.append(make_case("softmax", ("seq", [dense(4, 5, "Tanh"), dense(5, 3), ("softmax", 3)]),
+                           "MSE", 4, 3, 3, "vector", generator))
     write("golden.txt", cases)
     write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)

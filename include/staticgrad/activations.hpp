@@ -1,5 +1,5 @@
-/// @file Defines the activation functions Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU,
-/// GELUTanh, SiLU and Softplus, with PyTorch's defaults and derivatives.
+/// @file Defines the activation functions Identity, ReLU, LeakyReLU, HardTanh, ELU, Sigmoid,
+/// Tanh, GELU, GELUTanh, SiLU, Softplus and Mish, with PyTorch's defaults and derivatives.
 ///
 /// Each activation is an empty type with static `value(z)` and `derivative(u)`. When
 /// `derivative_from_output` is true, `derivative` takes the output φ(z), so a Dense layer
@@ -68,6 +68,22 @@ struct LeakyReLU {
   }
 };
 
+/// φ(z) = z clamped to [−1, 1] (torch.nn.Hardtanh()); φ' is 1 strictly inside, 0 on and
+/// beyond the bounds, as in PyTorch. Usable in constant expressions.
+struct HardTanh {
+  static constexpr std::string_view name = "HardTanh";
+  static constexpr bool derivative_from_output = true;
+  using default_init = init::XavierUniform;
+  template <class T>
+  static constexpr T value(T z) {
+    return z < T{-1} ? T{-1} : z > T{1} ? T{1} : z;  // NaN stays NaN
+  }
+  template <class T>
+  static constexpr T derivative(T y) {  // y is strictly inside exactly when z is
+    return y > T{-1} && y < T{1} ? T{1} : T{0};
+  }
+};
+
 // The activations below that call exp, tanh or erf are written once, generically: X is
 // a number or a SIMD register of numbers (core/simd.hpp), and `vectorized` says so, so that
 // whole spans go through xsimd's vectorized math.
@@ -88,6 +104,24 @@ struct Sigmoid {
   template <class T>
   static constexpr T derivative(T y) {
     return y * (T{1} - y);
+  }
+};
+
+/// φ(z) = z for z > 0, else α(e^z − 1), α = 1 (torch.nn.ELU()).
+struct ELU {
+  static constexpr std::string_view name = "ELU";
+  static constexpr bool derivative_from_output = true;
+  static constexpr bool vectorized = true;
+  using default_init = init::HeNormal;
+  static constexpr double alpha = 1.0;
+  template <class X>
+  static X value(X z) {
+    namespace s = detail::simd;
+    return s::select(z > s::constant<X>(0), z, s::constant<X>(alpha) * (s::exp(z) - s::constant<X>(1)));
+  }
+  template <class T>
+  static constexpr T derivative(T y) {  // for z ≤ 0, αe^z = y + α
+    return y > T{0} ? T{1} : y + static_cast<T>(alpha);
   }
 };
 
@@ -184,6 +218,23 @@ struct Softplus {
   static X derivative(X z) {
     namespace s = detail::simd;
     return s::select(z > s::constant<X>(threshold), s::constant<X>(1), Sigmoid::value(z));
+  }
+};
+
+/// φ(z) = z·tanh(softplus(z)) (torch.nn.Mish()).
+struct Mish {
+  static constexpr std::string_view name = "Mish";
+  static constexpr bool derivative_from_output = false;
+  static constexpr bool vectorized = true;
+  using default_init = init::HeNormal;
+  template <class X>
+  static X value(X z) {
+    return z * detail::simd::tanh(Softplus::value(z));
+  }
+  template <class X>
+  static X derivative(X z) {
+    const X t = detail::simd::tanh(Softplus::value(z));
+    return t + z * Sigmoid::value(z) * (detail::simd::constant<X>(1) - t * t);
   }
 };
 

@@ -58,8 +58,9 @@ class Rng {
 /// A scheme draws one weight of a layer with `fan_in` inputs and `fan_out` outputs:
 /// `scheme.sample(rng, fan_in, fan_out)`. Biases are always 0 and norm gains 1.
 
-/// Each layer's default for its activation: He normal for the ReLU family, GELU, SiLU and
-/// Softplus, Xavier uniform for Tanh and Sigmoid, LeCun normal for Identity.
+/// Each layer's default for its activation: He normal for the ReLU family, ELU, GELU, SiLU,
+/// Softplus and Mish, Xavier uniform for Tanh, HardTanh and Sigmoid, LeCun normal for
+/// Identity.
 struct Default {};
 
 /// Every weight 0 (a network that cannot break its symmetry; see examples/symmetry.cpp).

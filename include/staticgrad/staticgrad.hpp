@@ -28,6 +28,7 @@
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
 #include <staticgrad/layers/slice.hpp>
+#include <staticgrad/layers/softmax.hpp>
 #include <staticgrad/losses.hpp>
 #include <staticgrad/merge.hpp>
 #include <staticgrad/model.hpp>

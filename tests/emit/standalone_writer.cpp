@@ -21,7 +21,7 @@ using Net = sg::Sequential<
     sg::Frozen<sg::Dense<8, 8, sg::SiLU>>, sg::LoRA<sg::Dense<8, 6, sg::GELUTanh>, 2>, sg::RMSNorm<6>,
     sg::Concat<sg::Dense<6, 2, sg::Sigmoid>, sg::Sequential<sg::PReLU<6>, sg::Dense<6, 2, sg::Softplus>>,
                sg::Sum<sg::Dense<6, 2, sg::LeakyReLU>, sg::Product<sg::Slice<1, 2, 6>, sg::Dense<6, 2, sg::ReLU>>>>,
-    sg::Dense<6, 3>>;
+    sg::Dense<6, 5, sg::Mish>, sg::Dense<5, 5, sg::ELU>, sg::Dense<5, 4, sg::HardTanh>, sg::Dense<4, 3>, sg::Softmax<3>>;
 
 template <class T>
 void write(const std::filesystem::path& folder, const std::string& suffix) {

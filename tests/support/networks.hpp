@@ -56,6 +56,8 @@ using BCECase = Case<sg::Sequential<sg::Dense<3, 4>, sg::Activation<sg::SiLU, 4>
 using ActivationLayersCase = Case<sg::Sequential<sg::Dense<2, 3>, sg::Activation<sg::Sigmoid, 3>,
                                                  sg::Activation<sg::GELU, 3>, sg::Dense<3, 2>>,
                                   sg::MSE>;
+// Softmax inside the network (its input gradient flows on) and as the output.
+using SoftmaxCase = Case<sg::Sequential<sg::Dense<3, 4>, sg::Softmax<4>, sg::Dense<4, 3>, sg::Softmax<3>>, sg::MSE>;
 using NestedCase = Case<Nested, sg::MSE>;
 using IssueExampleCase = Case<IssueExample, sg::SoftmaxCrossEntropy, ClassTarget>;
 // Frozen parts: first (no input gradient needed), in the middle of trainable layers (the
@@ -125,6 +127,9 @@ TYPE_TO_STRING_AS("Dense(Tanh)", sgtest::TwoLayerCase<staticgrad::Tanh>);
 TYPE_TO_STRING_AS("Dense(GELU)", sgtest::TwoLayerCase<staticgrad::GELU>);
 TYPE_TO_STRING_AS("Dense(GELUTanh)", sgtest::TwoLayerCase<staticgrad::GELUTanh>);
 TYPE_TO_STRING_AS("Dense(SiLU)", sgtest::TwoLayerCase<staticgrad::SiLU>);
+TYPE_TO_STRING_AS("Dense(ELU)", sgtest::TwoLayerCase<staticgrad::ELU>);
+TYPE_TO_STRING_AS("Dense(HardTanh)", sgtest::TwoLayerCase<staticgrad::HardTanh>);
+TYPE_TO_STRING_AS("Dense(Mish)", sgtest::TwoLayerCase<staticgrad::Mish>);
 TYPE_TO_STRING_AS("Dense(Softplus), HalfSquaredError", sgtest::SoftplusCase);
 TYPE_TO_STRING_AS("LayerNorm", sgtest::LayerNormCase);
 TYPE_TO_STRING_AS("RMSNorm", sgtest::RMSNormCase);
@@ -132,6 +137,7 @@ TYPE_TO_STRING_AS("Residual, cross-entropy with class index", sgtest::ClassIndex
 TYPE_TO_STRING_AS("Residual, cross-entropy with probabilities", sgtest::ProbabilityCase);
 TYPE_TO_STRING_AS("Activation layers, BCEWithLogits", sgtest::BCECase);
 TYPE_TO_STRING_AS("Activation layers, MSE", sgtest::ActivationLayersCase);
+TYPE_TO_STRING_AS("Softmax inside and as the output", sgtest::SoftmaxCase);
 TYPE_TO_STRING_AS("nested Sequential and Residual", sgtest::NestedCase);
 TYPE_TO_STRING_AS("the README network", sgtest::IssueExampleCase);
 TYPE_TO_STRING_AS("Frozen first layer", sgtest::FrozenFirstCase);
@@ -149,9 +155,10 @@ namespace sgtest {
 /// Every case above, for TEST_CASE_TEMPLATE_APPLY.
 using AllCases = std::tuple<TwoLayerCase<sg::Identity>, TwoLayerCase<sg::ReLU>, TwoLayerCase<sg::LeakyReLU>,
                             TwoLayerCase<sg::Sigmoid>, TwoLayerCase<sg::Tanh>, TwoLayerCase<sg::GELU>,
-                            TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>,
-                            SoftplusCase, LayerNormCase, RMSNormCase,
-                            ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, NestedCase,
+                            TwoLayerCase<sg::GELUTanh>, TwoLayerCase<sg::SiLU>, TwoLayerCase<sg::ELU>,
+                            TwoLayerCase<sg::HardTanh>, TwoLayerCase<sg::Mish>, SoftplusCase, LayerNormCase,
+                            RMSNormCase,
+                            ClassIndexCase, ProbabilityCase, BCECase, ActivationLayersCase, SoftmaxCase, NestedCase,
                             IssueExampleCase, FrozenFirstCase, FrozenMiddleCase, FrozenLastCase,
                             ConcatCase, SumCase, NestedBranchesCase, CustomActivationCase, LoRACase, WideCase>;
 }  // namespace sgtest

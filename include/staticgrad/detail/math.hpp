@@ -91,4 +91,12 @@ T softmax(const T* z, T* probs, std::size_t n) {
   return shift + std::log(sum);
 }
 
+/// dx (+)= the gradient through y = softmax(z): y ⊙ (dy − Σ dyᵢ·yᵢ).
+template <bool Accumulate, class T>
+void softmax_input_grad(const T* y, const T* dy, std::size_t n, T* dx) {
+  T dot{};
+  for (std::size_t i = 0; i < n; ++i) dot += dy[i] * y[i];
+  for (std::size_t i = 0; i < n; ++i) store<Accumulate>(dx[i], y[i] * (dy[i] - dot));
+}
+
 }  // namespace staticgrad::detail

@@ -131,6 +131,19 @@ class standalone_writer {
     return y;
   }
 
+  value softmax(const value& x) {
+    const value y = fresh(x.size);
+    const std::string n = std::to_string(x.size), s = scalar();
+    line("{");
+    line("  " + s + " shift = " + x.name + "[0], sum = 0;");
+    line("  for (int i = 1; i < " + n + "; ++i) if (" + x.name + "[i] > shift) shift = " + x.name + "[i];");
+    line("  for (int i = 0; i < " + n + "; ++i) sum += " + y.name + "[i] = " + math("exp") + "(" + x.name +
+         "[i] - shift);");
+    line("  for (int i = 0; i < " + n + "; ++i) " + y.name + "[i] /= sum;");
+    line("}");
+    return y;
+  }
+
   value concat(const value& a, const value& b) {
     const value z = fresh(a.size + b.size);
     loop(a.size, z.name + "[i] = " + a.name + "[i];");
@@ -154,6 +167,11 @@ class standalone_writer {
     else if constexpr (std::is_same_v<Act, SiLU>) return u + " / (1 + " + math("exp") + "(-" + u + "))";
     else if constexpr (std::is_same_v<Act, Softplus>)
       return "(" + u + " > 20 ? " + u + " : " + math("log1p") + "(" + math("exp") + "(" + u + ")))";
+    else if constexpr (std::is_same_v<Act, HardTanh>)
+      return "(" + u + " < -1 ? -1 : " + u + " > 1 ? 1 : " + u + ")";
+    else if constexpr (std::is_same_v<Act, ELU>) return "(" + u + " > 0 ? " + u + " : " + math("exp") + "(" + u + ") - 1)";
+    else if constexpr (std::is_same_v<Act, Mish>)
+      return u + " * " + math("tanh") + "(" + u + " > 20 ? " + u + " : " + math("log1p") + "(" + math("exp") + "(" + u + ")))";
     else if constexpr (std::is_same_v<Act, GELU>)
       return literal(0.5) + " * " + u + " * (1 + " + math("erf") + "(" + u + " * " + literal(0.70710678118654752440) + "))";
     else if constexpr (std::is_same_v<Act, GELUTanh>)
@@ -209,6 +227,7 @@ class standalone_recording {
   value rms_norm(const value& x, const value& gain, T epsilon) const {
     return writer_.rms_norm(x, gain, static_cast<double>(epsilon));
   }
+  value softmax(const value& x) const { return writer_.softmax(x); }
   value concat(const value& a, const value& b) const { return writer_.concat(a, b); }
   value slice(const value& x, std::size_t first, std::size_t count) const { return writer_.slice(x, first, count); }
 

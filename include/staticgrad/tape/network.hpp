@@ -96,6 +96,7 @@ class recording {
     return tape::layer_norm(x, gain, bias, epsilon);
   }
   Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon) const { return tape::rms_norm(x, gain, epsilon); }
+  Var<T> softmax(Var<T> x) const { return tape::softmax(x); }
   Var<T> concat(Var<T> a, Var<T> b) const { return tape::concat(a, b); }
   Var<T> slice(Var<T> x, std::size_t first, std::size_t count) const { return tape::slice(x, first, count); }
 

@@ -204,6 +204,9 @@ template <class T> Var<T> gelu(Var<T> x) { return activation<GELU>(x); }
 template <class T> Var<T> gelu_tanh(Var<T> x) { return activation<GELUTanh>(x); }
 template <class T> Var<T> silu(Var<T> x) { return activation<SiLU>(x); }
 template <class T> Var<T> softplus(Var<T> x) { return activation<Softplus>(x); }
+template <class T> Var<T> elu(Var<T> x) { return activation<ELU>(x); }
+template <class T> Var<T> hard_tanh(Var<T> x) { return activation<HardTanh>(x); }
+template <class T> Var<T> mish(Var<T> x) { return activation<Mish>(x); }
 template <class T> Var<T> exp(Var<T> x) { return activation<detail::Exp>(x); }
 template <class T> Var<T> log(Var<T> x) { return activation<detail::Log>(x); }
 template <class T> Var<T> sqrt(Var<T> x) { return activation<detail::Sqrt>(x); }
@@ -233,6 +236,15 @@ Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon = static_cast<T>(1e-6)) {
                          t.node(x).needs_grad || t.node(gain).needs_grad);  // scratch: 1/rms
   t.scratch_of(id)[0] = staticgrad::detail::rms_norm_forward(t.value_of(t.id(x)), t.value_of(t.id(gain)), n,
                                                              epsilon, t.output_of(id));
+  return t.var(id);
+}
+
+/// softmax(x) = e^x / Σ e^x over x's values, as staticgrad::Softmax.
+template <class T>
+Var<T> softmax(Var<T> x) {
+  Tape<T>& t = Tape<T>::of("softmax", x);
+  const auto id = t.push({.op = Op::softmax, .a = t.id(x)}, t.size(x), 0, t.node(x).needs_grad);
+  staticgrad::detail::softmax(t.value_of(t.id(x)), t.output_of(id), t.size(x));
   return t.var(id);
 }
 
@@ -442,6 +454,9 @@ void Tape<T>::backward_node(const Node& n, std::uint32_t id) {
       if (T* dx = grad_of(n.a)) sd::rms_norm_input_grad<true>(dy, value_of(n.b), value_of(n.a), inv_rms, n.size, dx);
       return;
     }
+    case Op::softmax:
+      if (T* dx = grad_of(n.a)) staticgrad::detail::softmax_input_grad<true>(y, dy, n.size, dx);
+      return;
     case Op::sum:
       if (T* dx = grad_of(n.a))
         for (std::size_t i = 0; i < nodes_[n.a].size; ++i) dx[i] += dy[0];

@@ -57,6 +57,7 @@ enum class Op : std::uint8_t {
   activation,
   layer_norm,
   rms_norm,
+  softmax,
   mse,
   half_squared_error,
   cross_entropy_index,
