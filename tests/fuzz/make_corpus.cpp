@@ -1,7 +1,7 @@
 // Writes the fuzzers' seed corpus: valid files of each format for the fuzz network, and
 // files of each kind the loaders must refuse (tensors that overlap or leave bytes over, a
 // name twice, a file of another network), from which libFuzzer's mutations start.
-//   fuzz_make_corpus DIR   writes DIR/binary, DIR/safetensors
+//   fuzz_make_corpus DIR   writes DIR/binary, DIR/safetensors, DIR/rtneural
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -58,6 +58,18 @@ void write_refused_safetensors(const fs::path& valid, const fs::path& folder) {
   write_safetensors(folder / "bytes_left_over.safetensors", members, longer);
 }
 
+// RTNeural's format for sgfuzz::RTNeuralNet: the layers of tests/data/rtneural's recurrent
+// model, then those of its convolutional one.
+void write_rtneural_seed(const fs::path& folder) {
+  fs::create_directories(folder);
+  const fs::path data = fs::path(STATICGRAD_TEST_DATA) / "rtneural";
+  auto model = nlohmann::json::parse(std::ifstream(data / "recurrent.json"));
+  model.erase("staticgrad_test");
+  const auto convolutional = nlohmann::json::parse(std::ifstream(data / "convolutional.json"));
+  for (const auto& layer : convolutional["layers"]) model["layers"].push_back(layer);
+  std::ofstream(folder / "valid.json") << model.dump();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -73,4 +85,5 @@ int main(int argc, char** argv) {
   staticgrad::save_safetensors(staticgrad::Model<sgfuzz::Net, double>{2},
                                corpus / "safetensors" / "valid_f64.safetensors");
   write_refused_safetensors(corpus / "safetensors" / "valid.safetensors", corpus / "safetensors");
+  write_rtneural_seed(corpus / "rtneural");
 }

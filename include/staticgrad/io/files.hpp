@@ -25,6 +25,16 @@ namespace staticgrad::detail {
   throw std::runtime_error("staticgrad: " + path.string() + ": " + what);
 }
 
+/// "[4, 3]".
+inline std::string shape_string(const std::vector<std::size_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text += "]";
+}
+
 template <class U>
 void put(std::vector<unsigned char>& out, U value) {  // little-endian on every host
   for (std::size_t i = 0; i < sizeof(U); ++i) out.push_back(static_cast<unsigned char>(value >> (8 * i)));

@@ -133,15 +133,6 @@ std::vector<torch_tensor> named_tensors(std::span<const std::string> names) {
   return tensors;
 }
 
-inline std::string shape_string(const std::vector<std::size_t>& shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) text += ", ";
-    text += std::to_string(shape[i]);
-  }
-  return text += "]";
-}
-
 /// A tensor's entry in a safetensors header, checked against the bytes that follow it.
 struct safetensors_entry {
   std::string dtype;
