@@ -20,6 +20,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <boost/mp11/algorithm.hpp>
 
 #include <staticgrad/staticgrad.hpp>
 
@@ -439,8 +440,18 @@ void print_tanh_errors() {
 // all of N4 training: the frozen layers cost their forward pass only.
 using N4FrozenBase = sg::Sequential<sg::Frozen<sg::Sequential<sg::Dense<64, 128, sg::ReLU>, sg::Dense<128, 128, sg::ReLU>>>,
                                     sg::Dense<128, 10>>;
+
+// 32 × Dense<64, 64, Tanh> as 4 segments of 8, plain and each segment a Checkpoint: the
+// cache kept against the time of the second forward pass.
+template <class L, std::size_t Count>
+using repeated = boost::mp11::mp_rename<boost::mp11::mp_repeat_c<boost::mp11::mp_list<L>, Count>, sg::Sequential>;
+using Segment8 = repeated<sg::Dense<64, 64, sg::Tanh>, 8>;
+using Deep32 = repeated<Segment8, 4>;
+using Deep32Checkpointed = repeated<sg::Checkpoint<Segment8>, 4>;
+
+// value_and_grad of one sample of 64 inputs, class 3.
 template <class Net>
-void register_frozen(const char* name) {
+void register_one_sample(const char* name) {
   benchmark::RegisterBenchmark(name, [](benchmark::State& state) {
     const sg::Model<Net, float> model{7};
     sg::Gradients<Net, float> grads;
@@ -534,8 +545,12 @@ int main(int argc, char** argv) {
   register_memory_floors<N6>(n6->name);
   const char* frozen_none = "frozen/N4 value_and_grad, all layers train";
   const char* frozen_half = "frozen/N4 value_and_grad, layers 0-1 Frozen";
-  register_frozen<N4>(frozen_none);
-  register_frozen<N4FrozenBase>(frozen_half);
+  register_one_sample<N4>(frozen_none);
+  register_one_sample<N4FrozenBase>(frozen_half);
+  const char* deep_plain = "checkpoint/32 x Dense<64,64,Tanh> value_and_grad";
+  const char* deep_checkpointed = "checkpoint/32 x Dense<64,64,Tanh> value_and_grad, 4 Checkpoints of 8";
+  register_one_sample<Deep32>(deep_plain);
+  register_one_sample<Deep32Checkpointed>(deep_checkpointed);
 
   MedianCollector reporter;
   run_benchmarks(argc, argv, reporter);
@@ -637,6 +652,13 @@ int main(int argc, char** argv) {
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())
     std::printf("Frozen: N4 value_and_grad %.1f ns; with layers 0-1 Frozen %.1f ns (%.2fx)\n", none->second,
                 half->second, half->second / none->second);
+  const auto plain = reporter.median_ns.find(deep_plain), checkpointed = reporter.median_ns.find(deep_checkpointed);
+  if (plain != reporter.median_ns.end() && checkpointed != reporter.median_ns.end())
+    std::printf("Checkpoint: 32 x Dense<64,64,Tanh> value_and_grad %.1f ns, %zu bytes of cache; as 4 Checkpoints of 8 "
+                "%.1f ns (%.2fx), %zu bytes kept + %zu recomputed at a time\n",
+                plain->second, Deep32::cache_size * sizeof(float), checkpointed->second,
+                checkpointed->second / plain->second, Deep32Checkpointed::cache_size * sizeof(float),
+                Segment8::cache_size * sizeof(float));
   benchmark::Shutdown();
   return 0;
 }

@@ -166,6 +166,28 @@ using NamNano = sg::Sequential<
     sg::Concat<sg::Sequential<sg::Slice<0, 4, 8>, sg::Conv1D<4, 2, 1>>, sg::Sequential<sg::Slice<4, 4, 8>, sg::Conv1D<4, 2, 1>>>,
     NamArray<2, 128, 256, 512, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512>, sg::Slice<2, 2, 4>, sg::Conv1D<2, 1, 1>>;
 
+// A GRU and a stateless block after it, the block plain and as a Checkpoint: value_and_grad
+// through one sequence of 1,024 steps, whose backward pass keeps every step's cache.
+using CheckpointBlock = sg::Sequential<sg::Dense<16, 64, sg::Tanh>, sg::Dense<64, 64, sg::Tanh>, sg::Dense<64, 16, sg::Tanh>>;
+using GruBlock = sg::Sequential<sg::GRU<1, 16>, CheckpointBlock, sg::Dense<16, 1>>;
+using GruCheckpointedBlock = sg::Sequential<sg::GRU<1, 16>, sg::Checkpoint<CheckpointBlock>, sg::Dense<16, 1>>;
+constexpr std::size_t checkpoint_steps = 1024;
+
+template <class Net>
+void register_sequence_gradient(const std::string& name, const std::vector<float>& signal) {
+  auto xs = std::make_shared<sg::Sequence<float, checkpoint_steps, 1>>();
+  auto ys = std::make_shared<sg::Sequence<float, checkpoint_steps, 1>>();
+  for (std::size_t t = 0; t < checkpoint_steps; ++t) {
+    (*xs)[t][0] = signal[t];
+    (*ys)[t][0] = std::tanh(4 * signal[t]);
+  }
+  auto model = std::make_shared<sg::Model<Net, float>>(7);
+  auto grads = std::make_shared<sg::Gradients<Net, float>>();
+  benchmark::RegisterBenchmark(name.c_str(), [model, grads, xs, ys](benchmark::State& state) {
+    for (auto _ : state) benchmark::DoNotOptimize(sg::value_and_grad(*model, sg::MSE{}, *xs, *ys, *grads));
+  });
+}
+
 // 4,096 samples of a plucked-string-like tone and noise, at the levels a guitar signal has.
 std::vector<float> make_signal() {
   std::vector<float> signal(signal_length);
@@ -198,6 +220,10 @@ int main(int argc, char** argv) {
   cases.push_back(register_generated<DilatedStack>("Conv1D-8 d1-512", signal));
   register_training<DilatedStack>(cases.back(), signal);
   cases.push_back(register_generated<NamNano>("WaveNet NAM nano", signal));
+  const std::string checkpoint_plain = "checkpoint/GRU-16 + Dense 16-64-64-16 Tanh, sequence of 1024";
+  const std::string checkpoint_block = checkpoint_plain + ", block as Checkpoint";
+  register_sequence_gradient<GruBlock>(checkpoint_plain, signal);
+  register_sequence_gradient<GruCheckpointedBlock>(checkpoint_block, signal);
   std::vector<std::string> columns{"generated", "tape"};
 #ifdef STATICGRAD_BENCH_RTNEURAL_EIGEN
   register_rtneural_eigen(cases);
@@ -252,6 +278,15 @@ int main(int argc, char** argv) {
                   std::min(torch, torch_two) / generated);
     std::printf("\n");
   }
+  if (const double plain = reporter.median(checkpoint_plain), checkpointed = reporter.median(checkpoint_block);
+      plain > 0 && checkpointed > 0)
+    std::printf("\nCheckpoint: GRU-16 + Dense 16-64-64-16 Tanh, value_and_grad over %zu steps: %.1f us, %zu bytes of "
+                "workspace; the block as a Checkpoint %.1f us (%.2fx), %zu bytes kept + %zu recomputed for the block's "
+                "backward pass\n",
+                checkpoint_steps, plain / 1000, sg::detail::sequence_workspace_bytes<GruBlock, float, checkpoint_steps>,
+                checkpointed / 1000, checkpointed / plain,
+                sg::detail::sequence_workspace_bytes<GruCheckpointedBlock, float, checkpoint_steps>,
+                checkpoint_steps * CheckpointBlock::cache_size * sizeof(float));
   benchmark::Shutdown();
   return 0;
 }

@@ -139,7 +139,7 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer meets every law of the Layer con
 TEST_CASE_TEMPLATE_APPLY(
     conformance_layers,
     std::tuple<sg::Dense<4, 5, sg::Tanh>, sg::Dense<24, 40, sg::GELU>, sg::Activation<sg::SiLU, 5>, sg::LayerNorm<5>,
-               sg::RMSNorm<6>, sg::Softmax<5>, sg::PReLU<5>, sg::Dropout<6, std::ratio<1, 3>>, sg::LoRA<sg::Dense<4, 5, sg::Tanh>, 2>,
+               sg::RMSNorm<6>, sg::Softmax<5>, sg::Checkpoint<sg::Sequential<sg::Dense<4, 5, sg::Tanh>, sg::LayerNorm<5>>>, sg::PReLU<5>, sg::Dropout<6, std::ratio<1, 3>>, sg::LoRA<sg::Dense<4, 5, sg::Tanh>, 2>,
                sg::Frozen<sg::Dense<4, 5, sg::Sigmoid>>, sg::Sequential<sg::Dense<4, 3, sg::ReLU>, sg::LayerNorm<3>>,
                sg::Residual<sg::Dense<4, 4, sg::Tanh>, sg::Dense<4, 4>>,
                sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Activation<sg::Tanh, 4>>,

@@ -16,6 +16,7 @@
 #include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
 #include <staticgrad/layers/branches.hpp>
+#include <staticgrad/layers/checkpoint.hpp>
 #include <staticgrad/layers/conv1d.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/dropout.hpp>

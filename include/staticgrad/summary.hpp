@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <type_traits>
 
 #include <boost/mp11/algorithm.hpp>
 
@@ -14,6 +15,7 @@
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/diagnostics.hpp>
+#include <staticgrad/layers/checkpoint.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -80,6 +82,12 @@ void summary(std::ostream& os) {
   const std::size_t stack = (Net::cache_size + 2 * Net::out_size) * sizeof(T);
   os << "total: " << param_count<Net> << " parameters (" << parameter_bytes << " bytes), "
      << flops<Net> << " forward FLOPs\n";
+  if constexpr (!std::is_same_v<typename detail::without_checkpoints<Net>::type, Net>) {
+    // Checkpoint's rows show what its layers hold while their forward pass is recomputed.
+    constexpr std::size_t without = detail::without_checkpoints<Net>::type::cache_size;
+    os << "checkpoints: " << Net::cache_size * sizeof(T) << " bytes of cache kept per sample, "
+       << without * sizeof(T) << " without them; the backward pass recomputes the rest, one checkpoint at a time\n";
+  }
   if constexpr (trainable_param_count<Net> != param_count<Net>)
     os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen or LoRA base weights)\n";
   if constexpr (detail::has_state<Net>) {

@@ -86,6 +86,23 @@ struct check_residual_shape {
                 "is defined (see check_residual_shape<body in_size, body out_size>)");
 };
 
+template <class L, layer_member Missing = first_missing_member<L>()>
+struct check_checkpoint_layer {
+  static_assert(Missing == layer_member::none,
+                "staticgrad::Checkpoint<L>: L is not a layer spec: it lacks the member that "
+                "check_checkpoint_layer<type, missing member> names (see staticgrad::Layer in core/concepts.hpp)");
+};
+
+template <bool Stateless, bool Deterministic>
+struct check_checkpoint_body {
+  static_assert(Stateless,
+                "staticgrad::Checkpoint<L>: L carries state from one time step to the next (GRU, LSTM, Conv1D); "
+                "checkpointing a layer with state is not supported yet: checkpoint the layers without it");
+  static_assert(Deterministic,
+                "staticgrad::Checkpoint<L>: L has Dropout, whose masks a recomputed forward pass would not "
+                "draw again; checkpointing it is not supported yet");
+};
+
 template <std::size_t NetworkIn, std::size_t GivenSize>
 struct check_input_size {
   static_assert(NetworkIn == GivenSize,

@@ -2,23 +2,18 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <span>
-#include <string>
 #include <string_view>
-
-#include <boost/mp11/list.hpp>
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/core/steps.hpp>
-#include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/layout.hpp>
-#include <staticgrad/init.hpp>
+#include <staticgrad/detail/wrapper.hpp>
 
 namespace staticgrad {
 
@@ -32,41 +27,22 @@ namespace staticgrad {
 /// more than its forward pass.
 /// @tparam L the layer to freeze (checked: the diagnostic names `check_frozen_layer<L>`)
 template <class L>
-struct Frozen {
+struct Frozen : detail::wrapper_of<L> {
   // Instantiating the check reports the problem; see detail/checks.hpp.
   static_assert(sizeof(detail::check_frozen_layer<L>) > 0);
-  /// False when L is not a valid layer (the error names it); the members are then empty.
-  static constexpr bool valid = detail::ValidLayer<L>;
+  using base = detail::wrapper_of<L>;
+  using base::in_size, base::out_size, base::param_count, base::valid;
 
   using frozen_layer = L;
-  // A composite (detail/traversal.hpp) that wraps L: L has its path (model.layer<I>() looks
-  // through Frozen), and everything in it is frozen.
-  using children = boost::mp11::mp_list<L>;
-  static constexpr std::array<std::size_t, 1> child_param_offset{0}, child_cache_offset{0}, child_state_offset{0};
   /// L's state (core/steps.hpp).
   static constexpr std::size_t state_size = detail::state_size_of<L>();
-  static constexpr bool wrapper = true;
   static constexpr bool freezes_children = true;
   static constexpr std::string_view summary_label = "Frozen";
   template <class C>
   using rebind = Frozen<C>;
   static constexpr auto name() { return detail::composite_name<"Frozen", valid, L>(); }
-  /// In PyTorch: L with requires_grad False, named as L.
-  static constexpr std::size_t torch_modules = detail::torch_modules<L>();
-  static constexpr bool torch_sequential = detail::torch_sequential<L>();
-  template <std::size_t>
-  static std::string torch_prefix() {
-    return {};
-  }
   static constexpr bool stochastic = detail::is_stochastic<L>;  // freezing stops parameters, not noise
-  static constexpr std::size_t in_size = detail::network_sizes<L>::in_size;
-  static constexpr std::size_t out_size = detail::network_sizes<L>::out_size;
-  static constexpr std::size_t param_count = detail::network_sizes<L>::param_count;
   static constexpr std::size_t cache_size = detail::network_sizes<L>::cache_size;
-  static constexpr std::size_t flops = [] {
-    if constexpr (valid) return L::flops;
-    else return std::size_t{0};
-  }();
 
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
@@ -119,17 +95,6 @@ struct Frozen {
       std::fill(d_state.begin(), d_state.end(), T{0});
   }
 
-  /// L, on whatever records it (see Sequential::record), with its parameters as constants.
-  template <class Recording>
-  static auto record(Recording& r, typename Recording::value x) {
-    return r.template child<0>(x);
-  }
-
-  /// As L's: a frozen layer starts like any other (and is usually loaded afterwards).
-  template <class T, class Scheme>
-  static void initialize(std::span<T, param_count> params, init::Rng& rng, const Scheme& scheme) {
-    L::template initialize<T>(params, rng, scheme);
-  }
 };
 
 /// A frozen layer's parameters are named as L's.

@@ -1,0 +1,141 @@
+/// @file Defines staticgrad::Checkpoint<L>: layer L whose backward pass recomputes its forward.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+#include <boost/mp11/algorithm.hpp>
+
+#include <staticgrad/core/blocks.hpp>
+#include <staticgrad/core/concepts.hpp>
+#include <staticgrad/core/layer_name.hpp>
+#include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/core/steps.hpp>
+#include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/checks.hpp>
+#include <staticgrad/detail/layout.hpp>
+#include <staticgrad/detail/traversal.hpp>
+#include <staticgrad/detail/wrapper.hpp>
+
+namespace staticgrad {
+
+template <class L>
+struct Checkpoint;
+
+namespace detail {
+
+/// The check of what Checkpoint<L> accepts (no state, no Dropout), for a valid L.
+template <class L, bool Valid = ValidLayer<L>>
+struct checkpoint_body {
+  using check = no_problem;
+};
+template <class L>
+struct checkpoint_body<L, true> {
+  using check = check_checkpoint_body<state_size_of<L>() == 0, !is_stochastic<L>>;
+};
+
+/// Net with every Checkpoint<L> replaced by L: what the network keeps without them.
+template <class L>
+struct without_checkpoints {
+  using type = L;
+};
+template <CompositeLayer L>
+struct without_checkpoints<L> {
+  template <class C>
+  using stripped = typename without_checkpoints<C>::type;
+  using type = boost::mp11::mp_apply<L::template rebind, boost::mp11::mp_transform<stripped, typename L::children>>;
+};
+template <class L>
+struct without_checkpoints<Checkpoint<L>> {
+  using type = typename without_checkpoints<L>::type;
+};
+
+}  // namespace detail
+
+/// Layer L (any layer without state or Dropout; Sequential<...> for several) whose forward
+/// pass keeps nothing for the backward pass: the backward pass runs L's forward again,
+/// from the input the network keeps anyway, into a cache on the stack that lives only while
+/// L's gradient is computed. The network's cache shrinks by L's (its cache_size is 0 here),
+/// at the price of a second forward pass through L; the gradients are bit for bit those of
+/// the same network without the checkpoint. Checkpointing the segments of a deep chain,
+/// `Sequential<Checkpoint<Sequential<...>>, Checkpoint<Sequential<...>>, ...>`, keeps one
+/// segment's cache at a time. The parameters, their names and paths are L's.
+template <class L>
+struct Checkpoint : detail::wrapper_of<L> {
+  // Instantiating the checks reports the problem; see detail/checks.hpp.
+  static_assert(sizeof(detail::check_checkpoint_layer<L>) > 0);
+  static_assert(sizeof(typename detail::checkpoint_body<L>::check) > 0);
+  using base = detail::wrapper_of<L>;
+  using base::in_size, base::out_size, base::param_count, base::valid;
+
+  using checkpointed_layer = L;
+  // L's cache offsets (the wrapper's) are those of the cache it is recomputed into.
+  static constexpr std::size_t state_size = 0;
+  static constexpr std::string_view summary_label = "Checkpoint";
+  template <class C>
+  using rebind = Checkpoint<C>;
+  static constexpr auto name() { return detail::composite_name<"Checkpoint", valid, L>(); }
+  static constexpr std::size_t cache_size = 0;
+  /// What the backward pass recomputes, per sample.
+  static constexpr std::size_t recomputed_cache_size = detail::network_sizes<L>::cache_size;
+
+  template <class T>
+  static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
+                              std::span<T, out_size> y) {
+    L::template infer<T>(params, x, y);
+  }
+
+  template <std::size_t Samples, class T>
+  static void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * in_size> x,
+                          std::span<T, Samples * out_size> y) {
+    detail::infer_block<L, Samples, T>(params, x, y);
+  }
+
+  // L's forward pass, as the network without the checkpoint runs it (the same outputs, bit
+  // for bit), into a cache that is dropped.
+  template <class T>
+  static constexpr void forward(std::span<const T, param_count> params, std::span<T, 0>,
+                                std::span<const T, in_size> x, std::span<T, out_size> y) {
+    forward_block<1, T>(params, {}, x, y);
+  }
+
+  template <std::size_t Samples, class T>
+  static void forward_block(std::span<const T, param_count> params, std::span<T, 0>,
+                            std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
+    std::array<T, Samples * recomputed_cache_size> cache;
+    detail::forward_block<L, Samples, T>(params, cache, x, y);
+  }
+
+  template <BackwardMode Mode, class T>
+  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, 0>,
+                                 std::span<const T, in_size> x, std::span<const T, out_size> y,
+                                 std::span<const T, out_size> dy, std::span<T, param_count> dparams,
+                                 std::span<T, in_size> dx) {
+    backward_block<Mode, 1, T>(params, {}, x, y, dy, dparams, dx);
+  }
+
+  template <BackwardMode Mode, std::size_t Samples, class T>
+  static void backward_block(std::span<const T, param_count> params, std::span<const T, 0>,
+                             std::span<const T, Samples * in_size> x, std::span<const T, Samples * out_size> y,
+                             std::span<const T, Samples * out_size> dy, std::span<T, param_count> dparams,
+                             std::span<T, Samples * in_size> dx) {
+    if constexpr (Mode.param_grad || Mode.input_grad) {
+      std::array<T, Samples * recomputed_cache_size> cache;
+      std::array<T, Samples * out_size> y_again;  // equal to y; L's forward needs somewhere to write it
+      detail::forward_block<L, Samples, T>(params, cache, x, y_again);
+      detail::backward_block<Mode, L, Samples, T>(params, cache, x, y, dy, dparams, dx);
+    }
+  }
+
+};
+
+/// A checkpointed layer's parameters are named as L's.
+template <class L, class T>
+class LayerView<Checkpoint<L>, T> : public LayerView<L, T> {
+ public:
+  using LayerView<L, T>::LayerView;
+};
+
+}  // namespace staticgrad
