@@ -37,17 +37,6 @@ template <class X>
 concept FixedVector = requires { fixed_extent<std::remove_cvref_t<X>>::size; } &&
                       std::is_arithmetic_v<typename fixed_extent<std::remove_cvref_t<X>>::element>;
 
-/// A contiguous range (std::vector, std::span, std::array, …) of fixed-size vectors.
-template <class R>
-concept FixedVectorRange =
-    std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-    FixedVector<std::ranges::range_value_t<R>>;
-
-/// A contiguous range of numbers: the targets of a network with one output.
-template <class R>
-concept ScalarRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-                      std::floating_point<std::ranges::range_value_t<R>>;
-
 /// A contiguous range of class indices.
 template <class R>
 concept IndexRange = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&

@@ -70,7 +70,6 @@ struct Checkpoint : detail::wrapper_of<L> {
   using base = detail::wrapper_of<L>;
   using base::in_size, base::out_size, base::param_count, base::valid;
 
-  using checkpointed_layer = L;
   // L's cache offsets (the wrapper's) are those of the cache it is recomputed into.
   static constexpr std::size_t state_size = 0;
   static constexpr std::string_view summary_label = "Checkpoint";
