@@ -86,7 +86,7 @@ void check_forward_and_blocks() {
 
 // The laws that need a whole network: L between two Dense layers.
 template <class L, class T>
-void check_in_a_network() {
+void check_sample_layer_in_a_network() {
   using Net = Surrounded<L>;
   sg::init::Rng rng(13);
   auto model = std::make_unique<sg::Model<Net, T>>();
@@ -121,6 +121,39 @@ void check_in_a_network() {
   CHECK(!std::isnan(sink));
 }
 
+// The laws that need a whole network, for a layer that couples the samples of a batch in
+// training (BatchNorm): it trains on a batch only, and on the generated engine only; the
+// tape evaluates it (its running statistics), as model(x) does.
+template <class L, class T>
+void check_batch_coupled_in_a_network() {
+  using Net = Surrounded<L>;
+  sg::init::Rng rng(13);
+  auto model = std::make_unique<sg::Model<Net, T>>();
+  sgtest::randomize(*model, rng, 0.5);
+  std::vector<std::array<T, 3>> xs;
+  std::vector<std::array<T, 2>> ys;
+  for (int s = 0; s < 6; ++s) {
+    xs.push_back(sgtest::random_vector<T, 3>(rng));
+    ys.push_back(sgtest::random_vector<T, 2>(rng));
+  }
+  const auto report = sg::gradcheck(*model, sg::MSE{}, xs, ys, {.floor = 1e-4});
+  CAPTURE(report.overall.relative);
+  CHECK(report.passed);
+  sg::tape::Tape<T> tape;
+  check_close((*model)(xs[0]), sg::tape::infer(tape, *model, xs[0]), 64 * std::numeric_limits<T>::epsilon());
+  check_files_and_summary<L>(*model);
+}
+
+// The laws that need a whole network: L between two Dense layers.
+template <class L, class T>
+void check_in_a_network() {
+  if constexpr (sg::detail::couples_batch<L>()) {
+    check_batch_coupled_in_a_network<L, T>();
+  } else {
+    check_sample_layer_in_a_network<L, T>();
+  }
+}
+
 }  // namespace
 
 TEST_CASE_TEMPLATE_DEFINE("conformance: a layer meets every law of the Layer contract", L, conformance_layers) {
@@ -139,7 +172,7 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer meets every law of the Layer con
 TEST_CASE_TEMPLATE_APPLY(
     conformance_layers,
     std::tuple<sg::Dense<4, 5, sg::Tanh>, sg::Dense<24, 40, sg::GELU>, sg::Activation<sg::SiLU, 5>, sg::LayerNorm<5>,
-               sg::RMSNorm<6>, sg::Softmax<5>, sg::Checkpoint<sg::Sequential<sg::Dense<4, 5, sg::Tanh>, sg::LayerNorm<5>>>, sg::PReLU<5>, sg::Dropout<6, std::ratio<1, 3>>, sg::LoRA<sg::Dense<4, 5, sg::Tanh>, 2>,
+               sg::RMSNorm<6>, sg::Softmax<5>, sg::Checkpoint<sg::Sequential<sg::Dense<4, 5, sg::Tanh>, sg::LayerNorm<5>>>, sg::PReLU<5>, sg::BatchNorm<5>, sg::BatchNorm<4, std::ratio<1, 100>, std::ratio<1, 5>>, sg::Dropout<6, std::ratio<1, 3>>, sg::LoRA<sg::Dense<4, 5, sg::Tanh>, 2>,
                sg::Frozen<sg::Dense<4, 5, sg::Sigmoid>>, sg::Sequential<sg::Dense<4, 3, sg::ReLU>, sg::LayerNorm<3>>,
                sg::Residual<sg::Dense<4, 4, sg::Tanh>, sg::Dense<4, 4>>,
                sg::Concat<sg::Dense<4, 2, sg::SiLU>, sg::Activation<sg::Tanh, 4>>,

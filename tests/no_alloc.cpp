@@ -86,6 +86,24 @@ TEST_CASE("no heap: Dropout, Frozen, branches and custom activations allocate no
   CHECK(sink == sink);
 }
 
+TEST_CASE("no heap: BatchNorm's passes over a batch and its running statistics allocate nothing") {
+  using Net = sg::Sequential<sg::Dense<4, 8, sg::Tanh>, sg::BatchNorm<8>, sg::Residual<sg::BatchNorm<8>, sg::Dense<8, 8>>,
+                             sg::Dense<8, 2>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(42);
+  auto grads = std::make_unique<sg::Gradients<Net, float>>();
+  sg::Adam<Net, float> adam({.lr = 0.01});
+  const std::vector<std::array<float, 4>> xs{{1, 2, 3, 4}, {0, -1, 2, 1}, {3, 1, 0, 2}, {2, 2, -1, 0}};
+  const std::vector<std::array<float, 2>> ys(4, std::array<float, 2>{0, 1});
+
+  const std::size_t before = allocations;
+  float sink = (*model)(xs[0])[0];
+  sink += sg::value_and_grad(*model, sg::MSE{}, xs, ys, *grads);
+  adam.step(*model, *grads);
+  sink += sg::train_step(*model, adam, sg::MSE{}, xs, ys, *grads);
+  CHECK(allocations == before);
+  CHECK(sink == sink);
+}
+
 TEST_CASE("no heap: optimizer steps, fused training steps and clipping allocate nothing") {
   using Net = sg::Sequential<sg::Dense<8, 32, sg::ReLU>, sg::Dense<32, 3>>;
   const auto model = std::make_unique<sg::Model<Net, float>>(1);

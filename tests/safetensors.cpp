@@ -1,6 +1,7 @@
 // load_safetensors / save_safetensors: PyTorch's names and layout, a committed file written
 // by PyTorch, round trips, and every bad file refused with the file, tensor and sizes named.
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -10,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <staticgrad/io/safetensors.hpp>
+#include <staticgrad/layers/batch_norm.hpp>
 
 #include "support/files.hpp"
 
@@ -122,7 +124,7 @@ TEST_CASE("safetensors: bad files are refused, naming the file, the tensor and t
   }
   SUBCASE("unsupported dtype") {
     write_safetensors(file, small_header(R"({"dtype":"F16","shape":[1,2],"data_offsets":[0,8]})"), small_data);
-    check_refused(model, file, {"tensor 'weight' has dtype F16; staticgrad reads F32 and F64"});
+    check_refused(model, file, {"tensor 'weight' has dtype F16; staticgrad reads F32, F64 and I64"});
   }
   SUBCASE("missing tensor") {
     write_safetensors(file, R"({"weight":)" + good_weight + "}", small_data);
@@ -258,4 +260,38 @@ TEST_CASE("safetensors: two threads saving to one path and one loading from it s
         sg::load_safetensors(model, path);
         return sgtest::fingerprint(model);
       });
+}
+
+TEST_CASE("safetensors: a BatchNorm's state_dict as PyTorch saves it, num_batches_tracked an int64 scalar") {
+  sgtest::Folder folder("safetensors_batch_norm");
+  const auto file = folder.path / "norm.safetensors";
+  const std::string header =
+      R"({"weight":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+      R"("bias":{"dtype":"F32","shape":[2],"data_offsets":[8,16]},)"
+      R"("running_mean":{"dtype":"F32","shape":[2],"data_offsets":[16,24]},)"
+      R"("running_var":{"dtype":"F32","shape":[2],"data_offsets":[24,32]},)"
+      R"("num_batches_tracked":{"dtype":"I64","shape":[],"data_offsets":[32,40]}})";
+  std::vector<char> data;
+  for (const float value : {1.5f, 2.5f, 0.25f, -0.25f, 3.0f, 4.0f, 0.5f, 2.0f}) {
+    const auto bits = std::bit_cast<std::array<char, 4>>(value);
+    data.insert(data.end(), bits.begin(), bits.end());
+  }
+  const auto count = std::bit_cast<std::array<char, 8>>(std::int64_t{1234});
+  data.insert(data.end(), count.begin(), count.end());
+  write_safetensors(file, header, data);
+
+  sg::Model<sg::BatchNorm<2>, float> model{};
+  sg::load_safetensors(model, file);
+  const auto norm = model.view();
+  CHECK(norm.gain(0) == 1.5f);
+  CHECK(norm.bias(1) == -0.25f);
+  CHECK(norm.running_mean(1) == 4.0f);
+  CHECK(norm.running_var(0) == 0.5f);
+  CHECK(norm.batches_tracked() == 1234.0f);
+  // Saved back: the same names, the count as a float scalar (PyTorch's load_state_dict
+  // converts it).
+  sg::save_safetensors(model, folder.path / "back.safetensors");
+  sg::Model<sg::BatchNorm<2>, float> back{};
+  sg::load_safetensors(back, folder.path / "back.safetensors");
+  CHECK(sgtest::fingerprint(back) == sgtest::fingerprint(model));
 }

@@ -4,6 +4,9 @@
   builds as staticgrad types;
 - tests/data/optimizers.txt: every parameter after each of five steps of SGD, Adam and
   AdamW in several configurations (tests/optimizers.cpp);
+- tests/data/batch_norm.txt: networks with BatchNorm trained for three SGD steps on a batch: the
+  first step's outputs, loss and gradient, the parameters after each step (running
+  statistics included), the evaluation-mode outputs after (tests/batch_norm.cpp);
 - tests/data/sequences.txt: networks with GRU, LSTM and Conv1D layers run over a sequence, from
   a zero or a given state: every step's output, the mean loss, the gradient through time,
   and the end state (tests/recurrent.cpp, tests/convolution.cpp).
@@ -13,7 +16,8 @@ Everything is double precision; numbers are written as exact hex floats. Paramet
 listed in staticgrad's flat order: layer by layer, depth first; a Dense layer's weight
 input-major ([In][Out], the transpose of nn.Linear.weight), then its bias; LayerNorm gain
 then bias; RMSNorm gain; PReLU its slopes; Conv1D its weight as [Kernel][In/Groups][Out],
-then its bias.
+then its bias; BatchNorm its running mean, running variance and num_batches_tracked, then
+its weight and bias.
 """
 import functools
 import operator
@@ -195,6 +199,11 @@ def build(spec):
         return layer, [("conv", layer.conv.weight), ("", layer.conv.bias)]
     if kind == "slice":
         return Slice(spec[1], spec[2]), []
+    if kind == "batchnorm":
+        _, n, eps, momentum = spec
+        norm = nn.BatchNorm1d(n, eps=eps, momentum=momentum)
+        return norm, [("", norm.running_mean), ("", norm.running_var), ("", norm.num_batches_tracked),
+                      ("", norm.weight), ("", norm.bias)]
     if kind == "prelu":
         prelu = nn.PReLU(spec[1])
         return prelu, [("", prelu.weight)]
@@ -234,7 +243,7 @@ def flat(params, attr="data"):
             t = t.t()
         elif layout == "conv":  # [Out, In/Groups, Kernel] as [Kernel][In/Groups][Out]
             t = t.permute(2, 1, 0)
-        parts.append(t.reshape(-1))
+        parts.append(t.reshape(-1).to(torch.float64))  # num_batches_tracked is an integer
     return torch.cat(parts)
 
 
@@ -251,27 +260,37 @@ LOSSES = {
 }
 
 
-def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
-    module, params = build(spec)
-    with torch.no_grad():
-        for _, p in params:
-            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
-    x = torch.randn(batch, n_in, generator=generator)
+def draw_target(target_kind, batch, n_out, generator):
+    """A batch's targets: class indices, probability rows or plain vectors."""
     if target_kind == "class":
-        target = torch.randint(0, n_out, (batch,), generator=generator)
-    elif target_kind == "probs":
-        target = torch.softmax(torch.randn(batch, n_out, generator=generator), dim=1)
-    else:
-        target = torch.randn(batch, n_out, generator=generator)
-    y = module(x)
-    value = LOSSES[loss](y, target)
-    value.backward()
+        return torch.randint(0, n_out, (batch,), generator=generator)
+    if target_kind == "probs":
+        return torch.softmax(torch.randn(batch, n_out, generator=generator), dim=1)
+    return torch.randn(batch, n_out, generator=generator)
+
+
+def batch_lines(name, params, x, target, target_kind):
+    """A case's first lines: its name, parameters, inputs and targets."""
     lines = [f"case {name}", line("params", flat(params))]
     lines += [line("input", row) for row in x]
     if target_kind == "class":
         lines += [f"class {int(k)}" for k in target]
     else:
         lines += [line("target", row) for row in target]
+    return lines
+
+
+def make_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
+    module, params = build(spec)
+    with torch.no_grad():
+        for _, p in params:
+            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
+    x = torch.randn(batch, n_in, generator=generator)
+    target = draw_target(target_kind, batch, n_out, generator)
+    y = module(x)
+    value = LOSSES[loss](y, target)
+    value.backward()
+    lines = batch_lines(name, params, x, target, target_kind)
     lines += [line("output", row) for row in y.detach()]
     lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), "end"]
     return "\n".join(lines)
@@ -305,6 +324,53 @@ def sequence_case(name, spec, n_in, n_out, length, random_state, generator):
     final = torch.cat([layer.state().detach() for layer in layers])
     lines += [line("loss", value.detach()), line("grads", flat(params, "grad")), line("final_state", final), "end"]
     return "\n".join(lines)
+
+
+def batch_norm_case(name, spec, loss, n_in, n_out, batch, target_kind, generator):
+    """A network with BatchNorm in training mode over one batch (outputs, loss, gradient),
+    the flat parameters after each of three SGD steps (lr 0.1) on it, running statistics
+    included, then the evaluation-mode outputs. Running statistics start away from 0 and 1."""
+    module, params = build(spec)
+    with torch.no_grad():
+        for _, p in params:
+            p.copy_(0.7 * torch.randn(p.shape, generator=generator))
+        for norm in (m for m in module.modules() if isinstance(m, nn.BatchNorm1d)):
+            norm.running_mean.copy_(0.5 * torch.randn(norm.running_mean.shape, generator=generator))
+            norm.running_var.copy_(0.5 + torch.rand(norm.running_var.shape, generator=generator))
+            norm.num_batches_tracked.fill_(3)
+    x = 1.5 + 2 * torch.randn(batch, n_in, generator=generator)  # inputs whose mean is not 0
+    target = draw_target(target_kind, batch, n_out, generator)
+    module.train()
+    lines = batch_lines(name, params, x, target, target_kind)
+    optimizer = torch.optim.SGD([p for _, p in params if p.requires_grad], lr=0.1)
+    for step in range(3):
+        optimizer.zero_grad()
+        y = module(x)
+        value = LOSSES[loss](y, target)
+        value.backward()
+        if step == 0:
+            lines += [line("output", row) for row in y.detach()]
+            lines += [line("loss", value.detach()), line("grads", flat(params, "grad"))]
+        optimizer.step()
+        lines.append(line("step", flat(params)))
+    module.eval()
+    lines += [line("eval_output", row) for row in module(x).detach()]
+    lines.append("end")
+    return "\n".join(lines)
+
+
+def batch_norm_cases():
+    generator = torch.Generator().manual_seed(20261207)
+    return [
+        batch_norm_case("mlp", ("seq", [dense(3, 5, "Tanh"), ("batchnorm", 5, 1e-5, 0.1), dense(5, 4, "ReLU"),
+                                        ("batchnorm", 4, 1e-2, 0.2), dense(4, 2)]),
+                        "MSE", 3, 2, 6, "vector", generator),
+        batch_norm_case("residual_classifier", ("seq", [dense(4, 4), ("res", [("batchnorm", 4, 1e-5, 0.1),
+                                                                             dense(4, 4, "Tanh")]), dense(4, 3)]),
+                        "SoftmaxCrossEntropy", 4, 3, 5, "class", generator),
+        batch_norm_case("first_layer", ("seq", [("batchnorm", 3, 1e-5, 0.1), dense(3, 2, "Sigmoid")]),
+                        "MSE", 3, 2, 4, "vector", generator),
+    ]
 
 
 def dense(n_in, n_out, act="Identity"):
@@ -476,6 +542,7 @@ def main():
     write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)
     write("lr_schedules.txt", schedule_cases())
+    write("batch_norm.txt", batch_norm_cases())
 
 
 if __name__ == "__main__":

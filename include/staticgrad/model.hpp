@@ -12,6 +12,7 @@
 
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_view.hpp>
+#include <staticgrad/detail/batch_norm_pass.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/inputs.hpp>
@@ -187,6 +188,9 @@ class Gradients : public detail::flat_params<Net, T> {
  private:
   friend struct detail::gradients_access;
   explicit Gradients(detail::no_init_t tag) : detail::flat_params<Net, T>(tag) {}
+
+  // A BatchNorm network's batch statistics (layers/batch_norm.hpp); nothing otherwise.
+  [[no_unique_address]] detail::batch_statistics<Net, T> batch_statistics_;
 };
 
 /// What value_and_grad returns: `auto [loss, grads] = value_and_grad(...)`.
@@ -219,6 +223,15 @@ struct gradients_access {
   static constexpr Gradients<Net, T> fresh() {
     if (std::is_constant_evaluated()) return Gradients<Net, T>{};
     return Gradients<Net, T>(no_init_t{});
+  }
+
+  template <class Net, class T>
+  static constexpr auto& batch_statistics(Gradients<Net, T>& grads) {
+    return grads.batch_statistics_;
+  }
+  template <class Net, class T>
+  static constexpr const auto& batch_statistics(const Gradients<Net, T>& grads) {
+    return grads.batch_statistics_;
   }
 };
 

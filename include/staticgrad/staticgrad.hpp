@@ -15,6 +15,7 @@
 #include <staticgrad/io/binary.hpp>
 #include <staticgrad/io/header.hpp>
 #include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/batch_norm.hpp>
 #include <staticgrad/layers/branches.hpp>
 #include <staticgrad/layers/checkpoint.hpp>
 #include <staticgrad/layers/conv1d.hpp>
@@ -39,6 +40,7 @@
 #include <staticgrad/optim/schedules.hpp>
 #include <staticgrad/optim/sgd.hpp>
 #include <staticgrad/receptive_field.hpp>
+#include <staticgrad/running_statistics.hpp>
 #include <staticgrad/sequence.hpp>
 #include <staticgrad/state.hpp>
 #include <staticgrad/summary.hpp>

@@ -89,7 +89,7 @@ void summary(std::ostream& os) {
        << without * sizeof(T) << " without them; the backward pass recomputes the rest, one checkpoint at a time\n";
   }
   if constexpr (trainable_param_count<Net> != param_count<Net>)
-    os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen or LoRA base weights)\n";
+    os << "trainable: " << trainable_param_count<Net> << " of them (the rest Frozen, LoRA base weights or BatchNorm running statistics)\n";
   if constexpr (detail::has_state<Net>) {
     // Through a sequence, the backward pass keeps what every layer needs of every step
     // (detail/sequences.hpp): as many bytes per step for any length.

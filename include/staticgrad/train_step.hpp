@@ -8,6 +8,7 @@
 #include <staticgrad/detail/arguments.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/running_statistics.hpp>
 
 namespace staticgrad {
 
@@ -53,12 +54,16 @@ T train_step(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss, const
           if (first < last) update(model, grads, first, last - first);
         }
       };
-      if constexpr (detail::is_stochastic<Net>) {
-        const detail::training_scope scope(training);
-        return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
-      } else {
-        return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
-      }
+      const T value = [&] {
+        if constexpr (detail::is_stochastic<Net>) {
+          const detail::training_scope scope(training);
+          return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
+        } else {
+          return detail::value_and_grad_into(model, loss, x, target, grads, layer_done);
+        }
+      }();
+      update_running_statistics(model, grads);
+      return value;
     } else {
       const T value = value_and_grad(model, loss, x, target, grads, training);
       optimizer.step(model, grads);

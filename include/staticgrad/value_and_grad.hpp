@@ -11,6 +11,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <staticgrad/core/batch_norm_training.hpp>
 #include <staticgrad/core/shards.hpp>
 #include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/arguments.hpp>
@@ -96,11 +97,14 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   if constexpr (SequenceOf<X> || SequenceRange<X>) {
+    static_assert(!has_batch_norm<Net>, "staticgrad::value_and_grad: BatchNorm does not train on sequences yet");
     const T value = sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
                                        generated_sequences(model, loss, grads));
     layer_done(std::size_t{0}, Net::param_count);
     return value;
   } else if constexpr (FixedVector<X>) {
+    static_assert(!has_batch_norm<Net>, "staticgrad::value_and_grad: BatchNorm trains on a batch of at least 2 "
+                                        "samples: one sample has no variance (PyTorch refuses it too)");
     constexpr BackwardMode overwrite{.accumulate = false, .input_grad = false};
     return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
                                                  target_view<Loss, T, out>(target), T{1}, grads.flat(),
@@ -110,7 +114,13 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     const T scale = T{1} / static_cast<T>(count);
     const auto* inputs = std::ranges::data(x);
     const auto* targets = std::ranges::data(target);
-    if constexpr (shardable<Net, T>) {
+    if constexpr (has_batch_norm<Net>) {
+      auto& statistics = gradients_access::batch_statistics(grads);
+      const T total = batch_norm_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),
+                                                     std::span(statistics.values), layer_done);
+      statistics.fresh = true;
+      return total * scale;
+    } else if constexpr (shardable<Net, T>) {
       if (count > shard_samples<Net, T> && !std::is_constant_evaluated())
         return sharded_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),
                                            layer_done) *

@@ -18,7 +18,7 @@ namespace {
 
 using Net = sg::Sequential<
     sg::LayerNorm<4>, sg::Dense<4, 8, sg::GELU>, sg::Residual<sg::Dense<8, 8, sg::Tanh>, sg::Dropout<8>>,
-    sg::Frozen<sg::Dense<8, 8, sg::SiLU>>, sg::LoRA<sg::Dense<8, 6, sg::GELUTanh>, 2>, sg::RMSNorm<6>,
+    sg::Frozen<sg::Dense<8, 8, sg::SiLU>>, sg::LoRA<sg::Dense<8, 6, sg::GELUTanh>, 2>, sg::RMSNorm<6>, sg::BatchNorm<6>,
     sg::Concat<sg::Dense<6, 2, sg::Sigmoid>, sg::Sequential<sg::PReLU<6>, sg::Dense<6, 2, sg::Softplus>>,
                sg::Sum<sg::Dense<6, 2, sg::LeakyReLU>, sg::Product<sg::Slice<1, 2, 6>, sg::Dense<6, 2, sg::ReLU>>>>,
     sg::Dense<6, 5, sg::Mish>, sg::Dense<5, 5, sg::ELU>, sg::Dense<5, 4, sg::HardTanh>, sg::Dense<4, 3>, sg::Softmax<3>>;
@@ -27,7 +27,8 @@ template <class T>
 void write(const std::filesystem::path& folder, const std::string& suffix) {
   sg::Model<Net, T> model{11};
   sg::init::Rng rng(12);
-  for (auto& p : model.flat()) p += static_cast<T>(0.2 * rng.normal());  // LoRA's B and the gains away from 0 and 1
+  // LoRA's B, the gains and BatchNorm's running statistics away from 0 and 1.
+  for (auto& p : model.flat()) p += static_cast<T>(0.2 * rng.normal());
   std::ofstream cpp(folder / ("standalone_model" + suffix + ".hpp"));
   sg::emit_standalone(model, "model", cpp, sg::StandaloneLanguage::cpp17);
   if (suffix.empty()) {

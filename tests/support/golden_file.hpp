@@ -18,7 +18,7 @@ namespace sgtest {
 
 struct GoldenCase {
   std::vector<double> params, grads, state, final_state;
-  std::vector<std::vector<double>> inputs, targets, outputs, steps;
+  std::vector<std::vector<double>> inputs, targets, outputs, steps, eval_outputs;
   std::vector<std::size_t> classes;
   double loss = 0;
 };
@@ -53,6 +53,7 @@ inline std::map<std::string, GoldenCase> read_golden(const std::string& path) {
     else if (key == "input") current->inputs.push_back(read_values(in));
     else if (key == "target") current->targets.push_back(read_values(in));
     else if (key == "output") current->outputs.push_back(read_values(in));
+    else if (key == "eval_output") current->eval_outputs.push_back(read_values(in));
     else if (key == "grads") current->grads = read_values(in);
     else if (key == "state") current->state = read_values(in);
     else if (key == "final_state") current->final_state = read_values(in);

@@ -76,6 +76,16 @@ std::array<T, N> random_probabilities(sg::init::Rng& rng) {
 template <class Net, class T>
 void randomize(sg::Model<Net, T>& model, sg::init::Rng& rng, double scale = 0.7) {
   for (auto& p : model.flat()) p = static_cast<T>(scale * rng.normal());
+  // A variance is positive: a BatchNorm's running variances drawn from [0.5, 0.5 + scale).
+  sg::detail::visit_leaves<Net>([&](auto node) {
+    using L = typename decltype(node)::layer;
+    if constexpr (sg::detail::couples_batch<L>()) {
+      for (std::size_t i = 0; i < L::in_size; ++i) {
+        T& variance = model.flat()[decltype(node)::param_offset + L::running_var + i];
+        variance = static_cast<T>(0.5) + std::abs(variance) / 2;
+      }
+    }
+  });
 }
 
 /// The loss of one sample, without gradients: the reference for finite differences.

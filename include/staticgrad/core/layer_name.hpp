@@ -56,6 +56,13 @@ constexpr auto decimal() {
   else return decimal<N / 10>() + hana::string_c<last>;
 }
 
+/// A std::ratio as "num/den", e.g. 1/10.
+template <class Ratio>
+constexpr auto fraction() {
+  return decimal<static_cast<std::uintmax_t>(Ratio::num)>() + hana::string_c<'/'> +
+         decimal<static_cast<std::uintmax_t>(Ratio::den)>();
+}
+
 // The strings with commas between them.
 template <class First, class... Rest>
 constexpr auto joined(First first, Rest... rest) {

@@ -80,13 +80,20 @@ void add_trainable(std::span<const T, Net::param_count> from, std::span<T, Net::
   }
 }
 
+/// What a shard's thread needs around its computation: nothing, for most networks (a
+/// BatchNorm needs its batch's statistics: core/batch_norm_training.hpp).
+inline constexpr auto no_shard_setup = [] { return 0; };
+
 /// samples_value_and_grad over a batch of more than one shard: the shards on OpenMP's
 /// threads, their losses and gradients added up in shard order, so the result does not
-/// depend on the number of threads. `layer_done` is called once, for all parameters.
-template <class Net, class T, class Loss, class Input, class Target, class LayerDone>
+/// depend on the number of threads. `layer_done` is called once, for all parameters; what
+/// `setup()` returns lives on each thread while it computes a shard.
+template <class Net, class T, class Loss, class Input, class Target, class LayerDone,
+          class Setup = decltype(no_shard_setup)>
 T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
                          const Target* targets, std::size_t count, T scale,
-                         std::span<T, Net::param_count> dparams, const LayerDone& layer_done) {
+                         std::span<T, Net::param_count> dparams, const LayerDone& layer_done,
+                         const Setup& setup = no_shard_setup) {
   constexpr std::size_t shard_size = shard_samples<Net, T>;
   struct partial_sums {
     T loss;
@@ -96,6 +103,7 @@ T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss
   for_each_shard_in_order<partial_sums>(
       (count + shard_size - 1) / shard_size,
       [&](std::size_t shard, partial_sums& partial) {
+        [[maybe_unused]] const auto scope = setup();
         const std::size_t first = shard * shard_size;
         partial.loss = samples_value_and_grad<Net>(params, loss, inputs + first, targets + first,
                                                    std::min(shard_size, count - first), scale,

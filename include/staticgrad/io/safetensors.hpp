@@ -167,12 +167,12 @@ inline safetensors_entry read_entry(const std::filesystem::path& path, const std
 }
 
 template <class T>
-void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned char* data,
-                 std::size_t element_size) {
+void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned char* data, const std::string& dtype) {
   const auto value = [&](std::size_t i) -> T {
-    const unsigned char* bytes = data + i * element_size;
-    if (element_size == 4) return static_cast<T>(std::bit_cast<float>(take<std::uint32_t>(bytes)));
-    return static_cast<T>(std::bit_cast<double>(take<std::uint64_t>(bytes)));
+    if (dtype == "F32") return static_cast<T>(std::bit_cast<float>(take<std::uint32_t>(data + 4 * i)));
+    const auto bits = take<std::uint64_t>(data + 8 * i);
+    if (dtype == "I64") return static_cast<T>(std::bit_cast<std::int64_t>(bits));
+    return static_cast<T>(std::bit_cast<double>(bits));
   };
   for (std::size_t k = 0; k < tensor.size(); ++k) flat[tensor.flat_index(k)] = value(k);
 }
@@ -254,9 +254,11 @@ void load_safetensors(Model<Net, T>& model, Source&& source, const std::vector<t
       file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape()) + ", for " +
                            tensor.layer + ")");
     auto entry = read_entry(path, tensor.name, *found, data_size);
-    const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" ? 8 : 0;
+    // I64: PyTorch's integer buffers (BatchNorm's num_batches_tracked).
+    const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" || entry.dtype == "I64" ? 8 : 0;
     if (element_size == 0)
-      file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype + "; staticgrad reads F32 and F64");
+      file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype +
+                           "; staticgrad reads F32, F64 and I64");
     if (entry.shape != tensor.shape())
       file_error(path, "tensor '" + tensor.name + "' has shape " + shape_string(entry.shape) + ", but " +
                            tensor.layer + " needs " + shape_string(tensor.shape()));
@@ -280,7 +282,7 @@ void load_safetensors(Model<Net, T>& model, Source&& source, const std::vector<t
   std::vector<T> values(model.flat().begin(), model.flat().end());  // the model changes last
   for (std::size_t i = 0; i < tensors.size(); ++i) {
     const auto& entry = entries[i].first;
-    read_values(std::span<T>(values), tensors[i], data + entry.begin, entry.dtype == "F32" ? 4 : 8);
+    read_values(std::span<T>(values), tensors[i], data + entry.begin, entry.dtype);
   }
   std::copy(values.begin(), values.end(), model.flat().begin());
 }

@@ -119,6 +119,16 @@ class standalone_writer {
     return y;
   }
 
+  // BatchNorm in evaluation: by the running statistics.
+  value batch_norm(const value& x, const value& mean, const value& variance, const value& gain, const value& bias,
+                   double epsilon) {
+    const value y = fresh(x.size);
+    line("for (int i = 0; i < " + std::to_string(x.size) + "; ++i) " + y.name + "[i] = (" + x.name + "[i] - " +
+         mean.name + "[i]) * (1 / " + math("sqrt") + "(" + variance.name + "[i] + " + literal(epsilon) + ")) * " +
+         gain.name + "[i] + " + bias.name + "[i];");
+    return y;
+  }
+
   value rms_norm(const value& x, const value& gain, double epsilon) {
     const value y = fresh(x.size);
     const std::string n = std::to_string(x.size), s = scalar();
@@ -226,6 +236,10 @@ class standalone_recording {
   }
   value rms_norm(const value& x, const value& gain, T epsilon) const {
     return writer_.rms_norm(x, gain, static_cast<double>(epsilon));
+  }
+  value batch_norm(const value& x, const value& mean, const value& variance, const value& gain, const value& bias,
+                   T epsilon) const {
+    return writer_.batch_norm(x, mean, variance, gain, bias, static_cast<double>(epsilon));
   }
   value softmax(const value& x) const { return writer_.softmax(x); }
   value concat(const value& a, const value& b) const { return writer_.concat(a, b); }

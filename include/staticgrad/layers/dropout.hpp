@@ -44,9 +44,7 @@ struct Dropout {
 
   /// The rate as a fraction, e.g. Dropout<64,1/10>.
   static constexpr auto name() {
-    return layer_name<"Dropout", N,
-                      detail::decimal<static_cast<std::uintmax_t>(P::num)>() + boost::hana::string_c<'/'> +
-                          detail::decimal<static_cast<std::uintmax_t>(P::den)>()>();
+    return layer_name<"Dropout", N, detail::fraction<P>()>();
   }
 
   /// The multipliers of the next random call: 0 with probability P, else 1/(1 − P).

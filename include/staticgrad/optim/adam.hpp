@@ -13,6 +13,7 @@
 #include <staticgrad/detail/options.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/running_statistics.hpp>
 
 namespace staticgrad {
 
@@ -59,11 +60,13 @@ class adam_impl {
   /// How many steps have been taken.
   std::uint64_t steps() const { return steps_; }
 
-  /// One update of every trainable parameter (Frozen ones stay) from its gradient.
+  /// One update of every trainable parameter (Frozen ones stay) from its gradient, and of
+  /// BatchNorm's running statistics from the batch's (update_running_statistics).
   /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
     const auto update = begin_step();
     for (const auto run : detail::trainable_ranges<Net>()) update(model, grads, run.offset, run.size);
+    update_running_statistics(model, grads);
   }
 
   /// Starts a step (counts it) and returns its update: `update(model, grads, offset, size)`

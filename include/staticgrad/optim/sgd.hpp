@@ -8,6 +8,7 @@
 
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/model.hpp>
+#include <staticgrad/running_statistics.hpp>
 #include <staticgrad/detail/options.hpp>
 
 namespace staticgrad {
@@ -56,11 +57,13 @@ class SGD {
     options_.momentum = momentum;
   }
 
-  /// One update of every trainable parameter (Frozen ones stay) from its gradient.
+  /// One update of every trainable parameter (Frozen ones stay) from its gradient, and of
+  /// BatchNorm's running statistics from the batch's (update_running_statistics).
   /// Allocates nothing.
   void step(Model<Net, T>& model, const Gradients<Net, T>& grads) {
     const auto update = begin_step();
     for (const auto run : detail::trainable_ranges<Net>()) update(model, grads, run.offset, run.size);
+    update_running_statistics(model, grads);
   }
 
   /// Starts a step and returns its update: `update(model, grads, offset, size)` steps the

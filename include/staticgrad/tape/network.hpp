@@ -96,6 +96,10 @@ class recording {
     return tape::layer_norm(x, gain, bias, epsilon);
   }
   Var<T> rms_norm(Var<T> x, Var<T> gain, T epsilon) const { return tape::rms_norm(x, gain, epsilon); }
+  /// BatchNorm in evaluation: (x − mean) / √(variance + ε) · gain + bias.
+  Var<T> batch_norm(Var<T> x, Var<T> mean, Var<T> variance, Var<T> gain, Var<T> bias, T epsilon) const {
+    return (x - mean) / tape::sqrt(variance + epsilon) * gain + bias;
+  }
   Var<T> softmax(Var<T> x) const { return tape::softmax(x); }
   Var<T> concat(Var<T> a, Var<T> b) const { return tape::concat(a, b); }
   Var<T> slice(Var<T> x, std::size_t first, std::size_t count) const { return tape::slice(x, first, count); }
@@ -284,6 +288,8 @@ T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const
     static_assert(sizeof(problem) > 0);
     return T{};
   } else {
+    static_assert(!sd::has_batch_norm<Net>, "staticgrad::tape::value_and_grad: BatchNorm trains on the generated "
+                                            "engine only (the tape records one sample at a time)");
     constexpr std::size_t in = Net::in_size, out = Net::out_size;
     if (sd::is_stochastic<Net> && !training)
       Tape<T>::fail("value_and_grad", "this network has Dropout: pass staticgrad::Training{seed, step}");
@@ -340,6 +346,8 @@ T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, cons
     static_assert(sizeof(problem) > 0);
     return T{};
   } else {
+    static_assert(!sd::has_batch_norm<Net>, "staticgrad::tape::value_and_grad: BatchNorm trains on the generated "
+                                            "engine only (the tape records one sample at a time)");
     const auto [first, count] = sd::states_of<Net, T, X>(states);
     std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
     return sd::sequence_into<Net>(xs, ys, first, count,
