@@ -226,3 +226,48 @@ TEST_CASE("batch norm: a batch of one sample is refused and changes nothing") {
   // One sample through the model is evaluation: the running statistics.
   CHECK(std::isfinite(model(one[0])[0]));
 }
+
+TEST_CASE("batch norm: fold puts the running statistics into the layer before, with the same outputs") {
+  using Net = sg::Sequential<sg::Dense<3, 4>, sg::BatchNorm<4>, sg::Activation<sg::ReLU, 4>,
+                             sg::Residual<sg::Dense<4, 4>, sg::BatchNorm<4, std::ratio<1, 100>>>,
+                             sg::Concat<sg::BatchNorm<4>, sg::Dense<4, 2, sg::Tanh>>, sg::Dense<6, 2>>;
+  // A BatchNorm after a layer with an activation, or beside others, stays.
+  using Expected = sg::Sequential<sg::Dense<3, 4, sg::ReLU>, sg::Residual<sg::Dense<4, 4>>,
+                                  sg::Concat<sg::BatchNorm<4>, sg::Dense<4, 2, sg::Tanh>>, sg::Dense<6, 2>>;
+  static_assert(std::is_same_v<sg::folded_t<Net>, Expected>);
+
+  // Trained a few steps, so that the running statistics and γ, β are not their initial ones.
+  auto model = std::make_unique<sg::Model<Net, double>>(3);
+  const auto batch = random_batch<3, 2>(12, 9);
+  sg::Adam<Net, double> adam({.lr = 0.05});
+  auto grads = std::make_unique<sg::Gradients<Net, double>>();
+  for (int step = 0; step < 5; ++step) sg::train_step(*model, adam, sg::MSE{}, batch.inputs, batch.targets, *grads);
+  CHECK(model->layer<1>().running_var(0) != 1.0);
+
+  const auto plain = sg::fold(*model);
+  for (const auto& x : batch.inputs) {
+    const auto expected = (*model)(x);
+    const auto y = plain(x);
+    for (std::size_t o = 0; o < 2; ++o) CHECK(y[o] == doctest::Approx(expected[o]).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("batch norm: fold into a causal convolution keeps the streamed outputs") {
+  using Net = sg::Sequential<sg::Conv1D<2, 4, 3, 2>, sg::BatchNorm<4>, sg::Activation<sg::Tanh, 4>, sg::Dense<4, 1>>;
+  static_assert(std::is_same_v<sg::folded_t<Net>, sg::Sequential<sg::Conv1D<2, 4, 3, 2, sg::Tanh>, sg::Dense<4, 1>>>);
+  sg::Model<Net, float> model{4};
+  auto norm = model.layer<1>();
+  for (std::size_t i = 0; i < 4; ++i) {
+    norm.running_mean(i) = 0.1f * static_cast<float>(i) - 0.2f;
+    norm.running_var(i) = 0.5f + static_cast<float>(i);
+    norm.gain(i) = 1.5f - 0.25f * static_cast<float>(i);
+    norm.bias(i) = 0.05f * static_cast<float>(i);
+  }
+  const auto plain = sg::fold(model);
+  sg::State<Net, float> state;
+  sg::State<sg::folded_t<Net>, float> plain_state;
+  for (int t = 0; t < 20; ++t) {
+    const std::array<float, 2> x{std::sin(0.3f * static_cast<float>(t)), std::cos(0.7f * static_cast<float>(t))};
+    CHECK(plain(x, plain_state)[0] == doctest::Approx(model(x, state)[0]).epsilon(1e-5));
+  }
+}

@@ -10,6 +10,7 @@
 #include <staticgrad/dual.hpp>
 #include <staticgrad/early_stopping.hpp>
 #include <staticgrad/evaluate.hpp>
+#include <staticgrad/fold.hpp>
 #include <staticgrad/init.hpp>
 #include <staticgrad/input_grad.hpp>
 #include <staticgrad/io/binary.hpp>
