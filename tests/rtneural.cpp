@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <ratio>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ using Recurrent = sg::Sequential<sg::Dense<1, 4, sg::Tanh>, sg::GRU<4, 6>, sg::L
 using Convolutional =
     sg::Sequential<sg::Conv1D<2, 4, 3, 2, sg::Tanh>, sg::Conv1D<4, 6, 2, 1, sg::Identity, 2>, sg::PReLU<6>,
                    sg::PReLU<6>, sg::Activation<sg::ELU, 6>, sg::Dense<6, 3>, sg::Softmax<3>>;
+template <class Eps = std::ratio<1, 100>>
+using Normalized = sg::Sequential<sg::Dense<3, 4>, sg::BatchNorm<4, Eps>, sg::Activation<sg::Tanh, 4>, sg::Dense<4, 2>,
+                                  sg::BatchNorm<2, std::ratio<5>>>;
 
 nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(std::ifstream(path)); }
 
@@ -61,6 +65,10 @@ TEST_CASE("load_rtneural: dilated and grouped Conv1D, shared and per-channel PRe
   check_reproduces_pytorch<Convolutional>("convolutional");
 }
 
+TEST_CASE("load_rtneural: batchnorm with and without γ and β, with its file's ε") {
+  check_reproduces_pytorch<Normalized<>>("batch_norm");
+}
+
 TEST_CASE("load_rtneural: a file for another network, or a broken one, is refused naming the layer") {
   sgtest::Folder folder("rtneural");
   const auto good = read_json(data / "recurrent.json");
@@ -73,10 +81,10 @@ TEST_CASE("load_rtneural: a file for another network, or a broken one, is refuse
     sgtest::check_refused(model, folder.path / name, load, fragments);
   };
 
-  auto batchnorm = good;
-  batchnorm["layers"].insert(batchnorm["layers"].begin() + 1,
-                            nlohmann::json::object({{"type", "batchnorm"}, {"shape", {nullptr, 4}}}));
-  refused("batchnorm.json", batchnorm, {"layer 1 (batchnorm) has no staticgrad counterpart yet"});
+  auto batchnorm2d = good;
+  batchnorm2d["layers"].insert(batchnorm2d["layers"].begin() + 1,
+                               nlohmann::json::object({{"type", "batchnorm2d"}, {"shape", {nullptr, 4}}}));
+  refused("batchnorm2d.json", batchnorm2d, {"layer 1 (batchnorm2d) has no staticgrad counterpart yet"});
 
   auto activation = good;
   activation["layers"][3]["activation"] = "relu";
@@ -114,6 +122,14 @@ TEST_CASE("load_rtneural: a file for another network, or a broken one, is refuse
 
   refused("not_json.json", "[1, 2", {"not an RTNeural model"});
   sgtest::check_refused(model, folder.path / "absent.json", load, {"absent.json"});
+}
+
+TEST_CASE("load_rtneural: a batchnorm whose ε is not the network's is refused") {
+  sg::Model<Normalized<std::ratio<1, 100000>>, double> model{2};
+  sgtest::check_refused(model, data / "batch_norm.json",
+                        [](auto& m, const std::filesystem::path& path) { sg::load_rtneural(m, path); },
+                        {"layer 1 (batchnorm of 4, epsilon 0.01, activation '') does not match the network's layer 1, "
+                         "BatchNorm<4>: epsilon 1e-05"});
 }
 
 TEST_CASE("load_rtneural: a network that a file's chain of layers cannot describe is refused") {

@@ -6,7 +6,8 @@ the extra key "staticgrad_test" (RTNeural's loader and ours ignore other keys).
 Keras' layouts: a dense kernel [In][Out]; GRU kernels [In][3H] and [H][3H] with the gates
 z, r, h (PyTorch: r, z, n) and a bias of two rows, input then recurrent (reset_after=True,
 PyTorch's equations); LSTM kernels [In][4H] and [H][4H] with the gates i, f, c, o (PyTorch's
-order) and one bias row, b_ih + b_hh; a Conv1D kernel [Kernel][In / Groups][Out], causal.
+order) and one bias row, b_ih + b_hh; a Conv1D kernel [Kernel][In / Groups][Out], causal; a
+batchnorm's γ, β, running mean and running variance (the last two alone without γ and β).
 """
 import json
 from pathlib import Path
@@ -104,6 +105,42 @@ class Convolutional(nn.Module):
         ]
 
 
+class Normalized(nn.Module):
+    """dense, batchnorm (ε 0.01) with γ and β, tanh, dense, batchnorm (ε 5, as in RTNeural's
+    own tests) without them; evaluation mode, running statistics away from 0 and 1."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense1 = nn.Linear(3, 4)
+        self.norm1 = nn.BatchNorm1d(4, eps=0.01)
+        self.dense2 = nn.Linear(4, 2)
+        self.norm2 = nn.BatchNorm1d(2, eps=5.0, affine=False)
+        with torch.no_grad():
+            for norm in (self.norm1, self.norm2):
+                norm.running_mean.uniform_(-0.5, 0.5)
+                norm.running_var.uniform_(0.5, 2.0)
+            self.norm1.weight.uniform_(0.5, 1.5)
+            self.norm1.bias.uniform_(-0.5, 0.5)
+        self.eval()
+
+    def forward(self, x):
+        return self.norm2(self.dense2(torch.tanh(self.norm1(self.dense1(x)))))
+
+    def layers(self):
+        return [
+            {"type": "dense", "activation": "", "shape": shape(4),
+             "weights": [rows(self.dense1.weight.T), rows(self.dense1.bias)]},
+            {"type": "batchnorm", "activation": "", "shape": shape(4), "epsilon": self.norm1.eps,
+             "weights": [rows(self.norm1.weight), rows(self.norm1.bias), rows(self.norm1.running_mean),
+                         rows(self.norm1.running_var)]},
+            {"type": "activation", "activation": "tanh", "shape": shape(4), "weights": []},
+            {"type": "dense", "activation": "", "shape": shape(2),
+             "weights": [rows(self.dense2.weight.T), rows(self.dense2.bias)]},
+            {"type": "batchnorm", "activation": "", "shape": shape(2), "epsilon": self.norm2.eps,
+             "weights": [rows(self.norm2.running_mean), rows(self.norm2.running_var)]},
+        ]
+
+
 def write(name, model, inputs, length):
     x = torch.linspace(-2, 2, length * inputs).reshape(length, inputs).sin() * 1.5
     with torch.no_grad():
@@ -119,6 +156,7 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     write("recurrent", Recurrent(), 1, 12)
     write("convolutional", Convolutional(), 2, 10)
+    write("batch_norm", Normalized(), 3, 6)  # drawn last, so that the files above keep their values
 
 
 if __name__ == "__main__":

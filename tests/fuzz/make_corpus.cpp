@@ -59,14 +59,16 @@ void write_refused_safetensors(const fs::path& valid, const fs::path& folder) {
 }
 
 // RTNeural's format for sgfuzz::RTNeuralNet: the layers of tests/data/rtneural's recurrent
-// model, then those of its convolutional one.
+// model, then those of its convolutional and batch_norm ones.
 void write_rtneural_seed(const fs::path& folder) {
   fs::create_directories(folder);
   const fs::path data = fs::path(STATICGRAD_TEST_DATA) / "rtneural";
   auto model = nlohmann::json::parse(std::ifstream(data / "recurrent.json"));
   model.erase("staticgrad_test");
-  const auto convolutional = nlohmann::json::parse(std::ifstream(data / "convolutional.json"));
-  for (const auto& layer : convolutional["layers"]) model["layers"].push_back(layer);
+  for (const char* name : {"convolutional.json", "batch_norm.json"}) {
+    const auto more = nlohmann::json::parse(std::ifstream(data / name));
+    for (const auto& layer : more["layers"]) model["layers"].push_back(layer);
+  }
   std::ofstream(folder / "valid.json") << model.dump();
 }
 

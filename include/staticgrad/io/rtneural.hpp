@@ -16,14 +16,17 @@
 ///   lstm                                LSTM<In, Hidden>
 ///   conv1d                              Conv1D<In, Out, Kernel, Dilation, Act, Groups>
 ///   prelu                               PReLU<N> (one slope shared by all: each gets it)
+///   batchnorm                           BatchNorm<N, Eps> with the file's "epsilon" (weights
+///                                       γ, β, running mean, running variance; or without γ
+///                                       and β, which are then 1 and 0)
 ///   activation                          Activation<Act, N>, or Softmax<N> for "softmax"
 ///
 /// Keras' weights are converted to staticgrad's (PyTorch's) layout: a dense kernel is
 /// [In][Out]; a GRU's kernels hold the gates z, r, h (PyTorch's order is r, z, n) and its bias
 /// two rows, input then recurrent; an LSTM's one bias row (PyTorch's b_ih, with b_hh zero);
 /// a Conv1D kernel is [Kernel][In / Groups][Out], the first tap the oldest step, as in a
-/// causal nn.Conv1d. RTNeural's batchnorm, batchnorm2d and conv2d layers have no staticgrad
-/// counterpart yet and are refused by name. Any difference is a std::runtime_error that
+/// causal nn.Conv1d. RTNeural's batchnorm2d and conv2d layers have no staticgrad counterpart
+/// yet and are refused by name. Any difference is a std::runtime_error that
 /// names the file and the layer; the model changes only when the whole file loads.
 ///
 /// Needs nlohmann/json (Debian: nlohmann-json3-dev); not part of the umbrella header.
@@ -32,8 +35,10 @@
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cmath>
 #include <filesystem>
 #include <functional>
+#include <sstream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -50,6 +55,7 @@
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/io/files.hpp>
 #include <staticgrad/layers/activation.hpp>
+#include <staticgrad/layers/batch_norm.hpp>
 #include <staticgrad/layers/conv1d.hpp>
 #include <staticgrad/layers/dense.hpp>
 #include <staticgrad/layers/frozen.hpp>
@@ -67,11 +73,12 @@ namespace detail {
 /// A layer of the network as RTNeural's files describe one; `kind` is empty for a layer
 /// they cannot describe.
 struct rtneural_form {
-  std::string_view kind;        // "dense", "gru", "lstm", "conv1d", "prelu", "activation"
+  std::string_view kind;        // "dense", "gru", "lstm", "conv1d", "prelu", "batchnorm", "activation"
   std::string_view activation;  // Keras' name; "" for none
   std::size_t in = 0, out = 0;
   std::size_t kernel = 0, dilation = 0, groups = 0;
   bool known_activation = true;  // false: an activation Keras' files cannot name
+  double epsilon = 0;            // a batchnorm's
 };
 
 /// Keras' name of activation Act ("" for Identity); known is false when it has none.
@@ -110,6 +117,10 @@ struct rtneural_form_of<Conv1D<InCh, OutCh, Kernel, Dilation, Act, Groups>> {
 template <std::size_t N>
 struct rtneural_form_of<PReLU<N>> {
   static constexpr rtneural_form value{"prelu", "", N, N};
+};
+template <std::size_t N, class Eps, class Momentum>
+struct rtneural_form_of<BatchNorm<N, Eps, Momentum>> {
+  static constexpr rtneural_form value{"batchnorm", "", N, N, 0, 0, 0, true, BatchNorm<N, Eps, Momentum>::epsilon};
 };
 template <class Act, std::size_t N>
 struct rtneural_form_of<Activation<Act, N>> {
@@ -270,9 +281,24 @@ void load_rtneural_weights(std::vector<T>& flat, const rtneural_leaf& leaf, cons
                         weights[0][0].size() == 1;
     const auto alpha = tensor(0, {1, shared ? 1 : f.out});
     put_tensor(flat, leaf, "weight", shared ? std::vector<double>(f.out, alpha[0]) : alpha);
+  } else if (f.kind == "batchnorm") {
+    const bool affine = !(weights.is_array() && weights.size() == 2);
+    count(affine ? 4 : 2);
+    const std::size_t statistics = affine ? 2 : 0;
+    put_tensor(flat, leaf, "weight", affine ? tensor(0, {f.out}) : std::vector<double>(f.out, 1.0));
+    put_tensor(flat, leaf, "bias", affine ? tensor(1, {f.out}) : std::vector<double>(f.out, 0.0));
+    put_tensor(flat, leaf, "running_mean", tensor(statistics, {f.out}));
+    put_tensor(flat, leaf, "running_var", tensor(statistics + 1, {f.out}));
+    put_tensor(flat, leaf, "num_batches_tracked", {0.0});
   } else {
     count(0);
   }
+}
+
+inline std::string number_text(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
 }
 
 inline std::string describe(const rtneural_form& f) {
@@ -280,6 +306,7 @@ inline std::string describe(const rtneural_form& f) {
   if (f.kind == "conv1d")
     text += ", kernel " + std::to_string(f.kernel) + ", dilation " + std::to_string(f.dilation) + ", groups " +
             std::to_string(f.groups);
+  if (f.kind == "batchnorm") text += ", epsilon " + number_text(f.epsilon);
   return text + ", activation '" + std::string(f.activation) + "'";
 }
 
@@ -311,10 +338,10 @@ void load_rtneural(Model<Net, T>& model, Source&& source) {
     const auto bad = [&](const std::string& what) {
       d::file_error(path, "layer " + std::to_string(i) + " (" + type + ") " + what);
     };
-    if (type == "batchnorm" || type == "batchnorm2d" || type == "conv2d")
-      bad("has no staticgrad counterpart yet (BatchNorm and Conv2D are not in staticgrad)");
+    if (type == "batchnorm2d" || type == "conv2d")
+      bad("has no staticgrad counterpart yet (BatchNorm2D and Conv2D are not in staticgrad)");
     if (type != "dense" && type != "time-distributed-dense" && type != "gru" && type != "lstm" && type != "conv1d" &&
-        type != "prelu" && type != "activation")
+        type != "prelu" && type != "batchnorm" && type != "activation")
       bad("is not a layer kind RTNeural's files hold");
     const auto text = [&](const char* key) -> std::string {
       const auto it = layer.find(key);
@@ -339,6 +366,12 @@ void load_rtneural(Model<Net, T>& model, Source&& source) {
       given.dilation = size_of("dilation");
       given.groups = layer.contains("groups") ? size_of("groups") : 1;
     }
+    if (kind == "batchnorm") {
+      const auto epsilon = layer.find("epsilon");
+      if (epsilon == layer.end() || !epsilon->is_number() || !(epsilon->get<double>() > 0))
+        bad("has no positive \"epsilon\"");
+      given.epsilon = epsilon->get<double>();
+    }
     // Keras' dense with softmax is the network's Dense<In, Out> followed by Softmax<Out>.
     const bool dense_softmax = kind == "dense" && activation == "softmax";
     if (dense_softmax) given.activation = "";
@@ -357,6 +390,9 @@ void load_rtneural(Model<Net, T>& model, Source&& source) {
     if (want.out != given.out) mismatch(std::to_string(want.out) + " outputs");
     if (want.activation != given.activation)
       mismatch("activation '" + std::string(want.activation) + "'");
+    // A file written from float32 holds ε to float's precision.
+    if (std::abs(want.epsilon - given.epsilon) > 1e-6 * want.epsilon)
+      mismatch("epsilon " + d::number_text(want.epsilon) + " (BatchNorm's Eps)");
     if (want.kernel != given.kernel || want.dilation != given.dilation || want.groups != given.groups)
       mismatch("kernel " + std::to_string(want.kernel) + ", dilation " + std::to_string(want.dilation) + ", groups " +
                std::to_string(want.groups));
