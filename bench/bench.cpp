@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <utility>
 #include <memory>
 #include <string>
@@ -464,6 +465,35 @@ void register_one_sample(const char* name) {
   });
 }
 
+// N4 with a BatchNorm before each hidden activation: what BatchNorm's passes over a batch
+// cost in training, and what fold gives back in inference (it folds into N4 itself).
+using N4BatchNorm = sg::Sequential<sg::Dense<64, 128>, sg::BatchNorm<128>, sg::Activation<sg::ReLU, 128>,
+                                   sg::Dense<128, 128>, sg::BatchNorm<128>, sg::Activation<sg::ReLU, 128>,
+                                   sg::Dense<128, 10>>;
+static_assert(std::is_same_v<sg::folded_t<N4BatchNorm>, N4>);
+
+// value_and_grad over a batch of 256, or infer_batch of it, per sample.
+template <class Net>
+void register_batch_of_256(const std::string& name, bool gradient) {
+  benchmark::RegisterBenchmark(name.c_str(), [gradient](benchmark::State& state) {
+    const auto model = std::make_unique<sg::Model<Net, float>>(7);
+    const auto grads = std::make_unique<sg::Gradients<Net, float>>();
+    std::vector<std::array<float, 64>> xs(256);
+    std::vector<std::size_t> labels(256);
+    std::vector<std::array<float, 10>> outputs(256);
+    sg::init::Rng rng(5);
+    for (auto& x : xs)
+      for (auto& v : x) v = static_cast<float>(rng.normal());
+    for (std::size_t s = 0; s < labels.size(); ++s) labels[s] = s % 10;
+    for (auto _ : state) {
+      if (gradient) benchmark::DoNotOptimize(sg::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, xs, labels, *grads));
+      else model->infer_batch(xs, outputs);
+      benchmark::ClobberMemory();
+    }
+    state.SetItemsProcessed(state.iterations() * 256);
+  });
+}
+
 NetworkSpec dense_chain(std::vector<DenseSpec> layers, bool cross_entropy = false) {
   return {std::move(layers), false, cross_entropy};
 }
@@ -551,6 +581,14 @@ int main(int argc, char** argv) {
   const char* deep_checkpointed = "checkpoint/32 x Dense<64,64,Tanh> value_and_grad, 4 Checkpoints of 8";
   register_one_sample<Deep32>(deep_plain);
   register_one_sample<Deep32Checkpointed>(deep_checkpointed);
+  const std::string norm_plain = "batchnorm/N4 value_and_grad, batch 256";
+  const std::string norm_trained = "batchnorm/N4 + 2 BatchNorm value_and_grad, batch 256";
+  const std::string norm_infer = "batchnorm/N4 + 2 BatchNorm infer_batch 256";
+  const std::string norm_folded = "batchnorm/fold(N4 + 2 BatchNorm) infer_batch 256";
+  register_batch_of_256<N4>(norm_plain, true);
+  register_batch_of_256<N4BatchNorm>(norm_trained, true);
+  register_batch_of_256<N4BatchNorm>(norm_infer, false);
+  register_batch_of_256<sg::folded_t<N4BatchNorm>>(norm_folded, false);
 
   MedianCollector reporter;
   run_benchmarks(argc, argv, reporter);
@@ -659,6 +697,13 @@ int main(int argc, char** argv) {
                 plain->second, Deep32::cache_size * sizeof(float), checkpointed->second,
                 checkpointed->second / plain->second, Deep32Checkpointed::cache_size * sizeof(float),
                 Segment8::cache_size * sizeof(float));
+  if (const double plain_grad = median(norm_plain), trained = median(norm_trained), inferred = median(norm_infer),
+      folded = median(norm_folded);
+      plain_grad > 0 && trained > 0 && inferred > 0 && folded > 0)
+    std::printf("BatchNorm: N4 value_and_grad, batch 256, %.1f ns per sample; with a BatchNorm before each hidden "
+                "activation %.1f ns (%.2fx: a forward pass per BatchNorm for its statistics, a forward and backward "
+                "pass per BatchNorm for its gradient means); infer_batch %.1f ns per sample, folded %.1f (%.2fx)\n",
+                plain_grad / 256, trained / 256, trained / plain_grad, inferred / 256, folded / 256, folded / inferred);
   benchmark::Shutdown();
   return 0;
 }
