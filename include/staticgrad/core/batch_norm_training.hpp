@@ -2,9 +2,9 @@
 /// passes over the batch (detail/batch_norm_pass.hpp), each in the same shards of samples
 /// whatever the number of threads, with their sums added up in shard order, so that the
 /// result does not depend on it. Nothing is kept per sample between passes: the cost is
-/// time (one forward pass of the batch per BatchNorm for its statistics, and a forward and
-/// backward pass per BatchNorm with trained layers before it for its gradient means), not
-/// memory.
+/// time (a forward pass of the batch up to each BatchNorm for its statistics, and a forward
+/// pass and a backward pass down to each BatchNorm with trained layers before it for its
+/// gradient means), not memory.
 #pragma once
 
 #include <algorithm>
@@ -35,6 +35,7 @@ struct forward_block_from {
 
   template <std::size_t Block>
   void operator()(std::size_t start) const {
+    *batch_norm_pass<T>::current->stopped = false;
     std::array<T, Block * Net::in_size> x;
     gather_inputs<T, Net::in_size, Block>(inputs + start, std::span(x));
     std::array<T, Block * Net::cache_size> cache;
@@ -54,8 +55,9 @@ void forward_samples(std::span<const T, Net::param_count> params, const Input* i
 }
 
 /// One pass over the batch's `count` samples in shards of `shard_size`: on each shard's
-/// thread, `compute(first sample, samples, sums)` with the shard's own `Sums` (a count
-/// and two arrays, first and second) in `pass`; then `combine(sums)` in shard order.
+/// thread, `compute(first sample, samples, sums)` with the shard's own `Sums` (a count,
+/// two arrays, first and second, and the stopped flag) in `pass`; then `combine(sums)` in
+/// shard order.
 template <class Sums, class T, class Compute, class Combine>
 void run_batch_norm_pass(const batch_norm_pass<T>& pass, typename batch_norm_pass<T>::kind kind, std::size_t site,
                          std::size_t count, std::size_t shard_size, const Compute& compute, const Combine& combine) {
@@ -68,6 +70,7 @@ void run_batch_norm_pass(const batch_norm_pass<T>& pass, typename batch_norm_pas
         mine.count = &sums.count;
         mine.first_sums = sums.first.data();
         mine.second_sums = sums.second.data();
+        mine.stopped = &sums.stopped;
         const batch_norm_scope<T> scope(mine);
         const std::size_t first = shard * shard_size;
         compute(first, std::min(shard_size, count - first), sums);
@@ -100,6 +103,7 @@ T batch_norm_value_and_grad(std::span<const T, Net::param_count> params, const L
   struct shard_sums {
     T count = 0;
     std::array<T, widest> first{}, second{};
+    bool stopped = false;
     [[no_unique_address]] std::conditional_t<threads, std::array<T, Net::param_count>, std::tuple<>> grads;
   };
   const auto run_pass = [&](typename batch_norm_pass<T>::kind kind, std::size_t site, const auto& compute,

@@ -14,6 +14,9 @@
 #include <cstddef>
 #include <span>
 
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
+
 #include <staticgrad/detail/traversal.hpp>
 
 namespace staticgrad::detail {
@@ -57,6 +60,20 @@ inline constexpr auto batch_norm_sites = [] {
 template <class Net>
 inline constexpr bool has_batch_norm = batch_norm_sites<Net>.size() > 0;
 
+/// Whether layer L is or holds a BatchNorm (without walking offsets: cheap for any chain).
+template <class L>
+constexpr bool contains_batch_norm();
+template <class... Ls>
+constexpr bool any_contains_batch_norm(boost::mp11::mp_list<Ls...>) {
+  return (contains_batch_norm<Ls>() || ...);
+}
+template <class L>
+constexpr bool contains_batch_norm() {
+  if constexpr (couples_batch<L>()) return true;
+  else if constexpr (CompositeLayer<L>) return any_contains_batch_norm(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
+  else return false;
+}
+
 /// All of Net's BatchNorm features, and the most any one of them has.
 template <class Net>
 inline constexpr std::size_t batch_norm_features = [] {
@@ -76,7 +93,9 @@ inline constexpr std::size_t widest_batch_norm = [] {
 /// k adds its inputs to this shard's sums (what comes after it is not used). In the
 /// `gradient_means` pass of site k, the sites after k have their gradient means, and site
 /// k adds its output gradients to this shard's sums (what its backward pass gives the
-/// layers before it is not used). In the `gradient` pass every site has both.
+/// layers before it is not used). In the `gradient` pass every site has both. What is not
+/// used is not computed: once site k has collected, the chains around it skip their next
+/// layers (`forward_stopped`, `backward_stopped`) and give zeros.
 template <class T>
 struct batch_norm_pass {
   enum class kind { statistics, gradient_means, gradient };
@@ -96,9 +115,19 @@ struct batch_norm_pass {
   T* count = nullptr;
   T* first_sums = nullptr;
   T* second_sums = nullptr;
+  // Set once `site` has collected this sample's (or block's) sums; cleared before the next.
+  bool* stopped = nullptr;
 
   /// The pass of the calling thread, or null (evaluation).
   static inline thread_local const batch_norm_pass* current = nullptr;
+
+  /// Whether the calling thread's forward pass has gone past what its pass needs (a
+  /// statistics pass, past the site it collects for).
+  static bool forward_stopped() { return current != nullptr && current->pass == kind::statistics && *current->stopped; }
+  /// Whether its backward pass has (a gradient-means pass, past the site it collects for).
+  static bool backward_stopped() {
+    return current != nullptr && current->pass == kind::gradient_means && *current->stopped;
+  }
 
   /// The index of the BatchNorm whose parameters start at `layer_params`.
   std::size_t site_of(const T* layer_params) const {
@@ -112,8 +141,10 @@ struct batch_norm_pass {
   bool collects_statistics(std::size_t k) const { return pass == kind::statistics && k == site; }
   bool collects_gradient(std::size_t k) const { return pass == kind::gradient_means && k == site; }
 
-  /// Adds one sample's inputs to the shard's statistics (Welford's update).
+  /// Adds one sample's inputs to the shard's statistics (Welford's update); the rest of the
+  /// forward pass is not needed.
   void add_inputs(const T* x, std::size_t features) const {
+    *stopped = true;
     const T n = ++*count;
     for (std::size_t i = 0; i < features; ++i) {
       const T delta = x[i] - first_sums[i];
@@ -122,8 +153,10 @@ struct batch_norm_pass {
     }
   }
 
-  /// Adds one sample's output gradient and normalized input to the shard's sums.
+  /// Adds one sample's output gradient and normalized input to the shard's sums; the rest of
+  /// the backward pass is not needed.
   void add_gradient(const T* dy, const T* xhat, std::size_t features) const {
+    *stopped = true;
     for (std::size_t i = 0; i < features; ++i) {
       first_sums[i] += dy[i];
       second_sums[i] += dy[i] * xhat[i];

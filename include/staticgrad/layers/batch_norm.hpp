@@ -91,6 +91,7 @@ struct BatchNorm {
     if (pass == nullptr) {
       normalize_by_running_statistics<T>(params, x, xhat);
     } else if (const std::size_t k = pass->site_of(params.data()); pass->has_statistics(k)) {
+      if (pass->collects_gradient(k)) *pass->stopped = false;  // this sample's backward pass is to come
       const std::size_t first = pass->sites[k].first;
       for (std::size_t i = 0; i < N; ++i) xhat[i] = (x[i] - pass->mean[first + i]) * pass->inv_std[first + i];
     } else {

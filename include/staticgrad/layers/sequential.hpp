@@ -1,6 +1,7 @@
 /// @file Defines staticgrad::Sequential<Ls...>, layers applied one after the other.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <span>
@@ -18,6 +19,7 @@
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/core/tensors.hpp>
 #include <staticgrad/core/training.hpp>
+#include <staticgrad/detail/batch_norm_pass.hpp>
 #include <staticgrad/detail/layout.hpp>
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/init.hpp>
@@ -339,9 +341,13 @@ struct Sequential {
                                     std::span<T, Samples * layout::cache_size> cache,
                                     std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
     if constexpr (valid) {
+      bool stopped = false;  // by a BatchNorm's pass that needs no more (detail/batch_norm_pass.hpp)
       boost::mp11::mp_for_each<boost::mp11::mp_iota_c<count>>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = at<i>;
+        if constexpr (detail::contains_batch_norm<Sequential>()) {
+          if (stopped || (stopped = detail::batch_norm_pass<T>::forward_stopped())) return;
+        }
         const auto in = [&] {
           if constexpr (i == 0) return x;
           else return std::span<const T, Samples * L::in_size>(output_of<i - 1, Samples>(cache));
@@ -353,6 +359,9 @@ struct Sequential {
         detail::forward_block<L, Samples, T>(params_of<i>(params), state_of<i, Samples>(state),
                                              state_of<i, Samples>(next_state), cache_of<i, Samples>(cache), in, out);
       });
+      if constexpr (detail::contains_batch_norm<Sequential>()) {
+        if (stopped) std::ranges::fill(y, T{0});
+      }
     }
   }
 
@@ -369,10 +378,14 @@ struct Sequential {
     if constexpr (valid) {
       // The gradient with respect to layer i's output lives in buffer i % 2.
       std::array<std::array<T, Samples * layout::buffer_width>, 2> grads;
+      bool stopped = false;  // by a BatchNorm's pass that needs no more (detail/batch_norm_pass.hpp)
       using reversed = boost::mp11::mp_reverse<boost::mp11::mp_iota_c<count>>;
       boost::mp11::mp_for_each<reversed>([&](auto index) {
         constexpr std::size_t i = decltype(index)::value;
         using L = at<i>;
+        if constexpr (detail::contains_batch_norm<Sequential>()) {
+          if (stopped || (stopped = detail::batch_norm_pass<T>::backward_stopped())) return;
+        }
         const auto in = [&] {
           if constexpr (i == 0) return x;
           else return output_of<i - 1, Samples>(cache);
@@ -395,6 +408,9 @@ struct Sequential {
                                                     params_of<i>(dparams), d_in);
         layer_done(layout::param_offset[i], L::param_count);
       });
+      if constexpr (detail::contains_batch_norm<Sequential>() && Mode.input_grad) {
+        if (stopped) std::ranges::fill(dx, T{0});
+      }
     }
   }
 
