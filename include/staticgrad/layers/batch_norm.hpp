@@ -77,9 +77,22 @@ struct BatchNorm {
 
   template <class T>
   static void infer(std::span<const T, param_count> params, std::span<const T, N> x, std::span<T, N> y) {
-    std::array<T, N> xhat;
-    normalize_by_running_statistics<T>(params, x, xhat);
-    scale_and_shift<T>(params, xhat, y);
+    infer_block<1, T>(params, x, y);
+  }
+
+  /// infer over a block of samples (core/blocks.hpp): 1/√(var + ε) once for the block, then
+  /// the same operations as one sample's.
+  template <std::size_t Samples, class T>
+  static void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * N> x,
+                          std::span<T, Samples * N> y) {
+    std::array<T, N> inv_std;
+    for (std::size_t i = 0; i < N; ++i) inv_std[i] = running_inv_std(params, i);
+    for (std::size_t s = 0; s < Samples; ++s) {
+      for (std::size_t i = 0; i < N; ++i) {
+        const T xhat = (x[s * N + i] - params[running_mean + i]) * inv_std[i];
+        y[s * N + i] = xhat * params[gain + i] + params[bias + i];
+      }
+    }
   }
 
   /// In a training pass (detail/batch_norm_pass.hpp) by the batch's statistics, else by
@@ -89,7 +102,7 @@ struct BatchNorm {
                       std::span<T, N> y) {
     const auto* pass = detail::batch_norm_pass<T>::current;
     if (pass == nullptr) {
-      normalize_by_running_statistics<T>(params, x, xhat);
+      for (std::size_t i = 0; i < N; ++i) xhat[i] = (x[i] - params[running_mean + i]) * running_inv_std(params, i);
     } else if (const std::size_t k = pass->site_of(params.data()); pass->has_statistics(k)) {
       if (pass->collects_gradient(k)) *pass->stopped = false;  // this sample's backward pass is to come
       const std::size_t first = pass->sites[k].first;
@@ -166,11 +179,6 @@ struct BatchNorm {
   template <class T>
   static T running_inv_std(std::span<const T, param_count> params, std::size_t i) {
     return T{1} / std::sqrt(params[running_var + i] + static_cast<T>(epsilon));
-  }
-  template <class T>
-  static void normalize_by_running_statistics(std::span<const T, param_count> params, std::span<const T, N> x,
-                                              std::span<T, N> xhat) {
-    for (std::size_t i = 0; i < N; ++i) xhat[i] = (x[i] - params[running_mean + i]) * running_inv_std(params, i);
   }
   template <class T>
   static void scale_and_shift(std::span<const T, param_count> params, std::span<const T, N> xhat, std::span<T, N> y) {
