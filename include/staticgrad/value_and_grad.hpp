@@ -97,14 +97,11 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
                                 const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   if constexpr (SequenceOf<X> || SequenceRange<X>) {
-    static_assert(!has_batch_norm<Net>, "staticgrad::value_and_grad: BatchNorm does not train on sequences yet");
     const T value = sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
                                        generated_sequences(model, loss, grads));
     layer_done(std::size_t{0}, Net::param_count);
     return value;
   } else if constexpr (FixedVector<X>) {
-    static_assert(!has_batch_norm<Net>, "staticgrad::value_and_grad: BatchNorm trains on a batch of at least 2 "
-                                        "samples: one sample has no variance (PyTorch refuses it too)");
     constexpr BackwardMode overwrite{.accumulate = false, .input_grad = false};
     return sample_value_and_grad<overwrite, Net>(model.flat(), loss, fixed_span<check_input_size, T, in>(x),
                                                  target_view<Loss, T, out>(target), T{1}, grads.flat(),

@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include <staticgrad/core/steps.hpp>
+#include <staticgrad/detail/batch_norm_pass.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/inputs.hpp>
 #include <staticgrad/detail/layout.hpp>
@@ -150,15 +151,19 @@ using sequence_problem = typename decltype(find_sequence_problem<Net, T, X, Y>()
 
 template <class Net, class T, class Loss, class X, class Y>
 consteval auto find_arguments_problem() {
+  constexpr bool sequences = SequenceOf<X> || SequenceRange<X>;
   if constexpr (!ValidLayer<Net>) return std::type_identity<invalid_network>{};
-  else if constexpr (SequenceOf<X> || SequenceRange<X>) return std::type_identity<sequence_problem<Net, T, X, Y>>{};
+  else if constexpr (sequences && has_batch_norm<Net>) return std::type_identity<check_batch_norm_sequences<>>{};
+  else if constexpr (sequences) return std::type_identity<sequence_problem<Net, T, X, Y>>{};
   else if constexpr (has_state<Net>) return std::type_identity<check_stateless_sample<>>{};
   else if constexpr (BatchLike<X>) return std::type_identity<batch_problem<Net, T, Loss, X, Y>>{};
+  else if constexpr (has_batch_norm<Net>) return std::type_identity<check_batch_norm_sample<>>{};
   else return std::type_identity<sample_problem<Net, T, Loss, X, Y>>{};
 }
 
 /// What value_and_grad, train_step and the tape's value_and_grad take: one sample, a batch
-/// of them, a Sequence or a batch of Sequences (for a network with state, only sequences).
+/// of them, a Sequence or a batch of Sequences (for a network with state, only sequences;
+/// with BatchNorm, only a batch).
 template <class Net, class T, class Loss, class X, class Y>
 using arguments_problem = typename decltype(find_arguments_problem<Net, T, Loss, X, Y>())::type;
 

@@ -103,6 +103,24 @@ struct check_checkpoint_body {
                 "draw again; checkpointing it is not supported yet");
 };
 
+template <bool Batch = false>
+struct check_batch_norm_sample {
+  static_assert(Batch,
+                "staticgrad: BatchNorm trains on a batch of at least 2 samples: one sample has no variance (PyTorch "
+                "refuses it too); give value_and_grad a batch");
+};
+
+template <bool Supported = false>
+struct check_batch_norm_sequences {
+  static_assert(Supported, "staticgrad: BatchNorm does not train on sequences yet");
+};
+
+template <bool Supported>
+struct check_tape_trains {
+  static_assert(Supported, "staticgrad::tape::value_and_grad: BatchNorm trains on the generated engine only (the "
+                           "tape records one sample at a time)");
+};
+
 template <std::size_t NetworkIn, std::size_t GivenSize>
 struct check_input_size {
   static_assert(NetworkIn == GivenSize,

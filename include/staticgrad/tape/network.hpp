@@ -288,8 +288,7 @@ T value_and_grad(Tape<T>& t, const Model<Net, T>& model, const Loss& loss, const
     static_assert(sizeof(problem) > 0);
     return T{};
   } else {
-    static_assert(!sd::has_batch_norm<Net>, "staticgrad::tape::value_and_grad: BatchNorm trains on the generated "
-                                            "engine only (the tape records one sample at a time)");
+    static_assert(sizeof(sd::check_tape_trains<!sd::has_batch_norm<Net>>) > 0);
     constexpr std::size_t in = Net::in_size, out = Net::out_size;
     if (sd::is_stochastic<Net> && !training)
       Tape<T>::fail("value_and_grad", "this network has Dropout: pass staticgrad::Training{seed, step}");
@@ -346,8 +345,7 @@ T value_and_grad(const Model<Net, T>& model, const Loss& loss, const X& xs, cons
     static_assert(sizeof(problem) > 0);
     return T{};
   } else {
-    static_assert(!sd::has_batch_norm<Net>, "staticgrad::tape::value_and_grad: BatchNorm trains on the generated "
-                                            "engine only (the tape records one sample at a time)");
+    static_assert(sizeof(sd::check_tape_trains<!sd::has_batch_norm<Net>>) > 0);
     const auto [first, count] = sd::states_of<Net, T, X>(states);
     std::fill(grads.flat().begin(), grads.flat().end(), T{});  // the tape adds into them
     return sd::sequence_into<Net>(xs, ys, first, count,
