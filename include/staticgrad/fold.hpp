@@ -39,11 +39,6 @@ template <class L>
 concept FoldTarget = requires { typename with_activation<L, Identity>::type; };
 
 template <class L>
-inline constexpr bool is_batch_norm = false;
-template <std::size_t N, class Eps, class Momentum>
-inline constexpr bool is_batch_norm<BatchNorm<N, Eps, Momentum>> = true;
-
-template <class L>
 struct activation_layer {
   static constexpr bool value = false;
 };
@@ -61,7 +56,7 @@ template <class List, std::size_t I, bool Chain>
 constexpr std::size_t fold_span() {
   using namespace boost::mp11;
   if constexpr (Chain && I + 1 < mp_size<List>::value) {
-    if constexpr (FoldTarget<mp_at_c<List, I>> && is_batch_norm<mp_at_c<List, I + 1>>) {
+    if constexpr (FoldTarget<mp_at_c<List, I>> && couples_batch<mp_at_c<List, I + 1>>()) {
       if constexpr (I + 2 < mp_size<List>::value) {
         if constexpr (activation_layer<mp_at_c<List, I + 2>>::value) return 3;
       }

@@ -11,8 +11,6 @@
 #include <span>
 #include <type_traits>
 
-#include <boost/mp11/algorithm.hpp>
-
 #include <staticgrad/detail/parameter_layers.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/model.hpp>
@@ -32,11 +30,11 @@ template <class L>
 struct merged<L> {
   using type = typename L::merged;
 };
+template <class C>
+using merged_child = typename merged<C>::type;
 template <CompositeLayer L>
 struct merged<L> {
-  template <class C>
-  using merged_child = typename merged<C>::type;
-  using type = boost::mp11::mp_apply<L::template rebind, boost::mp11::mp_transform<merged_child, typename L::children>>;
+  using type = with_children<L, merged_child>;
 };
 
 }  // namespace detail

@@ -57,10 +57,7 @@ inline constexpr auto batch_norm_sites = [] {
   return sites;
 }();
 
-template <class Net>
-inline constexpr bool has_batch_norm = batch_norm_sites<Net>.size() > 0;
-
-/// Whether layer L is or holds a BatchNorm (without walking offsets: cheap for any chain).
+/// Whether layer L is or holds a BatchNorm (by its type alone: cheap for every network).
 template <class L>
 constexpr bool contains_batch_norm();
 template <class... Ls>
@@ -73,6 +70,9 @@ constexpr bool contains_batch_norm() {
   else if constexpr (CompositeLayer<L>) return any_contains_batch_norm(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
   else return false;
 }
+
+template <class Net>
+inline constexpr bool has_batch_norm = contains_batch_norm<Net>();
 
 /// All of Net's BatchNorm features, and the most any one of them has.
 template <class Net>

@@ -30,6 +30,11 @@ concept CompositeLayer = requires {
   L::child_state_offset;
 };
 
+/// Composite L with each child C replaced by F<C> (merge, fold and the network without
+/// checkpoints rebuild networks this way).
+template <class L, template <class> class F>
+using with_children = boost::mp11::mp_apply<L::template rebind, boost::mp11::mp_transform<F, typename L::children>>;
+
 /// Whether composite L is a transparent wrapper (Frozen): its child has L's path, as
 /// model.layer<I>() looks through it.
 template <class L>

@@ -6,8 +6,6 @@
 #include <span>
 #include <string_view>
 
-#include <boost/mp11/algorithm.hpp>
-
 #include <staticgrad/core/blocks.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_name.hpp>
@@ -41,11 +39,11 @@ template <class L>
 struct without_checkpoints {
   using type = L;
 };
+template <class C>
+using without_checkpoints_t = typename without_checkpoints<C>::type;
 template <CompositeLayer L>
 struct without_checkpoints<L> {
-  template <class C>
-  using stripped = typename without_checkpoints<C>::type;
-  using type = boost::mp11::mp_apply<L::template rebind, boost::mp11::mp_transform<stripped, typename L::children>>;
+  using type = with_children<L, without_checkpoints_t>;
 };
 template <class L>
 struct without_checkpoints<Checkpoint<L>> {
