@@ -95,9 +95,10 @@ T batch_norm_value_and_grad(std::span<const T, Net::param_count> params, const L
   constexpr bool threads = shardable<Net, T>;
   const std::size_t shard_size = threads ? shard_samples<Net, T> : count;
 
-  std::array<T, features> mean, inv_std, mean_dy{}, mean_dy_xhat{};
-  batch_norm_pass<T> pass{.params = params.data(), .sites = sites, .mean = mean.data(), .inv_std = inv_std.data(),
-                          .mean_dy = mean_dy.data(), .mean_dy_xhat = mean_dy_xhat.data()};
+  // The batch means are the first half of `statistics`.
+  std::array<T, features> inv_std, mean_dy{}, mean_dy_xhat{};
+  batch_norm_pass<T> pass{.params = params.data(), .sites = sites, .mean = statistics.data(),
+                          .inv_std = inv_std.data(), .mean_dy = mean_dy.data(), .mean_dy_xhat = mean_dy_xhat.data()};
   // A shard's sums for the site a pass collects for (and, where threads share the batch,
   // the gradient that pass computes and drops).
   struct shard_sums {
@@ -132,7 +133,7 @@ T batch_norm_value_and_grad(std::span<const T, Net::param_count> params, const L
           total.count = n;
         });
     for (std::size_t i = 0; i < site.features; ++i) {
-      mean[site.first + i] = statistics[site.first + i] = total.first[i];
+      statistics[site.first + i] = total.first[i];
       inv_std[site.first + i] = T{1} / std::sqrt(total.second[i] / total.count + static_cast<T>(site.epsilon));
       statistics[features + site.first + i] = total.second[i] / (total.count - T{1});
     }

@@ -145,10 +145,10 @@ struct batch_norm_pass {
   /// forward pass is not needed.
   void add_inputs(const T* x, std::size_t features) const {
     *stopped = true;
-    const T n = ++*count;
+    const T inverse_count = T{1} / ++*count;
     for (std::size_t i = 0; i < features; ++i) {
       const T delta = x[i] - first_sums[i];
-      first_sums[i] += delta / n;
+      first_sums[i] += delta * inverse_count;
       second_sums[i] += delta * (x[i] - first_sums[i]);
     }
   }
