@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <type_traits>
 #include <vector>
 
 #include <boost/mp11/algorithm.hpp>
@@ -166,15 +167,23 @@ inline safetensors_entry read_entry(const std::filesystem::path& path, const std
   return result;
 }
 
+/// The bytes of one value of a dtype staticgrad reads (I64: PyTorch's integer buffers,
+/// BatchNorm's num_batches_tracked), or 0 for any other.
+inline std::size_t element_size(const std::string& dtype) {
+  return dtype == "F32" ? 4 : dtype == "F64" || dtype == "I64" ? 8 : 0;
+}
+
 template <class T>
 void read_values(std::span<T> flat, const torch_tensor& tensor, const unsigned char* data, const std::string& dtype) {
-  const auto value = [&](std::size_t i) -> T {
-    if (dtype == "F32") return static_cast<T>(std::bit_cast<float>(take<std::uint32_t>(data + 4 * i)));
-    const auto bits = take<std::uint64_t>(data + 8 * i);
-    if (dtype == "I64") return static_cast<T>(std::bit_cast<std::int64_t>(bits));
-    return static_cast<T>(std::bit_cast<double>(bits));
+  // The dtype is looked at once per tensor, not per value.
+  const auto read = [&]<class Stored>(Stored) {
+    using Bits = std::conditional_t<sizeof(Stored) == 4, std::uint32_t, std::uint64_t>;
+    for (std::size_t k = 0; k < tensor.size(); ++k)
+      flat[tensor.flat_index(k)] = static_cast<T>(std::bit_cast<Stored>(take<Bits>(data + k * sizeof(Stored))));
   };
-  for (std::size_t k = 0; k < tensor.size(); ++k) flat[tensor.flat_index(k)] = value(k);
+  if (dtype == "F32") read(float{});
+  else if (dtype == "I64") read(std::int64_t{});
+  else read(double{});
 }
 
 /// The format's limit on the header (the reference implementation's MAX_HEADER_SIZE).
@@ -254,15 +263,14 @@ void load_safetensors(Model<Net, T>& model, Source&& source, const std::vector<t
       file_error(path, "no tensor '" + tensor.name + "' (shape " + shape_string(tensor.shape()) + ", for " +
                            tensor.layer + ")");
     auto entry = read_entry(path, tensor.name, *found, data_size);
-    // I64: PyTorch's integer buffers (BatchNorm's num_batches_tracked).
-    const std::size_t element_size = entry.dtype == "F32" ? 4 : entry.dtype == "F64" || entry.dtype == "I64" ? 8 : 0;
-    if (element_size == 0)
+    const std::size_t bytes = element_size(entry.dtype);
+    if (bytes == 0)
       file_error(path, "tensor '" + tensor.name + "' has dtype " + entry.dtype +
                            "; staticgrad reads F32, F64 and I64");
     if (entry.shape != tensor.shape())
       file_error(path, "tensor '" + tensor.name + "' has shape " + shape_string(entry.shape) + ", but " +
                            tensor.layer + " needs " + shape_string(tensor.shape()));
-    if (entry.end - entry.begin != tensor.size() * element_size)
+    if (entry.end - entry.begin != tensor.size() * bytes)
       file_error(path, "tensor '" + tensor.name + "' has " + std::to_string(entry.end - entry.begin) +
                            " bytes of data for " + std::to_string(tensor.size()) + " " + entry.dtype + " values");
     entries.emplace_back(std::move(entry), tensor.name);
