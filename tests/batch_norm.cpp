@@ -30,19 +30,12 @@ constexpr double tolerance = 1e-9;
 
 template <class Net, class Loss>
 void check_golden(const sgtest::GoldenCase& golden) {
-  REQUIRE(golden.params.size() == sg::param_count<Net>);
-  auto model = std::make_unique<sg::Model<Net, double>>();
-  std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
-  const auto inputs = sgtest::to_arrays<Net::in_size>(golden.inputs);
-  const auto step = [&] {
-    if constexpr (Loss::accepts_class_index) return sg::value_and_grad(*model, Loss{}, inputs, golden.classes);
-    else return sg::value_and_grad(*model, Loss{}, inputs, sgtest::to_arrays<Net::out_size>(golden.targets));
-  };
+  const auto model = sgtest::golden_model<Net>(golden);
   sg::SGD<Net, double> sgd({.lr = 0.1});
   REQUIRE(golden.steps.size() == 3);
   for (std::size_t k = 0; k < golden.steps.size(); ++k) {
     CAPTURE(k);
-    const auto result = step();
+    const auto result = sgtest::golden_value_and_grad<Loss>(*model, golden);
     if (k == 0) {
       CHECK(sgtest::relative_error(result.loss, golden.loss, 1e-12) < tolerance);
       for (std::size_t i = 0; i < sg::param_count<Net>; ++i)
@@ -52,6 +45,7 @@ void check_golden(const sgtest::GoldenCase& golden) {
     for (std::size_t i = 0; i < sg::param_count<Net>; ++i)  // the running statistics among them
       CHECK(sgtest::relative_error(model->flat()[i], golden.steps[k][i], 1e-12) < tolerance);
   }
+  const auto inputs = sgtest::to_arrays<Net::in_size>(golden.inputs);
   for (std::size_t s = 0; s < inputs.size(); ++s) {
     const auto y = (*model)(inputs[s]);
     for (std::size_t o = 0; o < Net::out_size; ++o)

@@ -84,13 +84,20 @@ void check_forward_and_blocks() {
   }
 }
 
-// The laws that need a whole network: L between two Dense layers.
+// L between two Dense layers, its parameters drawn with rng.
+template <class L, class T>
+std::unique_ptr<sg::Model<Surrounded<L>, T>> surrounded_model(sg::init::Rng& rng) {
+  auto model = std::make_unique<sg::Model<Surrounded<L>, T>>();
+  sgtest::randomize(*model, rng, 0.5);  // at 0.7, GELU's curvature on 24 inputs costs central differences 1.4e-6
+  return model;
+}
+
+// The laws that need a whole network, for a layer that works sample by sample.
 template <class L, class T>
 void check_sample_layer_in_a_network() {
   using Net = Surrounded<L>;
   sg::init::Rng rng(13);
-  auto model = std::make_unique<sg::Model<Net, T>>();
-  sgtest::randomize(*model, rng, 0.5);  // at 0.7, GELU's curvature on 24 inputs costs central differences 1.4e-6
+  const auto model = surrounded_model<L, T>(rng);
   const auto x = sgtest::random_vector<T, 3>(rng);
   const auto y = sgtest::random_vector<T, 2>(rng);
 
@@ -126,10 +133,8 @@ void check_sample_layer_in_a_network() {
 // tape evaluates it (its running statistics), as model(x) does.
 template <class L, class T>
 void check_batch_coupled_in_a_network() {
-  using Net = Surrounded<L>;
   sg::init::Rng rng(13);
-  auto model = std::make_unique<sg::Model<Net, T>>();
-  sgtest::randomize(*model, rng, 0.5);
+  const auto model = surrounded_model<L, T>(rng);
   std::vector<std::array<T, 3>> xs;
   std::vector<std::array<T, 2>> ys;
   for (int s = 0; s < 6; ++s) {

@@ -22,9 +22,7 @@ constexpr double tolerance = 1e-6;
 
 template <class Net, class Loss>
 void check_case(const sgtest::GoldenCase& golden) {
-  REQUIRE(golden.params.size() == sg::param_count<Net>);
-  const auto model = std::make_unique<sg::Model<Net, double>>();
-  std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
+  const auto model = sgtest::golden_model<Net>(golden);
   const auto inputs = sgtest::to_arrays<Net::in_size>(golden.inputs);
 
   for (std::size_t s = 0; s < inputs.size(); ++s) {
@@ -32,12 +30,7 @@ void check_case(const sgtest::GoldenCase& golden) {
     for (std::size_t o = 0; o < Net::out_size; ++o)
       CHECK(sgtest::relative_error(y[o], golden.outputs[s][o], 1e-12) < tolerance);
   }
-  const auto result = [&] {
-    if constexpr (Loss::accepts_class_index) {
-      if (!golden.classes.empty()) return sg::value_and_grad(*model, Loss{}, inputs, golden.classes);
-    }
-    return sg::value_and_grad(*model, Loss{}, inputs, sgtest::to_arrays<Net::out_size>(golden.targets));
-  }();
+  const auto result = sgtest::golden_value_and_grad<Loss>(*model, golden);
   CHECK(sgtest::relative_error(result.loss, golden.loss, 1e-12) < tolerance);
   double worst = 0;
   for (std::size_t i = 0; i < sg::param_count<Net>; ++i)

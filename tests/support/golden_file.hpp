@@ -7,12 +7,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
+
+#include <staticgrad/staticgrad.hpp>
 
 namespace sgtest {
 
@@ -76,6 +79,26 @@ std::vector<std::array<double, N>> to_arrays(const std::vector<std::vector<doubl
     std::copy(rows[r].begin(), rows[r].end(), arrays[r].begin());
   }
   return arrays;
+}
+
+/// A model of Net holding the case's parameters.
+template <class Net>
+std::unique_ptr<staticgrad::Model<Net, double>> golden_model(const GoldenCase& golden) {
+  REQUIRE(golden.params.size() == staticgrad::param_count<Net>);
+  auto model = std::make_unique<staticgrad::Model<Net, double>>();
+  std::copy(golden.params.begin(), golden.params.end(), model->flat().begin());
+  return model;
+}
+
+/// value_and_grad of `model` over the case's inputs and its targets: its class indices when
+/// it has them and Loss takes them, else its target vectors.
+template <class Loss, class Net>
+auto golden_value_and_grad(const staticgrad::Model<Net, double>& model, const GoldenCase& golden) {
+  const auto inputs = to_arrays<Net::in_size>(golden.inputs);
+  if constexpr (Loss::accepts_class_index) {
+    if (!golden.classes.empty()) return staticgrad::value_and_grad(model, Loss{}, inputs, golden.classes);
+  }
+  return staticgrad::value_and_grad(model, Loss{}, inputs, to_arrays<Net::out_size>(golden.targets));
 }
 
 /// The reference file `name` in tests/data.

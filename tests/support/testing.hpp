@@ -76,7 +76,7 @@ std::array<T, N> random_probabilities(sg::init::Rng& rng) {
 template <class Net, class T>
 void randomize(sg::Model<Net, T>& model, sg::init::Rng& rng, double scale = 0.7) {
   for (auto& p : model.flat()) p = static_cast<T>(scale * rng.normal());
-  // A variance is positive: a BatchNorm's running variances drawn from [0.5, 0.5 + scale).
+  // A variance is positive: a BatchNorm's running variance is 0.5 plus half its draw's size.
   sg::detail::visit_leaves<Net>([&](auto node) {
     using L = typename decltype(node)::layer;
     if constexpr (sg::detail::couples_batch<L>()) {
