@@ -690,19 +690,18 @@ int main(int argc, char** argv) {
   if (none != reporter.median_ns.end() && half != reporter.median_ns.end())
     std::printf("Frozen: N4 value_and_grad %.1f ns; with layers 0-1 Frozen %.1f ns (%.2fx)\n", none->second,
                 half->second, half->second / none->second);
-  const auto plain = reporter.median_ns.find(deep_plain), checkpointed = reporter.median_ns.find(deep_checkpointed);
-  if (plain != reporter.median_ns.end() && checkpointed != reporter.median_ns.end())
+  if (const double plain = median(deep_plain), checkpointed = median(deep_checkpointed);
+      plain > 0 && checkpointed > 0)
     std::printf("Checkpoint: 32 x Dense<64,64,Tanh> value_and_grad %.1f ns, %zu bytes of cache; as 4 Checkpoints of 8 "
                 "%.1f ns (%.2fx), %zu bytes kept + %zu recomputed at a time\n",
-                plain->second, Deep32::cache_size * sizeof(float), checkpointed->second,
-                checkpointed->second / plain->second, Deep32Checkpointed::cache_size * sizeof(float),
-                Segment8::cache_size * sizeof(float));
+                plain, Deep32::cache_size * sizeof(float), checkpointed, checkpointed / plain,
+                Deep32Checkpointed::cache_size * sizeof(float), Segment8::cache_size * sizeof(float));
   if (const double plain_grad = median(norm_plain), trained = median(norm_trained), inferred = median(norm_infer),
       folded = median(norm_folded);
       plain_grad > 0 && trained > 0 && inferred > 0 && folded > 0)
     std::printf("BatchNorm: N4 value_and_grad, batch 256, %.1f ns per sample; with a BatchNorm before each hidden "
-                "activation %.1f ns (%.2fx: a forward pass per BatchNorm for its statistics, a forward and backward "
-                "pass per BatchNorm for its gradient means); infer_batch %.1f ns per sample, folded %.1f (%.2fx)\n",
+                "activation %.1f ns (%.2fx: the passes over the batch); infer_batch %.1f ns per sample, folded %.1f "
+                "(%.2fx)\n",
                 plain_grad / 256, trained / 256, trained / plain_grad, inferred / 256, folded / 256, folded / inferred);
   benchmark::Shutdown();
   return 0;

@@ -168,7 +168,8 @@ using NamNano = sg::Sequential<
 
 // A GRU and a stateless block after it, the block plain and as a Checkpoint: value_and_grad
 // through one sequence of 1,024 steps, whose backward pass keeps every step's cache.
-using CheckpointBlock = sg::Sequential<sg::Dense<16, 64, sg::Tanh>, sg::Dense<64, 64, sg::Tanh>, sg::Dense<64, 16, sg::Tanh>>;
+using CheckpointBlock =
+    sg::Sequential<sg::Dense<16, 64, sg::Tanh>, sg::Dense<64, 64, sg::Tanh>, sg::Dense<64, 16, sg::Tanh>>;
 using GruBlock = sg::Sequential<sg::GRU<1, 16>, CheckpointBlock, sg::Dense<16, 1>>;
 using GruCheckpointedBlock = sg::Sequential<sg::GRU<1, 16>, sg::Checkpoint<CheckpointBlock>, sg::Dense<16, 1>>;
 constexpr std::size_t checkpoint_steps = 1024;

@@ -42,7 +42,8 @@ using BatchNormSigmoid = Deep<NormalizedSigmoidLayer<16>, NormalizedSigmoidLayer
 constexpr std::size_t depth = 20;
 static_assert(sg::parameter_layer_count<PlainSigmoid> == depth);
 static_assert(sg::parameter_layer_count<ResidualSigmoid> == depth);
-static_assert(sg::parameter_layer_count<BatchNormSigmoid> == 2 * depth - 1);  // a BatchNorm after each Dense but the last
+// A BatchNorm after each Dense but the last.
+static_assert(sg::parameter_layer_count<BatchNormSigmoid> == 2 * depth - 1);
 
 // Per-layer gradient norms at initialization (each layer's default: Xavier for sigmoid,
 // He for ReLU), for the mean MSE of one batch (BatchNorm in training: by the batch's

@@ -67,7 +67,8 @@ constexpr bool any_contains_batch_norm(boost::mp11::mp_list<Ls...>) {
 template <class L>
 constexpr bool contains_batch_norm() {
   if constexpr (couples_batch<L>()) return true;
-  else if constexpr (CompositeLayer<L>) return any_contains_batch_norm(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
+  else if constexpr (CompositeLayer<L>)
+    return any_contains_batch_norm(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
   else return false;
 }
 
@@ -137,7 +138,9 @@ struct batch_norm_pass {
     return k;
   }
   bool has_statistics(std::size_t k) const { return pass != kind::statistics || k < site; }
-  bool has_gradient_means(std::size_t k) const { return pass == kind::gradient || (pass == kind::gradient_means && k > site); }
+  bool has_gradient_means(std::size_t k) const {
+    return pass == kind::gradient || (pass == kind::gradient_means && k > site);
+  }
   bool collects_statistics(std::size_t k) const { return pass == kind::statistics && k == site; }
   bool collects_gradient(std::size_t k) const { return pass == kind::gradient_means && k == site; }
 
