@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <span>
+#include <type_traits>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
@@ -57,19 +58,13 @@ inline constexpr auto batch_norm_sites = [] {
   return sites;
 }();
 
+template <class L>
+struct couples_batch_test : std::bool_constant<couples_batch<L>()> {};
+
 /// Whether layer L is or holds a BatchNorm (by its type alone: cheap for every network).
 template <class L>
-constexpr bool contains_batch_norm();
-template <class... Ls>
-constexpr bool any_contains_batch_norm(boost::mp11::mp_list<Ls...>) {
-  return (contains_batch_norm<Ls>() || ...);
-}
-template <class L>
 constexpr bool contains_batch_norm() {
-  if constexpr (couples_batch<L>()) return true;
-  else if constexpr (CompositeLayer<L>)
-    return any_contains_batch_norm(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
-  else return false;
+  return any_layer<couples_batch_test, L>();
 }
 
 template <class Net>

@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <type_traits>
 
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
@@ -29,6 +30,21 @@ concept CompositeLayer = requires {
   L::child_cache_offset;
   L::child_state_offset;
 };
+
+template <template <class> class Test, class L>
+constexpr bool any_layer();
+template <template <class> class Test, class... Ls>
+constexpr bool any_layer_of(boost::mp11::mp_list<Ls...>) {
+  return (any_layer<Test, Ls>() || ...);
+}
+/// Whether L or a layer anywhere inside it passes Test (Test<layer>::value), by the
+/// types alone.
+template <template <class> class Test, class L>
+constexpr bool any_layer() {
+  if constexpr (Test<L>::value) return true;
+  else if constexpr (CompositeLayer<L>) return any_layer_of<Test>(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
+  else return false;
+}
 
 /// Composite L with each child C replaced by F<C> (merge, fold and the network without
 /// checkpoints rebuild networks this way).
