@@ -187,3 +187,19 @@ TEST_CASE("no heap: the counter sees an allocation") {
   const std::size_t after = allocations;
   CHECK(after == before + 1);
 }
+
+TEST_CASE("no heap: a quantized model's inference allocates nothing") {
+  using Net = sg::Sequential<sg::Dense<8, 32, sg::ReLU>, sg::GRU<32, 16>, sg::Dense<16, 3>>;
+  const auto model = std::make_unique<sg::Model<Net, float>>(42);
+  const auto bf16 = std::make_unique<sg::Model<sg::quantized_t<Net, sg::bf16>, float>>(sg::quantize<sg::bf16>(*model));
+  const auto int8 = std::make_unique<sg::Model<sg::quantized_t<Net, sg::int8>, float>>(sg::quantize<sg::int8>(*model));
+  sg::State<sg::quantized_t<Net, sg::bf16>, float> bf16_state;
+  sg::State<sg::quantized_t<Net, sg::int8>, float> int8_state;
+  const std::array<float, 8> x{1, 2, 3, 4, 5, 6, 7, 8};
+
+  const std::size_t before = allocations;
+  float sink = (*bf16)(x, bf16_state)[0];
+  sink += (*int8)(x, int8_state)[0];
+  CHECK(allocations == before);
+  CHECK(sink == sink);
+}

@@ -28,6 +28,7 @@
 #include <staticgrad/layers/lstm.hpp>
 #include <staticgrad/layers/norm.hpp>
 #include <staticgrad/layers/prelu.hpp>
+#include <staticgrad/layers/quantized_dense.hpp>
 #include <staticgrad/layers/residual.hpp>
 #include <staticgrad/layers/sequential.hpp>
 #include <staticgrad/layers/slice.hpp>
@@ -40,6 +41,7 @@
 #include <staticgrad/optim/clip.hpp>
 #include <staticgrad/optim/schedules.hpp>
 #include <staticgrad/optim/sgd.hpp>
+#include <staticgrad/quantize.hpp>
 #include <staticgrad/receptive_field.hpp>
 #include <staticgrad/running_statistics.hpp>
 #include <staticgrad/sequence.hpp>

@@ -153,6 +153,7 @@ template <class Net, class T, class Loss, class X, class Y>
 consteval auto find_arguments_problem() {
   constexpr bool sequences = SequenceOf<X> || SequenceRange<X>;
   if constexpr (!ValidLayer<Net>) return std::type_identity<invalid_network>{};
+  else if constexpr (any_layer<inference_only, Net>()) return std::type_identity<check_quantized_training<>>{};
   else if constexpr (sequences && has_batch_norm<Net>) return std::type_identity<check_batch_norm_sequences<>>{};
   else if constexpr (sequences) return std::type_identity<sequence_problem<Net, T, X, Y>>{};
   else if constexpr (has_state<Net>) return std::type_identity<check_stateless_sample<>>{};

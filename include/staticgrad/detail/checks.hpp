@@ -110,6 +110,12 @@ struct check_batch_norm_sample {
                 "refuses it too); give value_and_grad a batch");
 };
 
+template <bool Trains = false>
+struct check_quantized_training {
+  static_assert(Trains, "staticgrad: a quantized network (QuantizedDense) runs inference only: train the float model, "
+                        "then quantize it");
+};
+
 template <bool Supported = false>
 struct check_batch_norm_sequences {
   static_assert(Supported, "staticgrad: BatchNorm does not train on sequences yet");

@@ -46,6 +46,11 @@ constexpr bool any_layer() {
   else return false;
 }
 
+/// Whether layer L runs inference only (staticgrad::QuantizedDense): a network holding one
+/// cannot train.
+template <class L>
+struct inference_only : std::bool_constant<requires { requires L::inference_only; }> {};
+
 /// Composite L with each child C replaced by F<C> (merge, fold and the network without
 /// checkpoints rebuild networks this way).
 template <class L, template <class> class F>
