@@ -3,9 +3,11 @@
 #pragma once
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <ios>
 #include <iterator>
 #include <ostream>
@@ -17,6 +19,7 @@
 #include <type_traits>
 
 #include <staticgrad/detail/spec_name.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/detail/type_name.hpp>
 #include <staticgrad/model.hpp>
 
@@ -25,7 +28,9 @@ namespace staticgrad {
 /// Writes a header that defines, in `namespace name`: `network` (the network's type),
 /// `scalar`, `parameters` (a constexpr std::array, hexadecimal floating literals, so every
 /// bit survives) and `model`, a constexpr Model built from them: the weights live in
-/// read-only data and the model needs no loading. Throws std::invalid_argument for a name
+/// read-only data and the model needs no loading. A quantized model's packed words
+/// (staticgrad::quantize: bf16 or int8 weights, for flash-limited devices) are written as
+/// their bits where they are not finite floats. Throws std::invalid_argument for a name
 /// that cannot name a namespace (not an identifier, or a keyword such as `class`; `std`
 /// too) or a parameter that is not finite.
 namespace detail {
@@ -50,16 +55,24 @@ inline bool namespace_name(const std::string& name) {
 }
 
 /// The parameters as exact literals (hexadecimal, `suffix` after each), four to a line;
-/// throws std::invalid_argument, naming `who`, for one that is not finite.
+/// throws std::invalid_argument, naming `who`, for one that is not finite, unless `raw_words`
+/// (a quantized network's packed words: any bits) allows it, written then as its bits.
 template <class T>
-void write_parameter_literals(std::span<const T> parameters, const char* suffix, const char* who, std::ostream& os) {
+void write_parameter_literals(std::span<const T> parameters, const char* suffix, const char* who, std::ostream& os,
+                              bool raw_words = false) {
   std::ostringstream values;
   values << std::hexfloat;
   for (std::size_t i = 0; i < parameters.size(); ++i) {
-    if (!std::isfinite(parameters[i]))
+    values << (i % 4 == 0 ? "    " : " ");
+    if (std::isfinite(parameters[i])) {
+      values << static_cast<double>(parameters[i]) << suffix;
+    } else if (raw_words && std::is_same_v<T, float>) {
+      values << "std::bit_cast<float>(0x" << std::hex << std::bit_cast<std::uint32_t>(static_cast<float>(parameters[i]))
+             << "u)" << std::hexfloat;
+    } else {
       throw std::invalid_argument(std::string(who) + ": parameter " + std::to_string(i) + " is not finite");
-    values << (i % 4 == 0 ? "    " : " ") << static_cast<double>(parameters[i]) << suffix << ","
-           << (i % 4 == 3 || i + 1 == parameters.size() ? "\n" : "");
+    }
+    values << "," << (i % 4 == 3 || i + 1 == parameters.size() ? "\n" : "");
   }
   os << values.str();
 }
@@ -78,7 +91,8 @@ void emit_header(const Model<Net, T>& model, const std::string& name, std::ostre
      << "\n#pragma once\n\n#include <array>\n\n#include <staticgrad/staticgrad.hpp>\n\nnamespace " << name
      << " {\n\nusing network = " << detail::full_type_name<Net>() << ";\nusing scalar = " << scalar
      << ";\n\ninline constexpr std::array<scalar, " << param_count<Net> << "> parameters{\n";
-  detail::write_parameter_literals<T>(model.flat(), suffix, "staticgrad::emit_header", os);
+  detail::write_parameter_literals<T>(model.flat(), suffix, "staticgrad::emit_header", os,
+                                      detail::any_layer<detail::inference_only, Net>());
   os << "};\n\ninline constexpr staticgrad::Model<network, scalar> model{parameters};\n\n}  // namespace "
      << name << "\n";
 }
