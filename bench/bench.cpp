@@ -494,6 +494,49 @@ void register_batch_of_256(const std::string& name, bool gradient) {
   });
 }
 
+// How far a quantized model's outputs are from the float model's over a test set.
+struct QuantizationError {
+  double largest = 0;    // the largest |quantized − float| of any output
+  double relative = 0;   // that over the largest |float output| of the set
+};
+
+// The model with its Dense weights in bfloat16 and in int8 (staticgrad::quantize): its
+// inference time, one sample at a time on the bench's input as the float model's, and its
+// error over 1,000 inputs drawn as the bench's (standard normal).
+template <class Net>
+std::array<QuantizationError, 2> register_quantized(const std::string& name, const sg::Model<Net, float>& model,
+                                                    const std::array<float, Net::in_size>& x) {
+  const auto bf16 = std::make_shared<sg::Model<sg::quantized_t<Net, sg::bf16>, float>>(sg::quantize<sg::bf16>(model));
+  const auto int8 = std::make_shared<sg::Model<sg::quantized_t<Net, sg::int8>, float>>(sg::quantize<sg::int8>(model));
+  const auto time = [&](const char* format, const auto& quantized) {
+    benchmark::RegisterBenchmark((name + "/infer/" + format).c_str(), [quantized, x](benchmark::State& state) {
+      for (auto _ : state) {
+        auto input = x;
+        benchmark::DoNotOptimize(input);
+        auto y = (*quantized)(input);
+        benchmark::DoNotOptimize(y);
+      }
+    });
+  };
+  time("bf16", bf16);
+  time("int8", int8);
+  std::array<QuantizationError, 2> errors{};
+  double largest_output = 0;
+  sg::init::Rng rng(23);
+  for (int sample = 0; sample < 1000; ++sample) {
+    std::array<float, Net::in_size> input;
+    for (auto& v : input) v = static_cast<float>(rng.normal());
+    const auto exact = model(input), in_bf16 = (*bf16)(input), in_int8 = (*int8)(input);
+    for (std::size_t o = 0; o < Net::out_size; ++o) {
+      largest_output = std::max(largest_output, static_cast<double>(std::abs(exact[o])));
+      errors[0].largest = std::max(errors[0].largest, static_cast<double>(std::abs(in_bf16[o] - exact[o])));
+      errors[1].largest = std::max(errors[1].largest, static_cast<double>(std::abs(in_int8[o] - exact[o])));
+    }
+  }
+  for (auto& error : errors) error.relative = error.largest / largest_output;
+  return errors;
+}
+
 NetworkSpec dense_chain(std::vector<DenseSpec> layers, bool cross_entropy = false) {
   return {std::move(layers), false, cross_entropy};
 }
@@ -550,6 +593,10 @@ int main(int argc, char** argv) {
   n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify(); n6->verify();
   n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
   n4->register_benchmarks(); n5.register_benchmarks(); n6->register_benchmarks();
+  std::vector<std::pair<std::string, std::array<QuantizationError, 2>>> quantization{
+      {n1.name, register_quantized(n1.name, n1.model, n1.x)},     {n2.name, register_quantized(n2.name, n2.model, n2.x)},
+      {n3.name, register_quantized(n3.name, n3.model, n3.x)},     {n4->name, register_quantized(n4->name, n4->model, n4->x)},
+      {n5.name, register_quantized(n5.name, n5.model, n5.x)},     {n6->name, register_quantized(n6->name, n6->model, n6->x)}};
   const auto start1 = std::make_unique<TrainingStep<1>>();
   const auto start32 = std::make_unique<TrainingStep<32>>();
   auto train1 = std::make_unique<TrainingStep<1>>(*start1);
@@ -703,6 +750,17 @@ int main(int argc, char** argv) {
                 "activation %.1f ns (%.2fx: the passes over the batch); infer_batch %.1f ns per sample, folded %.1f "
                 "(%.2fx)\n",
                 plain_grad / 256, trained / 256, trained / plain_grad, inferred / 256, folded / 256, folded / inferred);
+  std::printf("\nquantized inference, ns per call; error against float over 1,000 inputs: the largest |difference|, "
+              "and that over the largest |float output|\n%-38s %11s %21s %10s %9s %21s %10s %9s\n",
+              "network", "float", "bf16", "error", "relative", "int8", "error", "relative");
+  for (const auto& [name, errors] : quantization) {
+    const double plain = median(name + "/infer/generated"), bf16 = median(name + "/infer/bf16"),
+                 int8 = median(name + "/infer/int8");
+    if (plain > 0 && bf16 > 0 && int8 > 0)
+      std::printf("%-38s %11.1f %11.1f (%6.2fx) %10.2g %9.2g %11.1f (%6.2fx) %10.2g %9.2g\n", name.c_str(), plain, bf16,
+                  bf16 / plain, errors[0].largest, errors[0].relative, int8, int8 / plain, errors[1].largest,
+                  errors[1].relative);
+  }
   benchmark::Shutdown();
   return 0;
 }
