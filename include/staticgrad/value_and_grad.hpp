@@ -63,11 +63,13 @@ T sequence_into(const X& xs, const Y& ys, State<Net, T>* states, std::size_t sta
   return engine(inputs, targets, count, states, scale) * scale;
 }
 
-/// The generated engine for sequence_into.
-template <class Net, class T, class Loss>
-auto generated_sequences(const Model<Net, T>& model, const Loss& loss, Gradients<Net, T>& grads) {
+/// The generated engine for sequence_into, its shards added up by `shards`.
+template <class Net, class T, class Loss, class Shards = threads_in_order>
+auto generated_sequences(const Model<Net, T>& model, const Loss& loss, Gradients<Net, T>& grads,
+                         const Shards& shards = {}) {
   return [&](const auto* inputs, const auto* targets, std::size_t count, State<Net, T>* states, T scale) {
-    return sequences_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, states, scale, grads.flat());
+    return sequences_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, states, scale, grads.flat(),
+                                         shards);
   };
 }
 
@@ -90,15 +92,18 @@ std::pair<State<Net, T>*, std::size_t> states_of(States& states) {
 
 /// The mean loss and gradient of a sample or a batch into `grads`. `layer_done(offset,
 /// size)` is called as each layer's gradient becomes final (train_step's hook; nothing for
-/// value_and_grad). A batch of more than one shard is split across OpenMP's threads. The
-/// caller has checked the arguments (arguments_problem).
-template <class Net, class T, class Loss, class X, class Y, class LayerDone = no_layer_hook>
-constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x,
-                                const Y& target, Gradients<Net, T>& grads, const LayerDone& layer_done = {}) {
+/// value_and_grad). A batch of more than one shard is split into shards that `shards`
+/// computes and adds up (OpenMP's threads unless told otherwise; a batch with BatchNorm
+/// always on the threads). The caller has checked the arguments (arguments_problem).
+template <class Net, class T, class Loss, class X, class Y, class LayerDone = no_layer_hook,
+          class Shards = threads_in_order>
+constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, const X& x, const Y& target,
+                                Gradients<Net, T>& grads, const LayerDone& layer_done = {},
+                                const Shards& shards = {}) {
   constexpr std::size_t in = Net::in_size, out = Net::out_size;
   if constexpr (SequenceOf<X> || SequenceRange<X>) {
     const T value = sequence_into<Net>(x, target, static_cast<State<Net, T>*>(nullptr), 0,
-                                       generated_sequences(model, loss, grads));
+                                       generated_sequences(model, loss, grads, shards));
     layer_done(std::size_t{0}, Net::param_count);
     return value;
   } else if constexpr (FixedVector<X>) {
@@ -120,7 +125,7 @@ constexpr T value_and_grad_into(const Model<Net, T>& model, const Loss& loss, co
     } else if constexpr (shardable<Net, T>) {
       if (count > shard_samples<Net, T> && !std::is_constant_evaluated())
         return sharded_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),
-                                           layer_done) *
+                                           layer_done, no_shard_setup, shards) *
                scale;
     }
     return samples_value_and_grad<Net>(model.flat(), loss, inputs, targets, count, scale, grads.flat(),

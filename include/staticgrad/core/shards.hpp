@@ -80,39 +80,54 @@ void add_trainable(std::span<const T, Net::param_count> from, std::span<T, Net::
   }
 }
 
+/// How the shards of a batch are computed and added up: here, on this process's OpenMP
+/// threads (staticgrad::mpi has another, across the ranks of a communicator).
+/// `sum<Net>(count, compute, dparams)` calls `compute(shard, grads)` for each shard, which
+/// writes that shard's gradient into `grads` (a span of Net::param_count) and returns its
+/// loss, adds the losses and gradients up in shard order and returns the loss sum; the sum
+/// of the gradients goes into dparams' trainable slices (the first shard's overwriting).
+struct threads_in_order {
+  template <class Net, class T, class Compute>
+  T sum(std::size_t count, const Compute& compute, std::span<T, Net::param_count> dparams) const {
+    struct partial_sums {
+      T loss;
+      alignas(64) std::array<T, Net::param_count> grads;
+    };
+    T total{};
+    for_each_shard_in_order<partial_sums>(
+        count, [&](std::size_t shard, partial_sums& partial) { partial.loss = compute(shard, std::span(partial.grads)); },
+        [&](std::size_t shard, const partial_sums& partial) {
+          total = shard == 0 ? partial.loss : total + partial.loss;
+          add_trainable<Net>(std::span<const T, Net::param_count>(partial.grads), dparams, shard == 0);
+        });
+    return total;
+  }
+};
+
 /// What a shard's thread needs around its computation: nothing, for most networks (a
 /// BatchNorm needs its batch's statistics: core/batch_norm_training.hpp).
 inline constexpr auto no_shard_setup = [] { return 0; };
 
-/// samples_value_and_grad over a batch of more than one shard: the shards on OpenMP's
-/// threads, their losses and gradients added up in shard order, so the result does not
-/// depend on the number of threads. `layer_done` is called once, for all parameters; what
-/// `setup()` returns lives on each thread while it computes a shard.
+/// samples_value_and_grad over a batch of more than one shard: the shards computed and
+/// added up in shard order by `shards` (on OpenMP's threads unless told otherwise), so the
+/// result does not depend on the number of threads. `layer_done` is called once, for all
+/// parameters; what `setup()` returns lives on each thread while it computes a shard.
 template <class Net, class T, class Loss, class Input, class Target, class LayerDone,
-          class Setup = decltype(no_shard_setup)>
+          class Setup = decltype(no_shard_setup), class Shards = threads_in_order>
 T sharded_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss, const Input* inputs,
                          const Target* targets, std::size_t count, T scale,
                          std::span<T, Net::param_count> dparams, const LayerDone& layer_done,
-                         const Setup& setup = no_shard_setup) {
+                         const Setup& setup = no_shard_setup, const Shards& shards = {}) {
   constexpr std::size_t shard_size = shard_samples<Net, T>;
-  struct partial_sums {
-    T loss;
-    alignas(64) std::array<T, Net::param_count> grads;
-  };
-  T total{};
-  for_each_shard_in_order<partial_sums>(
+  const T total = shards.template sum<Net, T>(
       (count + shard_size - 1) / shard_size,
-      [&](std::size_t shard, partial_sums& partial) {
+      [&](std::size_t shard, std::span<T, Net::param_count> grads) {
         [[maybe_unused]] const auto scope = setup();
         const std::size_t first = shard * shard_size;
-        partial.loss = samples_value_and_grad<Net>(params, loss, inputs + first, targets + first,
-                                                   std::min(shard_size, count - first), scale,
-                                                   std::span(partial.grads), no_layer_hook{});
+        return samples_value_and_grad<Net>(params, loss, inputs + first, targets + first,
+                                           std::min(shard_size, count - first), scale, grads, no_layer_hook{});
       },
-      [&](std::size_t shard, const partial_sums& partial) {
-        total = shard == 0 ? partial.loss : total + partial.loss;
-        add_trainable<Net>(std::span<const T, Net::param_count>(partial.grads), dparams, shard == 0);
-      });
+      dparams);
   layer_done(std::size_t{0}, Net::param_count);
   return total;
 }

@@ -101,12 +101,13 @@ inline constexpr bool shardable_sequences =
 /// The sum of the losses of `count` sequences (each the sum over its steps), each from its
 /// State in `states` (left at its end state) or from zeros when `states` is null, and the
 /// gradient of all of them times `scale` into `dparams` (overwritten). Shards of sequences
-/// run on OpenMP's threads, added up in shard order: the same result for any number of
-/// threads.
-template <class Net, class T, class Loss, std::size_t Len, class Targets>
+/// are computed and added up in shard order by `shards` (on OpenMP's threads unless told
+/// otherwise): the same result for any number of threads.
+template <class Net, class T, class Loss, std::size_t Len, class Targets, class Shards = threads_in_order>
 T sequences_value_and_grad(std::span<const T, Net::param_count> params, const Loss& loss,
                            const Sequence<T, Len, Net::in_size>* xs, const Targets* targets, std::size_t count,
-                           State<Net, T>* states, T scale, std::span<T, Net::param_count> dparams) {
+                           State<Net, T>* states, T scale, std::span<T, Net::param_count> dparams,
+                           const Shards& shards = {}) {
   // Sequences first to last, the first one's gradient overwriting.
   const auto run = [&](std::size_t first, std::size_t last, std::span<T, Net::param_count> into) {
     T total{};
@@ -126,21 +127,12 @@ T sequences_value_and_grad(std::span<const T, Net::param_count> params, const Lo
     return run(0, count, dparams);
   } else {
     if (count <= shard_size) return run(0, count, dparams);
-    struct partial_sums {
-      T loss;
-      std::array<T, Net::param_count> grads;
-    };
-    T total{};
-    for_each_shard_in_order<partial_sums>(
+    return shards.template sum<Net, T>(
         (count + shard_size - 1) / shard_size,
-        [&](std::size_t shard, partial_sums& partial) {
-          partial.loss = run(shard * shard_size, std::min(count, (shard + 1) * shard_size), std::span(partial.grads));
+        [&](std::size_t shard, std::span<T, Net::param_count> grads) {
+          return run(shard * shard_size, std::min(count, (shard + 1) * shard_size), grads);
         },
-        [&](std::size_t shard, const partial_sums& partial) {
-          total = shard == 0 ? partial.loss : total + partial.loss;
-          add_trainable<Net>(std::span<const T, Net::param_count>(partial.grads), dparams, shard == 0);
-        });
-    return total;
+        dparams);
   }
 }
 
