@@ -119,6 +119,52 @@ struct training_progress {
 };
 }  // namespace detail
 
+namespace detail {
+
+/// fit's loop, for fit and for the other trainers built on it (staticgrad::mpi::fit):
+/// epochs of mini-batches of (inputs, targets) in options' order, each batch given to
+/// `step(batch_x, batch_y, key, info)`, which takes the optimizer step, sets
+/// info.grad_norms and returns the batch's mean loss; then progress and `callback`.
+/// Returns the loss of every step. The arguments are checked first; everything is
+/// allocated before the first step.
+template <class Net, class T, class Loss, class Inputs, class Targets, class Step, class Callback>
+std::vector<T> fit_loop(const char* who, const Inputs& inputs, const Targets& targets, const FitOptions& options,
+                        Step&& step, Callback& callback) {
+  // Every argument checked before the first step, so that bad data is an error before any
+  // training rather than in the middle of it.
+  const std::size_t count = batch_size(inputs, targets, who);
+  check_training_options(who, options.batch_size, options.clip_norm);
+  check_arguments<Net, Loss>(inputs, targets, who);
+
+  const std::size_t batch_size = std::min(options.batch_size, count);
+  const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;
+  std::vector<std::size_t> order(count);
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
+  std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
+  training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
+  init::Rng rng(options.seed);
+
+  for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
+    if (options.shuffle) shuffle(order, rng);
+    for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
+      const std::size_t first = batch * batch_size;
+      const std::size_t size = std::min(batch_size, count - first);
+      for (std::size_t s = 0; s < size; ++s) {
+        batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
+        batch_targets[s] = std::ranges::data(targets)[order[first + s]];
+      }
+      const Training key{options.seed, progress.history.size()};
+      const T batch_loss =
+          step(std::span(batch_inputs.data(), size), std::span(batch_targets.data(), size), key, progress.info);
+      if (!progress.step_done(batch_loss, size, epoch, batch, steps_per_epoch, callback)) return progress.history;
+    }
+  }
+  return progress.history;
+}
+
+}  // namespace detail
+
 /// Trains `model` on (inputs, targets) with `optimizer`: epochs of mini-batches, each
 /// batch one value_and_grad (mean loss and gradient), optional clipping, one optimizer step
 /// (fused, by train_step, when there is no clipping).
@@ -138,49 +184,23 @@ std::vector<T> fit(Model<Net, T>& model, Optimizer& optimizer, const Loss& loss,
     static_assert(sizeof(problem) > 0);
     return {};
   } else {
-    // Every argument checked before the first step, so that bad data is an error before any
-    // training rather than in the middle of it.
-    const std::size_t count = detail::batch_size(inputs, targets, "staticgrad::fit");
-    detail::check_training_options("staticgrad::fit", options.batch_size, options.clip_norm);
-    detail::check_arguments<Net, Loss>(inputs, targets, "staticgrad::fit");
-
-    const std::size_t batch_size = std::min(options.batch_size, count);
-    const std::size_t steps_per_epoch = (count + batch_size - 1) / batch_size;
-    std::vector<std::size_t> order(count);
-    for (std::size_t i = 0; i < count; ++i) order[i] = i;
-    std::vector<std::ranges::range_value_t<Inputs>> batch_inputs(batch_size);
-    std::vector<std::ranges::range_value_t<Targets>> batch_targets(batch_size);
     const auto grads = std::make_unique<Gradients<Net, T>>();
-    detail::training_progress<Net, T> progress(options.epochs, steps_per_epoch, options.progress);
-    auto& info = progress.info;
-    init::Rng rng(options.seed);
-
-    for (std::size_t epoch = 0; epoch < options.epochs; ++epoch) {
-      if (options.shuffle) detail::shuffle(order, rng);
-      for (std::size_t batch = 0; batch < steps_per_epoch; ++batch) {
-        const std::size_t first = batch * batch_size;
-        const std::size_t size = std::min(batch_size, count - first);
-        for (std::size_t s = 0; s < size; ++s) {
-          batch_inputs[s] = std::ranges::data(inputs)[order[first + s]];
-          batch_targets[s] = std::ranges::data(targets)[order[first + s]];
-        }
-        const auto batch_x = std::span(batch_inputs.data(), size);
-        const auto batch_y = std::span(batch_targets.data(), size);
-        const Training key{options.seed, progress.history.size()};
-        T batch_loss;
-        if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
-          batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
-          info.grad_norms = grad_norms(*grads);
-          clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
-          optimizer.step(model, *grads);
-        } else {
-          batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
-          info.grad_norms = grad_norms(*grads);
-        }
-        if (!progress.step_done(batch_loss, size, epoch, batch, steps_per_epoch, callback)) return progress.history;
-      }
-    }
-    return progress.history;
+    return detail::fit_loop<Net, T, Loss>(
+        "staticgrad::fit", inputs, targets, options,
+        [&](const auto& batch_x, const auto& batch_y, Training key, FitStep<Net, T>& info) {
+          T batch_loss;
+          if (options.clip_norm > 0) {  // clipping needs the whole gradient before the step
+            batch_loss = value_and_grad(model, loss, batch_x, batch_y, *grads, key);
+            info.grad_norms = grad_norms(*grads);
+            clip_grad_norm(*grads, static_cast<T>(options.clip_norm));
+            optimizer.step(model, *grads);
+          } else {
+            batch_loss = train_step(model, optimizer, loss, batch_x, batch_y, *grads, key);
+            info.grad_norms = grad_norms(*grads);
+          }
+          return batch_loss;
+        },
+        callback);
   }
 }
 
