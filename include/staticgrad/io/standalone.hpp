@@ -249,21 +249,16 @@ class standalone_recording {
   standalone_writer& writer_;
 };
 
-}  // namespace detail
+template <class Net>
+struct check_standalone_weights {
+  static_assert(!any_layer<inference_only, Net>(), "staticgrad::emit_standalone writes float and double weights; a quantized network (bf16, "
+                       "int8) bakes into a header with emit_header");
+};
 
-/// Writes `model`'s inference as source that includes nothing but the standard library:
-/// the parameters as a static array of exact hexadecimal literals, and a function that
-/// computes the outputs for one input, one loop per operation, with the standard library's
-/// tanh, exp and erf (the outputs equal the model's to rounding). C++17: `namespace name`
-/// with `in_size`, `out_size`, `parameters` and `void infer(const float* x, float* y)`.
-/// C99: `name_parameters`, `NAME_IN_SIZE`, `NAME_OUT_SIZE` and
-/// `void name_infer(const float* x, float* y)`, static, for one translation unit (link
-/// with -lm). Networks without state of the built-in layers and activations (a custom
-/// activation throws std::invalid_argument, naming it); the checks of emit_header on the
-/// name and the values.
+/// emit_standalone's work, for a network of float or double weights.
 template <class Net, class T>
-void emit_standalone(const Model<Net, T>& model, const std::string& name, std::ostream& os,
-                     StandaloneLanguage language = StandaloneLanguage::cpp17) {
+void write_standalone(const Model<Net, T>& model, const std::string& name, std::ostream& os,
+                      StandaloneLanguage language) {
   static_assert(!detail::has_state<Net>,
                 "staticgrad::emit_standalone: this network carries state from one time step to the next; "
                 "emit_standalone writes networks without state");
@@ -303,6 +298,26 @@ void emit_standalone(const Model<Net, T>& model, const std::string& name, std::o
        << "* p = " << name << "_parameters;\n"
        << writer.body() << "}\n\n#endif\n";
   }
+}
+
+}  // namespace detail
+
+/// Writes `model`'s inference as source that includes nothing but the standard library:
+/// the parameters as a static array of exact hexadecimal literals, and a function that
+/// computes the outputs for one input, one loop per operation, with the standard library's
+/// tanh, exp and erf (the outputs equal the model's to rounding). C++17: `namespace name`
+/// with `in_size`, `out_size`, `parameters` and `void infer(const float* x, float* y)`.
+/// C99: `name_parameters`, `NAME_IN_SIZE`, `NAME_OUT_SIZE` and
+/// `void name_infer(const float* x, float* y)`, static, for one translation unit (link
+/// with -lm). Networks without state of the built-in layers and activations (a custom
+/// activation throws std::invalid_argument, naming it); the checks of emit_header on the
+/// name and the values.
+template <class Net, class T>
+void emit_standalone(const Model<Net, T>& model, const std::string& name, std::ostream& os,
+                     StandaloneLanguage language = StandaloneLanguage::cpp17) {
+  if constexpr (detail::any_layer<detail::inference_only, Net>())
+    static_assert(sizeof(detail::check_standalone_weights<Net>) > 0);
+  else detail::write_standalone(model, name, os, language);
 }
 
 }  // namespace staticgrad
