@@ -69,6 +69,7 @@ run_example() {
   case "$name" in
     depth|vanishing) plotted=1 ;;
     amp|wavenet_amp) plotted=1; packages=libsndfile1-dev ;;
+    mpi_classifier) packages="libopenmpi-dev openmpi-bin" ;;
     embed) targets="embed_train embed_deploy" ;;
   esac
   install_missing "${base_packages[@]}" ${plotted:+python3-matplotlib} $packages
@@ -89,6 +90,11 @@ run_example() {
         echo "dev.sh: python3-torch is not installed: using the committed $weights"
       fi
       ./build/demo/examples/from_pytorch "$weights" "$reference" "$@"
+      ;;
+    mpi_classifier)
+      # Two ranks on this machine; Open MPI refuses to start as root unless told.
+      mpirun -np 2 --oversubscribe $([ "$(id -u)" = 0 ] && echo --allow-run-as-root) \
+        ./build/demo/examples/mpi_classifier "$@"
       ;;
     *) "./build/demo/examples/$name" "$@" ;;
   esac
@@ -114,7 +120,7 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${base_packages[@]}" clang libclang-rt-14-dev libomp-dev doctest-dev libbenchmark-dev \
-      libeigen3-dev libsndfile1-dev
+      libeigen3-dev libsndfile1-dev libopenmpi-dev openmpi-bin
     run_suite gcc g++ -DCMAKE_BUILD_TYPE=Release
     # clang at -O2: the other optimization level users build with (g++ has -O3, as the bench).
     # The examples and the tests built again for this machine's instruction sets build with
