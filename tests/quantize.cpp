@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <type_traits>
 
 #include <staticgrad/staticgrad.hpp>
@@ -175,4 +176,15 @@ TEST_CASE("quantize: a quantized model saves and loads bit for bit, under its ow
   std::filesystem::remove(path);
   CHECK(sg::detail::spec_name<sg::quantized_t<Net, sg::bf16>>() ==
         "Sequential<QuantizedDense<8,24,ReLU,bf16>,QuantizedDense<24,3,Identity,bf16>>");
+}
+
+TEST_CASE("quantize: a network too large for the stack converts into a model on the heap") {
+  using Wide = sg::Sequential<sg::Dense<512, 1024, sg::ReLU>, sg::Dense<1024, 4>>;  // 2 MiB of float weights
+  const auto model = std::make_unique<sg::Model<Wide, float>>(1);
+  const auto bf16 = std::make_unique<sg::Model<sg::quantized_t<Wide, sg::bf16>, float>>();
+  const auto int8 = std::make_unique<sg::Model<sg::quantized_t<Wide, sg::int8>, float>>();
+  sg::quantize<sg::bf16>(*model, *bf16);
+  sg::quantize<sg::int8>(*model, *int8);
+  CHECK(relative_error(*model, *bf16, 20) < 0.01);
+  CHECK(relative_error(*model, *int8, 20) < 0.03);
 }

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <span>
 
@@ -54,9 +53,7 @@ void quantize_into(std::span<const T, L::param_count> from,
   } else if constexpr (std::is_same_v<Quantized, L>) {
     std::transform(from.begin(), from.end(), to.begin(), [](T v) { return static_cast<float>(v); });
   } else {
-    std::array<float, L::param_count> values;
-    std::transform(from.begin(), from.end(), values.begin(), [](T v) { return static_cast<float>(v); });
-    Quantized::pack(values, to);
+    Quantized::pack(from, to);
   }
 }
 
@@ -77,10 +74,17 @@ using quantized_t = typename detail::quantized<Net, Format>::type;
 ///     auto y = small(x);
 template <class Format, class Net, class T>
 Model<quantized_t<Net, Format>, float> quantize(const Model<Net, T>& model) {
-  static_assert(detail::QuantizedFormat<Format>, "staticgrad::quantize: Format must be staticgrad::bf16 or staticgrad::int8");
   Model<quantized_t<Net, Format>, float> quantized{};
-  detail::quantize_into<Net, Format, T>(model.flat(), quantized.flat());
+  quantize<Format>(model, quantized);
   return quantized;
+}
+
+/// As above, into the caller's model (which may live anywhere: on the heap, for a network
+/// too large for the stack).
+template <class Format, class Net, class T>
+void quantize(const Model<Net, T>& model, Model<quantized_t<Net, Format>, float>& into) {
+  static_assert(detail::QuantizedFormat<Format>, "staticgrad::quantize: Format must be staticgrad::bf16 or staticgrad::int8");
+  detail::quantize_into<Net, Format, T>(model.flat(), into.flat());
 }
 
 }  // namespace staticgrad

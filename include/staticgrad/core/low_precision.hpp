@@ -62,13 +62,13 @@ inline std::uint16_t to_bf16(float x) {
 }
 inline float from_bf16(std::uint32_t bits) { return std::bit_cast<float>(bits << 16); }
 
-/// `to` = the words of weights w (input-major, [In][Out], as Dense stores them) in bfloat16,
-/// then the bias b in float.
-template <std::size_t In, std::size_t Out>
-void pack_bf16(const float* w, const float* b, float* to) {
+/// `to` = the words of weights w (input-major, [In][Out], as Dense stores them, float or
+/// double) in bfloat16, then the bias b in float.
+template <std::size_t In, std::size_t Out, class T>
+void pack_bf16(const T* w, const T* b, float* to) {
   using shape = packed_shape<In, Out, 2>;
   const auto weight = [&](std::size_t k, std::size_t o) -> std::uint32_t {
-    return k < In && o < Out ? to_bf16(w[k * Out + o]) : 0;
+    return k < In && o < Out ? to_bf16(static_cast<float>(w[k * Out + o])) : 0;
   };
   for (std::size_t block = 0; block < shape::blocks; ++block)
     for (std::size_t g = 0; g < shape::groups; ++g)
@@ -76,44 +76,43 @@ void pack_bf16(const float* w, const float* b, float* to) {
         const std::size_t o = block * lanes + lane;
         *to++ = word_as_float(weight(2 * g, o) | weight(2 * g + 1, o) << 16);
       }
-  for (std::size_t o = 0; o < shape::padded_out; ++o) *to++ = o < Out ? b[o] : 0.0f;
+  for (std::size_t o = 0; o < shape::padded_out; ++o) *to++ = o < Out ? static_cast<float>(b[o]) : 0.0f;
 }
 
 /// The per-output vectors that follow an int8 matrix's words, each padded to whole blocks.
 enum int8_vector : std::size_t { int8_scale, int8_bias, int8_offset, int8_vectors };
 
-/// `to` = the words of weights w ([In][Out]) in int8 with a scale per output (its largest
-/// |weight| / 127), then the scales, the bias and 128 · Σ of each output's int8 weights
-/// (what an input stored as unsigned bytes around 128 adds to that output's sum).
-template <std::size_t In, std::size_t Out>
-void pack_int8(const float* w, const float* b, float* to) {
+/// `to` = the words of weights w ([In][Out], float or double) in int8 with a scale per
+/// output (its largest |weight| / 127), then the scales, the bias and 128 · Σ of each
+/// output's int8 weights (what an input stored as unsigned bytes around 128 adds to that
+/// output's sum).
+template <std::size_t In, std::size_t Out, class T>
+void pack_int8(const T* w, const T* b, float* to) {
   using shape = packed_shape<In, Out, 4>;
-  std::array<float, shape::padded_out> scale{}, bias{};
-  std::array<std::int32_t, shape::padded_out> offset{};
-  std::array<std::int8_t, In * Out> q{};
-  for (std::size_t o = 0; o < Out; ++o) {
-    float largest = 0;
-    for (std::size_t k = 0; k < In; ++k) largest = std::max(largest, std::abs(w[k * Out + o]));
-    scale[o] = largest / 127;
-    bias[o] = b[o];
-    for (std::size_t k = 0; k < In && largest > 0; ++k) {
-      const auto v = static_cast<std::int8_t>(std::clamp(std::nearbyint(w[k * Out + o] * (127 / largest)), -127.0f, 127.0f));
-      q[k * Out + o] = v;
-      offset[o] += 128 * v;
-    }
-  }
-  const auto weight = [&](std::size_t k, std::size_t o) -> std::uint32_t {
-    return k < In && o < Out ? static_cast<std::uint8_t>(q[k * Out + o]) : 0;
+  std::array<float, shape::padded_out> largest{};
+  for (std::size_t o = 0; o < Out; ++o)
+    for (std::size_t k = 0; k < In; ++k) largest[o] = std::max(largest[o], std::abs(static_cast<float>(w[k * Out + o])));
+  // Weight (k, o) in steps of largest[o] / 127 (0 for the padding, and for an output whose
+  // weights are all 0).
+  const auto step = [&](std::size_t k, std::size_t o) -> std::int32_t {
+    if (k >= In || o >= Out || largest[o] == 0) return 0;
+    return static_cast<std::int32_t>(std::clamp(std::nearbyint(static_cast<float>(w[k * Out + o]) * (127 / largest[o])),
+                                                -127.0f, 127.0f));
   };
+  const auto byte = [&](std::size_t k, std::size_t o) { return static_cast<std::uint32_t>(static_cast<std::uint8_t>(step(k, o))); };
   for (std::size_t block = 0; block < shape::blocks; ++block)
     for (std::size_t g = 0; g < shape::groups; ++g)
       for (std::size_t lane = 0; lane < lanes; ++lane) {
         const std::size_t o = block * lanes + lane, k = 4 * g;
-        *to++ = word_as_float(weight(k, o) | weight(k + 1, o) << 8 | weight(k + 2, o) << 16 | weight(k + 3, o) << 24);
+        *to++ = word_as_float(byte(k, o) | byte(k + 1, o) << 8 | byte(k + 2, o) << 16 | byte(k + 3, o) << 24);
       }
-  for (float s : scale) *to++ = s;
-  for (float v : bias) *to++ = v;
-  for (std::int32_t v : offset) *to++ = word_as_float(static_cast<std::uint32_t>(v));
+  for (float l : largest) *to++ = l / 127;
+  for (std::size_t o = 0; o < shape::padded_out; ++o) *to++ = o < Out ? static_cast<float>(b[o]) : 0.0f;
+  for (std::size_t o = 0; o < shape::padded_out; ++o) {
+    std::int32_t offset = 0;
+    for (std::size_t k = 0; k < In; ++k) offset += 128 * step(k, o);
+    *to++ = word_as_float(static_cast<std::uint32_t>(offset));
+  }
 }
 
 /// The lanes of the 16 values from x + i that lie within x[0, N).

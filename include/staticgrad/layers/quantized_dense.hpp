@@ -71,8 +71,10 @@ struct QuantizedDense {
                       detail::hana_string<Format::name>()>();
   }
 
-  /// `to` = Dense<In, Out, Act>'s parameters `from` (W as [In][Out], then b) packed.
-  static void pack(std::span<const float, In * Out + Out> from, std::span<float, param_count> to) {
+  /// `to` = Dense<In, Out, Act>'s parameters `from` (W as [In][Out], then b; float or
+  /// double) packed.
+  template <class T>
+  static void pack(std::span<const T, In * Out + Out> from, std::span<float, param_count> to) {
     if constexpr (std::is_same_v<Format, bf16>)
       detail::low_precision::pack_bf16<In, Out>(from.data(), from.data() + In * Out, to.data());
     else detail::low_precision::pack_int8<In, Out>(from.data(), from.data() + In * Out, to.data());
