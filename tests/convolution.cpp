@@ -74,7 +74,7 @@ TEST_CASE_TEMPLATE("convolution: a long sequence in chunks of steps gives stream
     CHECK(sgtest::relative_error(whole.flat()[i], streamed.flat()[i], 1.0) <= rounding);
 }
 
-TEST_CASE("convolution: a WaveNet is a type; its receptive field a constant") {
+TEST_CASE("convolution: a WaveNet is a type, its receptive field a constant") {
   using Net = sgtest::WaveNet<4, 3>;
   static_assert(sg::receptive_field<Net> == 1 + 2 * (1 + 2 + 4));
   static_assert(sg::receptive_field<sg::Sequential<sg::Dense<2, 3>, sg::Conv1D<3, 3, 5, 2>>> == 9);
@@ -96,7 +96,7 @@ TEST_CASE("convolution: a WaveNet is a type; its receptive field a constant") {
   CHECK(model(xs)[field][0] != model(changed)[field][0]);
 }
 
-TEST_CASE("convolution: a WaveNet trains composite by composite through a sequence; its workspace holds no ring") {
+TEST_CASE("convolution: a WaveNet trains composite by composite through a sequence, its workspace holds no ring") {
   // Residual, Product and Concat run each child over all steps (core/steps.hpp): what the
   // backward pass keeps per step is the convolutions' windows and the children's outputs,
   // not the state before every step, which grows with the dilation.

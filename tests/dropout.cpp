@@ -54,7 +54,7 @@ TEST_CASE("Dropout: about P of the values are zeroed, the rest scaled by 1/(1 - 
   CHECK(fraction == doctest::Approx(0.25).epsilon(0.06));  // 10,000 draws: σ ≈ 0.0043
 }
 
-TEST_CASE("Dropout: the same key gives the same masks; another step or seed, others") {
+TEST_CASE("Dropout: the same key gives the same masks, another step or seed, others") {
   const sg::Model<Net, double> model{3};
   const auto first = gradients(model, {1, 5});
   const auto again = gradients(model, {1, 5});
@@ -64,7 +64,7 @@ TEST_CASE("Dropout: the same key gives the same masks; another step or seed, oth
   CHECK(gradients(model, {2, 5}).loss != first.loss);
 }
 
-TEST_CASE("Dropout: the backward pass uses the forward pass's mask; both engines draw the same") {
+TEST_CASE("Dropout: the backward pass uses the forward pass's mask, both engines draw the same") {
   sg::Model<Net, double> model{};
   sg::init::Rng rng{4};
   sgtest::randomize(model, rng);

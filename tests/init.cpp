@@ -51,7 +51,7 @@ TEST_CASE("init: each scheme's variance over a 256x256 layer is within 5% of its
   CHECK(weight_variance(sg::init::Constant{0.5}) == doctest::Approx(0.0).epsilon(1e-12));
 }
 
-TEST_CASE("init: the scheme can be chosen per model and per layer; biases stay zero") {
+TEST_CASE("init: the scheme can be chosen per model and per layer, biases stay zero") {
   using Net = sg::Sequential<sg::Dense<64, 64, sg::ReLU>, sg::LayerNorm<64>, sg::Dense<64, 64, sg::Tanh>>;
   auto model = std::make_unique<sg::Model<Net, double>>(9, sg::init::Constant{0.25});
   CHECK(model->layer<0>().weight(3, 7) == 0.25);

@@ -96,7 +96,7 @@ TEST_CASE("quantize: int8 scales weights per output and each input per call, and
   }
 }
 
-TEST_CASE("quantize: an input of zeros gives the bias; a zero weight column stays zero") {
+TEST_CASE("quantize: an input of zeros gives the bias, a zero weight column stays zero") {
   sg::Model<Odd, float> model{3};
   for (std::size_t k = 0; k < in; ++k) model.flat()[k * out + 4] = 0;  // output 4: no weights
   const auto bf16 = sg::quantize<sg::bf16>(model);
@@ -135,7 +135,7 @@ TEST_CASE("quantize: whole networks stay within each format's error bound") {
   CHECK(bf16 < int8);
 }
 
-TEST_CASE("quantize: only Dense layers change; a GRU keeps its float weights and streams") {
+TEST_CASE("quantize: only Dense layers change, a GRU keeps its float weights and streams") {
   using Net = sg::Sequential<sg::Dense<2, 16, sg::Tanh>, sg::GRU<16, 16>, sg::Residual<sg::Dense<16, 16, sg::ReLU>>,
                              sg::Dense<16, 1>>;
   using Expected = sg::Sequential<sg::QuantizedDense<2, 16, sg::Tanh, sg::bf16>, sg::GRU<16, 16>,

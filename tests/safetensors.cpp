@@ -68,7 +68,7 @@ TEST_CASE("safetensors: a file written by PyTorch gives PyTorch's outputs") {
   for (std::size_t i = 0; i < 3; ++i) CHECK(y[i] == doctest::Approx(torch_y[i]).epsilon(1e-5));
 }
 
-TEST_CASE("safetensors: save then load gives the same bits; F32 and F64 convert") {
+TEST_CASE("safetensors: save then load gives the same bits, F32 and F64 convert") {
   sgtest::Folder folder("safetensors_round_trip");
   const sg::Model<Net, float> saved{42};
   sg::save_safetensors(saved, folder.path / "model.safetensors");
