@@ -102,10 +102,15 @@ struct ranks_in_order {
     const shard_run run = shards_of(count, p);
     auto& mine = shard_storage<Net, T>();
     if (mine.size() < run.last - run.first) mine.resize(run.last - run.first);
-    for_each_shard_in_order<shard_sums<Net, T>>(
+    // Each shard's gradient goes straight into its place in `mine`; a thread's partial is
+    // its loss alone.
+    struct shard_loss {
+      T loss{};
+    };
+    for_each_shard_in_order<shard_loss>(
         run.last - run.first,
-        [&](std::size_t k, shard_sums<Net, T>& partial) { partial.loss = compute(run.first + k, std::span(partial.grads)); },
-        [&](std::size_t k, const shard_sums<Net, T>& partial) { mine[k] = partial; });
+        [&](std::size_t k, shard_loss& partial) { partial.loss = compute(run.first + k, std::span(mine[k].grads)); },
+        [&](std::size_t k, const shard_loss& partial) { mine[k].loss = partial.loss; });
 
     T total{};
     constexpr int tag = 1;
@@ -129,13 +134,10 @@ struct ranks_in_order {
   }
 };
 
-/// 64-bit FNV-1a of the model's parameters, bit by bit.
+/// The model's parameters, bit by bit, in 64 bits: the checksum that closes a saved file.
 template <class Net, class T>
 std::uint64_t fingerprint(const Model<Net, T>& model) {
-  std::uint64_t hash = 14695981039346656037ull;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(model.flat().data());
-  for (std::size_t i = 0; i < sizeof(T) * Net::param_count; ++i) hash = (hash ^ bytes[i]) * 1099511628211ull;
-  return hash;
+  return checksum(reinterpret_cast<const unsigned char*>(model.flat().data()), sizeof(T) * Net::param_count);
 }
 
 }  // namespace detail
