@@ -62,10 +62,34 @@ inline std::uint16_t to_bf16(float x) {
 }
 inline float from_bf16(std::uint32_t bits) { return std::bit_cast<float>(bits << 16); }
 
+/// bfloat16 weights, two inputs to a word, then the bias in float (staticgrad::bf16).
+struct bf16_words {
+  static constexpr std::size_t per_word = 2;
+  static constexpr std::size_t per_output_vectors = 1;  // the bias
+  template <std::size_t In, std::size_t Out, class T>
+  static void pack(const T* w, const T* b, float* to);
+  template <std::size_t In, std::size_t Out>
+  static void affine(const float* __restrict params, const float* __restrict x, float* __restrict y);
+};
+
+/// The per-output vectors that follow an int8 matrix's words, each padded to whole blocks.
+enum int8_vector : std::size_t { int8_scale, int8_bias, int8_offset, int8_vectors };
+
+/// int8 weights with a scale per output, four inputs to a word, then the scales, the bias
+/// and an offset per output (staticgrad::int8).
+struct int8_words {
+  static constexpr std::size_t per_word = 4;
+  static constexpr std::size_t per_output_vectors = int8_vectors;
+  template <std::size_t In, std::size_t Out, class T>
+  static void pack(const T* w, const T* b, float* to);
+  template <std::size_t In, std::size_t Out>
+  static void affine(const float* __restrict params, const float* __restrict x, float* __restrict y);
+};
+
 /// `to` = the words of weights w (input-major, [In][Out], as Dense stores them, float or
 /// double) in bfloat16, then the bias b in float.
 template <std::size_t In, std::size_t Out, class T>
-void pack_bf16(const T* w, const T* b, float* to) {
+void bf16_words::pack(const T* w, const T* b, float* to) {
   using shape = packed_shape<In, Out, 2>;
   const auto weight = [&](std::size_t k, std::size_t o) -> std::uint32_t {
     return k < In && o < Out ? to_bf16(static_cast<float>(w[k * Out + o])) : 0;
@@ -79,15 +103,12 @@ void pack_bf16(const T* w, const T* b, float* to) {
   for (std::size_t o = 0; o < shape::padded_out; ++o) *to++ = o < Out ? static_cast<float>(b[o]) : 0.0f;
 }
 
-/// The per-output vectors that follow an int8 matrix's words, each padded to whole blocks.
-enum int8_vector : std::size_t { int8_scale, int8_bias, int8_offset, int8_vectors };
-
 /// `to` = the words of weights w ([In][Out], float or double) in int8 with a scale per
 /// output (its largest |weight| / 127), then the scales, the bias and 128 · Σ of each
 /// output's int8 weights (what an input stored as unsigned bytes around 128 adds to that
 /// output's sum).
 template <std::size_t In, std::size_t Out, class T>
-void pack_int8(const T* w, const T* b, float* to) {
+void int8_words::pack(const T* w, const T* b, float* to) {
   using shape = packed_shape<In, Out, 4>;
   std::array<float, shape::padded_out> largest{};
   for (std::size_t o = 0; o < Out; ++o)
@@ -170,12 +191,12 @@ void bf16_tile(const float* __restrict params, const std::uint16_t* __restrict x
 }
 #endif
 
-/// y = W x + b over the bfloat16 words at `params` (pack_bf16): x is rounded to bfloat16,
-/// each product is exact in float, and the sums are float.
+/// y = W x + b over the bfloat16 words at `params` (bf16_words::pack): x is rounded to
+/// bfloat16, each product is exact in float, and the sums are float.
 template <std::size_t In, std::size_t Out>
-void bf16_affine(const float* __restrict params, const float* __restrict x, float* __restrict y) {
+void bf16_words::affine(const float* __restrict params, const float* __restrict x, float* __restrict y) {
   using shape = packed_shape<In, Out, 2>;
-  alignas(64) std::array<std::uint16_t, shape::padded_in> xb{};
+  alignas(64) std::array<std::uint16_t, shape::padded_in> xb;
   alignas(64) std::array<float, shape::padded_out> results;
 #ifdef STATICGRAD_AVX512_BF16
   for (std::size_t i = 0; i < In; i += lanes)
@@ -187,6 +208,7 @@ void bf16_affine(const float* __restrict params, const float* __restrict x, floa
     bf16_tile<In, Out, shape::blocks - whole>(params, xb.data(), results.data(), whole);
 #else
   const float* bias = params + shape::words;
+  xb.fill(0);  // the odd input of the last pair, when In is odd
   for (std::size_t k = 0; k < In; ++k) xb[k] = to_bf16(x[k]);
   for (std::size_t block = 0; block < shape::blocks; ++block) {
     float* sum = results.data() + block * lanes;
@@ -233,12 +255,12 @@ void int8_tile(const float* __restrict params, const std::uint8_t* __restrict xq
 }
 #endif
 
-/// y = W x + b over the int8 words at `params` (pack_int8). x is quantized per call with
+/// y = W x + b over the int8 words at `params` (int8_words::pack). x is quantized per call with
 /// one scale, its largest |x_k| / 127, to unsigned bytes around 128 (rounded to the nearest
 /// step, ties to even); the products are summed exactly in 32-bit integers, then scaled
 /// back to float.
 template <std::size_t In, std::size_t Out>
-void int8_affine(const float* __restrict params, const float* __restrict x, float* __restrict y) {
+void int8_words::affine(const float* __restrict params, const float* __restrict x, float* __restrict y) {
   using shape = packed_shape<In, Out, 4>;
   alignas(64) std::array<std::uint8_t, shape::padded_in> xq;
   alignas(64) std::array<float, shape::padded_out> results;

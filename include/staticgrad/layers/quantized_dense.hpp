@@ -20,20 +20,16 @@ namespace staticgrad {
 /// Weights in bfloat16 (float's sign, exponent and top 7 mantissa bits): half the bytes of
 /// float. The input of each layer is rounded to bfloat16 too, so every product is exact in
 /// float and the sums are float (AVX-512 BF16's vdpbf16ps where the target has it).
-struct bf16 {
+struct bf16 : detail::low_precision::bf16_words {
   static constexpr std::string_view name = "bf16";
-  static constexpr std::size_t per_word = 2;
-  static constexpr std::size_t per_output_vectors = 1;  // the bias
 };
 
 /// Weights in int8 with a float scale per output (its largest |weight| / 127): a quarter
 /// of the bytes of float. Each layer's input is quantized per call to 8 bits with one
 /// scale (its largest |value| / 127); the products are summed exactly in 32-bit integers
 /// (AVX-512 VNNI's vpdpbusd where the target has it) and scaled back to float.
-struct int8 {
+struct int8 : detail::low_precision::int8_words {
   static constexpr std::string_view name = "int8";
-  static constexpr std::size_t per_word = 4;
-  static constexpr std::size_t per_output_vectors = detail::low_precision::int8_vectors;  // scale, bias, offset
 };
 
 namespace detail {
@@ -75,16 +71,13 @@ struct QuantizedDense {
   /// double) packed.
   template <class T>
   static void pack(std::span<const T, In * Out + Out> from, std::span<float, param_count> to) {
-    if constexpr (std::is_same_v<Format, bf16>)
-      detail::low_precision::pack_bf16<In, Out>(from.data(), from.data() + In * Out, to.data());
-    else detail::low_precision::pack_int8<In, Out>(from.data(), from.data() + In * Out, to.data());
+    Format::template pack<In, Out>(from.data(), from.data() + In * Out, to.data());
   }
 
   template <class T>
   static void infer(std::span<const T, param_count> params, std::span<const T, In> x, std::span<T, Out> y) {
     static_assert(std::is_same_v<T, float>, "staticgrad::QuantizedDense: a quantized model computes in float: Model<quantized_t<Net, Format>, float>");
-    if constexpr (std::is_same_v<Format, bf16>) detail::low_precision::bf16_affine<In, Out>(params.data(), x.data(), y.data());
-    else detail::low_precision::int8_affine<In, Out>(params.data(), x.data(), y.data());
+    Format::template affine<In, Out>(params.data(), x.data(), y.data());
     detail::apply_activation<activation>(y);
   }
 
