@@ -117,9 +117,6 @@ struct training_progress {
     }
   }
 };
-}  // namespace detail
-
-namespace detail {
 
 /// fit's loop, for fit and for the other trainers built on it (staticgrad::mpi::fit):
 /// epochs of mini-batches of (inputs, targets) in options' order, each batch given to
