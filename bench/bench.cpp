@@ -503,9 +503,12 @@ struct QuantizationError {
 // The model with its Dense weights in bfloat16 and in int8 (staticgrad::quantize): its
 // inference time, one sample at a time on the bench's input as the float model's, and its
 // error over 1,000 inputs drawn as the bench's (standard normal).
-template <class Net>
-std::array<QuantizationError, 2> register_quantized(const std::string& name, const sg::Model<Net, float>& model,
-                                                    const std::array<float, Net::in_size>& x) {
+template <class Contender>
+std::pair<std::string, std::array<QuantizationError, 2>> register_quantized(const Contender& contender) {
+  using Net = typename decltype(contender.model)::network;
+  const std::string& name = contender.name;
+  const auto& model = contender.model;
+  const auto& x = contender.x;
   const auto bf16 = std::make_shared<sg::Model<sg::quantized_t<Net, sg::bf16>, float>>(sg::quantize<sg::bf16>(model));
   const auto int8 = std::make_shared<sg::Model<sg::quantized_t<Net, sg::int8>, float>>(sg::quantize<sg::int8>(model));
   const auto time = [&](const char* format, const auto& quantized) {
@@ -534,7 +537,7 @@ std::array<QuantizationError, 2> register_quantized(const std::string& name, con
     }
   }
   for (auto& error : errors) error.relative = error.largest / largest_output;
-  return errors;
+  return {name, errors};
 }
 
 NetworkSpec dense_chain(std::vector<DenseSpec> layers, bool cross_entropy = false) {
@@ -593,10 +596,8 @@ int main(int argc, char** argv) {
   n1.verify(); n2.verify(); n3.verify(); n4->verify(); n5.verify(); n6->verify();
   n1.register_benchmarks(); n2.register_benchmarks(); n3.register_benchmarks();
   n4->register_benchmarks(); n5.register_benchmarks(); n6->register_benchmarks();
-  std::vector<std::pair<std::string, std::array<QuantizationError, 2>>> quantization{
-      {n1.name, register_quantized(n1.name, n1.model, n1.x)},     {n2.name, register_quantized(n2.name, n2.model, n2.x)},
-      {n3.name, register_quantized(n3.name, n3.model, n3.x)},     {n4->name, register_quantized(n4->name, n4->model, n4->x)},
-      {n5.name, register_quantized(n5.name, n5.model, n5.x)},     {n6->name, register_quantized(n6->name, n6->model, n6->x)}};
+  const std::array quantization{register_quantized(n1), register_quantized(n2), register_quantized(n3),
+                                register_quantized(*n4), register_quantized(n5), register_quantized(*n6)};
   const auto start1 = std::make_unique<TrainingStep<1>>();
   const auto start32 = std::make_unique<TrainingStep<32>>();
   auto train1 = std::make_unique<TrainingStep<1>>(*start1);
