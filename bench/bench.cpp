@@ -406,7 +406,7 @@ void register_memory_floors(const std::string& name) {
 #ifdef STATICGRAD_BENCH_EIGEN
 // The largest error of Eigen's vectorized float tanh, of ours (the Tanh activation's) and of
 // xsimd's, in ulps of the exact value, over every 97th float of magnitude 5e-10 to 10: what
-// the tanh networks' speed difference costs (tools/tanh_ulps.cpp checks every float).
+// the tanh networks' speed difference costs (tools/float_ulps.cpp checks every float).
 void print_tanh_errors() {
   std::vector<float> xs;
   for (std::uint32_t bits = 0x30000000u; bits < 0x41200000u; bits += 97) {

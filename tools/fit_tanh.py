@@ -11,7 +11,7 @@ there loses nothing.
 
 Run with Debian's numpy (python3-numpy):  /usr/bin/python3 tools/fit_tanh.py
 The fit's own relative error is 7.8e-9 (0.13 ulp); the rest of the 4.84 ulp that
-tools/tanh_ulps.cpp measures over every float is float rounding in the evaluation.
+tools/float_ulps.cpp measures over every float is float rounding in the evaluation.
 """
 import numpy as np
 

@@ -96,10 +96,7 @@ struct Sigmoid {
   using default_init = init::XavierUniform;
   template <class X>
   static X value(X z) {
-    namespace s = detail::simd;
-    const X e = s::exp(-s::abs(z));  // e^(−|z|) ≤ 1
-    const X one = s::constant<X>(1);
-    return s::select(z >= s::constant<X>(0), one / (one + e), e / (one + e));
+    return detail::simd::sigmoid(z);
   }
   template <class T>
   static constexpr T derivative(T y) {
