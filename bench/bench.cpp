@@ -349,7 +349,7 @@ void register_fma_peak() {
     const Register a(0.999f), b(0.001f);
     for (auto _ : state) {
       for (std::size_t step = 0; step < fma_steps; ++step)
-        for (auto& sum : sums) sum = xsimd::fma(sum, a, b);
+        for (auto& sum : sums) sum = sg::detail::simd::fma(sum, a, b);
       benchmark::DoNotOptimize(sums);
     }
   });

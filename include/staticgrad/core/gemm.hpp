@@ -119,7 +119,7 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restr
       });
       unrolled<Rows>([&](auto s) {
         const reg<T> input(x[(s0 + s) * In + i]);
-        unrolled<Registers>([&](auto r) { acc[s][r] = xsimd::fma(input, weights[r], acc[s][r]); });
+        unrolled<Registers>([&](auto r) { acc[s][r] = simd::fma(input, weights[r], acc[s][r]); });
       });
     }
     unrolled<Rows>([&](auto s) {
@@ -162,14 +162,14 @@ void affine_one(const T* __restrict w, const T* __restrict b, const T* __restric
       unrolled<chains>([&](auto k) {
         const reg<T> input(x[i + k]);
         unrolled<count>([&](auto r) {
-          acc[k][r] = xsimd::fma(input, load_register<T, Out, first>(w + (i + k) * Out, r, over_read), acc[k][r]);
+          acc[k][r] = simd::fma(input, load_register<T, Out, first>(w + (i + k) * Out, r, over_read), acc[k][r]);
         });
       });
     }
     unrolled<In - whole>([&](auto k) {
       const reg<T> input(x[whole + k]);
       unrolled<count>([&](auto r) {
-        acc[k][r] = xsimd::fma(input, load_register<T, Out, first>(w + (whole + k) * Out, r, over_read), acc[k][r]);
+        acc[k][r] = simd::fma(input, load_register<T, Out, first>(w + (whole + k) * Out, r, over_read), acc[k][r]);
       });
     });
     unrolled<count>([&](auto r) {
@@ -195,7 +195,7 @@ template <class T, std::size_t In, std::size_t Out>
 void affine_quad(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
   using Q = quad<T>;
   Q sum = Q::load_unaligned(b);
-  for (std::size_t i = 0; i < In; ++i) sum = xsimd::fma(Q(x[i]), Q::load_unaligned(w + i * Out), sum);
+  for (std::size_t i = 0; i < In; ++i) sum = simd::fma(Q(x[i]), Q::load_unaligned(w + i * Out), sum);
   sum.store_unaligned(z);
 }
 
@@ -235,7 +235,7 @@ void param_grad_tiles(const T* __restrict x, const T* __restrict dz, T* dw, T* d
       const auto grads = grads_of(s);
       unrolled<Rows>([&](auto i) {
         const reg<T> input(x[s * In + i0 + i]);
-        unrolled<Registers>([&](auto r) { acc[i][r] = xsimd::fma(input, grads[r], acc[i][r]); });
+        unrolled<Registers>([&](auto r) { acc[i][r] = simd::fma(input, grads[r], acc[i][r]); });
       });
     }
     unrolled<Rows>([&](auto i) {

@@ -77,17 +77,10 @@ struct Packed {
   }
   /// a ⊙ b + c, fused.
   [[gnu::always_inline]] friend Packed fma(const Packed& a, const Packed& b, const Packed& c) {
-    return zip([](const R& x, const R& y, const R& z) { return fused(x, y, z); }, a, b, c);
+    return zip([](const R& x, const R& y, const R& z) { return simd::fma(x, y, z); }, a, b, c);
   }
 
  private:
-  [[gnu::always_inline]] static R fused(const R& x, const R& y, const R& z) {
-#ifndef STATICGRAD_NO_SIMD
-    return xsimd::fma(x, y, z);
-#else
-    return x * y + z;
-#endif
-  }
   template <std::size_t Readable>
   [[gnu::always_inline]] static R load_register(const T* values, std::size_t k) {
 #ifndef STATICGRAD_NO_SIMD

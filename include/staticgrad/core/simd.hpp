@@ -56,9 +56,27 @@ template <std::floating_point T> T max(T a, T b) { return std::max(a, b); }
 template <std::floating_point T> T select(bool condition, T if_true, T if_false) { return condition ? if_true : if_false; }
 /// x⁺ = max(x, 0) as ReLU defines it: x < 0 ? 0 : x, so NaN and −0 stay as they are.
 template <std::floating_point T> constexpr T positive_part(T x) { return x < T{0} ? T{0} : x; }
+/// x·y + z: one fused multiply-add wherever the compiler contracts, as everywhere in the
+/// library's plain loops.
+template <std::floating_point T> T fma(T x, T y, T z) { return x * y + z; }
 
 #ifndef STATICGRAD_NO_SIMD
 // … and for a register of numbers.
+/// x·y + z rounded once wherever the target has the instruction (FMA3, AVX-512). xsimd 8's
+/// fma is that instruction on FMA3 targets but x * y + z on AVX-512, which the compilers
+/// fuse only when they optimize: a g++ -O1 build would round twice, and σ's argument
+/// reduction needs the single rounding.
+template <class T, class A>
+[[gnu::always_inline]] inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
+                                                     const xsimd::batch<T, A>& z) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(x) == 64) {
+    if constexpr (std::is_same_v<T, float>) return _mm512_fmadd_ps(x, y, z);
+    else return _mm512_fmadd_pd(x, y, z);
+  }
+#endif
+  return xsimd::fma(x, y, z);
+}
 template <class T, class A> xsimd::batch<T, A> exp(const xsimd::batch<T, A>& x) { return xsimd::exp(x); }
 template <class T, class A> xsimd::batch<T, A> tanh(const xsimd::batch<T, A>& x) { return xsimd::tanh(x); }
 // xsimd's double exp and tanh convert x / ln 2 to a 64-bit integer, lane by lane in C++
@@ -95,11 +113,11 @@ xsimd::batch<float, A> fast_tanh(const xsimd::batch<float, A>& z) {
   const B x = xsimd::abs(z);
   const B y = x * x, y2 = y * y, y4 = y2 * y2;
   // Estrin's scheme: pairs of coefficients, then powers y², y⁴ (a shorter chain than Horner's)
-  const B q = xsimd::fma(y2, xsimd::fma(y, B(0x1.0a8b52p-12f), B(0x1.9125cp-6f)),
-                         xsimd::fma(y, B(0x1.db49c6p-2f), B(1.f)));
-  const B p = xsimd::fma(y4, xsimd::fma(y2, B(-0x1.75d00cp-44f), xsimd::fma(y, B(0x1.ca315p-35f), B(-0x1.592c1ep-26f))),
-                         xsimd::fma(y2, xsimd::fma(y, B(0x1.753deap-17f), B(0x1.9679p-9f)),
-                                    xsimd::fma(y, B(0x1.0be8e8p-3f), B(1.f))));
+  const B q = simd::fma(y2, simd::fma(y, B(0x1.0a8b52p-12f), B(0x1.9125cp-6f)),
+                         simd::fma(y, B(0x1.db49c6p-2f), B(1.f)));
+  const B p = simd::fma(y4, simd::fma(y2, B(-0x1.75d00cp-44f), simd::fma(y, B(0x1.ca315p-35f), B(-0x1.592c1ep-26f))),
+                         simd::fma(y2, simd::fma(y, B(0x1.753deap-17f), B(0x1.9679p-9f)),
+                                    simd::fma(y, B(0x1.0be8e8p-3f), B(1.f))));
   // x / q first (q is ready before p). Rounding can land a hair above 1 or, near 9.1, below
   // it; tanh rounds to 1 from 9.011 on, and the select also drops whatever infinite x made.
   // NaN passes: x86's min returns its second operand when either is NaN.
@@ -144,29 +162,17 @@ xsimd::batch<T, A> positive_part(const xsimd::batch<T, A>& x) {
 // The Sigmoid activation's σ(z) = 1/(1 + e^−z): 1/(1 + e) for z ≥ 0 and e/(1 + e) below,
 // with e = e^−|z| ≤ 1, which never overflows and keeps small values' relative precision.
 template <class X>
-X sigmoid_through_exp(X z) {
+X sigmoid(X z) {
   const X e = simd::exp(-simd::abs(z));
   const X one = constant<X>(1);
   return simd::select(z >= constant<X>(0), one / (one + e), e / (one + e));
 }
-template <std::floating_point T> T sigmoid(T z) { return sigmoid_through_exp(z); }
 #ifndef STATICGRAD_NO_SIMD
-template <class T, class A> xsimd::batch<T, A> sigmoid(const xsimd::batch<T, A>& z) { return sigmoid_through_exp(z); }
 #if XSIMD_WITH_AVX512F || XSIMD_WITH_FMA3_AVX2
-// x·y + z rounded once. xsimd 8's fma is one instruction on FMA3 targets but x * y + z on
-// AVX-512, which the compilers fuse only when they optimize.
-inline xsimd::batch<float> fused(const xsimd::batch<float>& x, const xsimd::batch<float>& y,
-                                 const xsimd::batch<float>& z) {
-#if XSIMD_WITH_AVX512F
-  return _mm512_fmadd_ps(x, y, z);
-#else
-  return xsimd::fma(x, y, z);
-#endif
-}
-// For a register of floats where there is a fused multiply-add, the same formula with an
-// exp of our own: a recurrent step waits for its gates' σ, and xsimd's exp (a Horner
-// polynomial, the exponent put in through integer instructions) and a second division
-// made most of that wait. Here e^−|z| = 2^k·e^r with r = −|z| − k·ln 2 reduced by one
+// For a register of floats where there is a fused multiply-add (an exact match, so chosen
+// over the template), the same formula with an exp of our own: a recurrent step waits for
+// its gates' σ, and xsimd's exp (a Horner polynomial, the exponent put in through integer
+// instructions) and a second division made most of that wait. Here e^−|z| = 2^k·e^r with r = −|z| − k·ln 2 reduced by one
 // fused multiply-add (float(ln 2)'s error, k·1.9e-9, folded into the polynomial's
 // constant), the polynomial (xsimd's coefficients) by Estrin's scheme, 2^k by AVX-512's
 // vscalefps where there is one, and e/(1 + e) as e times 1/(1 + e). Within 3.7 ulp of the
@@ -176,12 +182,12 @@ inline xsimd::batch<float> sigmoid(const xsimd::batch<float>& z) {
   // −|z|, clipped where σ's tail rounds to 0 in float; NaN passes (x86's max returns its second operand)
   const B a = xsimd::max(B(-104.0f), z | B(-0.0f));
   const B k = xsimd::nearbyint(a * B(0x1.715476p+0f));  // a / ln 2, rounded
-  const B r = fused(k, B(-0x1.62e43p-1f), a);
+  const B r = simd::fma(k, B(-0x1.62e43p-1f), a);
   const B r2 = r * r, r4 = r2 * r2;
   const B constant_term = B(1.0f) - k * B(-0x1.05c61p-29f);  // 1 − k·(ln 2 − float(ln 2))
-  const B low = fused(r2, fused(r, B(0x1.55534ap-3f), B(0x1p-1f)), constant_term + r);
-  const B high = fused(r2, B(0x1.6ef19ep-10f), fused(r, B(0x1.131b16p-7f), B(0x1.5552aep-5f)));
-  const B e_r = fused(r4, high, low);
+  const B low = simd::fma(r2, simd::fma(r, B(0x1.55534ap-3f), B(0x1p-1f)), constant_term + r);
+  const B high = simd::fma(r2, B(0x1.6ef19ep-10f), simd::fma(r, B(0x1.131b16p-7f), B(0x1.5552aep-5f)));
+  const B e_r = simd::fma(r4, high, low);
 #if XSIMD_WITH_AVX512F
   const B e = B(_mm512_scalef_ps(e_r, k));
 #else
@@ -448,7 +454,7 @@ void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
     sums.fill(B(T{0}));
     for (std::size_t o = 0; o < whole; o += B::size) {
       const B x = B::load_unaligned(v + o);
-      unrolled<Count>([&](auto r) { sums[r] = xsimd::fma(B::load_unaligned(m + (i + r) * Cols + o), x, sums[r]); });
+      unrolled<Count>([&](auto r) { sums[r] = simd::fma(B::load_unaligned(m + (i + r) * Cols + o), x, sums[r]); });
     }
     alignas(sizeof(B)) std::array<T, block> totals;
     sums_of_lanes(sums.data()).store_aligned(totals.data());
@@ -494,7 +500,7 @@ void outer_product(const T* __restrict x, const T* __restrict v, T* out) {
     T* row = out + i * Cols;
     unrolled<registers>([&](std::size_t k) {
       T* at = row + k * B::size;
-      if constexpr (Accumulate) xsimd::fma(xi, columns[k], B::load_unaligned(at)).store_unaligned(at);
+      if constexpr (Accumulate) simd::fma(xi, columns[k], B::load_unaligned(at)).store_unaligned(at);
       else (xi * columns[k]).store_unaligned(at);
     });
   }
