@@ -67,7 +67,7 @@ template <std::floating_point T> T fma(T x, T y, T z) { return x * y + z; }
 /// fuse only when they optimize: a g++ -O1 build would round twice, and σ's argument
 /// reduction needs the single rounding.
 template <class T, class A>
-[[gnu::always_inline]] inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
+inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
                                                      const xsimd::batch<T, A>& z) {
 #if XSIMD_WITH_AVX512F
   if constexpr (sizeof(x) == 64) {
