@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/mp11/algorithm.hpp>
 #include <doctest/doctest.h>
 
 #include <staticgrad/activations.hpp>
@@ -443,11 +444,11 @@ TEST_CASE_TEMPLATE("gemm: affine_one, with its column tiles, partial sums and re
 // layer's gates) times x, added to the parts' starting values, against the plain loops on
 // small integers; the matrix is followed by Stride more values, as the kernel requires.
 template <class T, std::size_t In, std::size_t N, std::size_t Parts>
-void check_affine_parts() {
+void check_packed_parts() {
   CAPTURE(In);
   CAPTURE(N);
   CAPTURE(Parts);
-  namespace simd = sg::detail::simd;
+  using Sums = sg::detail::simd::PackedParts<T, N, Parts>;
   constexpr std::size_t stride = Parts * N;
   std::array<T, (In + 1) * stride> w;
   for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<T>(i % 7) - 3;
@@ -455,29 +456,35 @@ void check_affine_parts() {
   for (std::size_t i = 0; i < In; ++i) x[i] = static_cast<T>(i % 5) - 2;
   std::array<T, stride> start;
   for (std::size_t i = 0; i < stride; ++i) start[i] = static_cast<T>(i % 3);
-  auto sums = simd::load_parts<T, N, Parts, stride>(start.data());
-  simd::affine_parts<T, In, N, Parts, stride>(w.data(), x.data(), sums);
-  for (std::size_t p = 0; p < Parts; ++p) {
+  auto sums = Sums::template load<stride>(start.data());
+  sums.template multiply_add<In, stride>(w.data(), x.data());
+  const auto check_part = [&](std::size_t p, const auto& part) {
+    CAPTURE(p);
     std::array<T, N + 1> out;
     out[N] = T{-99};
-    sums[p].store(out.data());
+    part.store(out.data());
     CHECK(out[N] == T{-99});  // a partial register stores its lanes only
     for (std::size_t o = 0; o < N; ++o) {
       T expected = start[p * N + o];
       for (std::size_t i = 0; i < In; ++i) expected += x[i] * w[i * stride + p * N + o];
       CHECK(out[o] == expected);
     }
-  }
+  };
+  boost::mp11::mp_for_each<boost::mp11::mp_iota_c<Parts>>([&](auto p) { check_part(p, sums.template part<p>()); });
 }
 
-TEST_CASE_TEMPLATE("simd: affine_parts, a group of parts at a time, with partial sums and partial registers", T, float,
-                   double) {
+TEST_CASE_TEMPLATE("simd: PackedParts, side by side or a part per register, a group of registers at a time, with "
+                   "partial sums and partial registers", T, float, double) {
   constexpr std::size_t lanes = xsimd::batch<T>::size;
-  check_affine_parts<T, 1, lanes, 3>();          // one input: one partial sum
-  check_affine_parts<T, 8, lanes, 3>();          // partial sums over the inputs, and a rest
-  check_affine_parts<T, 7, lanes + 3, 4>();      // parts that end inside a register
-  check_affine_parts<T, 5, 5 * lanes, 3>();      // a group smaller than all the parts
-  check_affine_parts<T, 3, 2, 3>();              // parts narrower than a register
+  check_packed_parts<T, 1, lanes, 3>();          // one input: one partial sum
+  check_packed_parts<T, 8, lanes, 3>();          // partial sums over the inputs, and a rest
+  check_packed_parts<T, 7, lanes + 3, 4>();      // parts that end (and, side by side, start) inside a register
+  check_packed_parts<T, 5, 5 * lanes, 3>();      // a group smaller than all the registers
+  check_packed_parts<T, 3, 2, 3>();              // parts narrower than a register
+  check_packed_parts<T, 40, 40, 4>();            // LSTM-40's gates
+  // side by side where every part starts a register or the target shifts lanes (AVX-512)
+  CHECK(sg::detail::simd::PackedParts<T, lanes, 3>::side_by_side);
+  CHECK(sg::detail::simd::PackedParts<T, lanes + 3, 3>::side_by_side == sg::detail::simd::lane_shifts<xsimd::batch<T>>);
 }
 
 template <class T, std::size_t Rows, std::size_t Cols, std::size_t SrcStride, std::size_t DstStride>

@@ -67,8 +67,7 @@ template <std::floating_point T> T fma(T x, T y, T z) { return x * y + z; }
 /// fuse only when they optimize: a g++ -O1 build would round twice, and σ's argument
 /// reduction needs the single rounding.
 template <class T, class A>
-inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y,
-                                                     const xsimd::batch<T, A>& z) {
+inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y, const xsimd::batch<T, A>& z) {
 #if XSIMD_WITH_AVX512F
   if constexpr (sizeof(x) == 64) {
     if constexpr (std::is_same_v<T, float>) return _mm512_fmadd_ps(x, y, z);
@@ -172,11 +171,12 @@ X sigmoid(X z) {
 // For a register of floats where there is a fused multiply-add (an exact match, so chosen
 // over the template), the same formula with an exp of our own: a recurrent step waits for
 // its gates' σ, and xsimd's exp (a Horner polynomial, the exponent put in through integer
-// instructions) and a second division made most of that wait. Here e^−|z| = 2^k·e^r with r = −|z| − k·ln 2 reduced by one
-// fused multiply-add (float(ln 2)'s error, k·1.9e-9, folded into the polynomial's
-// constant), the polynomial (xsimd's coefficients) by Estrin's scheme, 2^k by AVX-512's
-// vscalefps where there is one, and e/(1 + e) as e times 1/(1 + e). Within 3.7 ulp of the
-// exact value over every float (tools/float_ulps.cpp), against 2.6 through xsimd's exp.
+// instructions) and a second division made most of that wait. Here e^−|z| = 2^k·e^r with
+// r = −|z| − k·ln 2 reduced by one fused multiply-add (float(ln 2)'s error, k·1.9e-9,
+// folded into the polynomial's constant), the polynomial (xsimd's coefficients) by
+// Estrin's scheme, 2^k by AVX-512's vscalefps where there is one, and e/(1 + e) as e times
+// 1/(1 + e). Within 3.7 ulp of the exact value over every float (tools/float_ulps.cpp),
+// against 2.6 through xsimd's exp.
 inline xsimd::batch<float> sigmoid(const xsimd::batch<float>& z) {
   using B = xsimd::batch<float>;
   // −|z|, clipped where σ's tail rounds to 0 in float; NaN passes (x86's max returns its second operand)

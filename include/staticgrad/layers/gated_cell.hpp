@@ -54,17 +54,28 @@ struct gated_cell {
     }
   }
 
-  /// The two products in SIMD registers (core/packed.hpp), gate by gate: gi = W_ih x + b_ih
-  /// and gh = W_hh h + b_hh, each Gates vectors of Hidden values.
+  /// The two products in SIMD registers (core/packed.hpp): gi = W_ih x + b_ih and
+  /// gh = W_hh h + b_hh, each Gates vectors of Hidden values (`part<k>()`, gate k).
   template <class T>
-  using gate_sums = std::array<simd::Packed<T, Hidden>, Gates>;
+  using gate_sums = simd::PackedParts<T, Hidden, Gates>;
   template <class T>
   [[gnu::always_inline]] static void products(std::span<const T, param_count> params, const T* x, const T* h,
                                               gate_sums<T>& gi, gate_sums<T>& gh) {
-    gi = simd::load_parts<T, Hidden, Gates, 2 * gates>(params.data() + b_ih);  // b_hh follows
-    gh = simd::load_parts<T, Hidden, Gates, gates>(params.data() + b_hh);
-    simd::affine_parts<T, In, Hidden, Gates, gates>(params.data(), x, gi);
-    simd::affine_parts<T, Hidden, Hidden, Gates, gates>(params.data() + ih_count, h, gh);
+    gi = gate_sums<T>::template load<2 * gates>(params.data() + b_ih);  // b_hh follows
+    gh = gate_sums<T>::template load<gates>(params.data() + b_hh);
+    gi.template multiply_add<In, gates>(params.data(), x);
+    gh.template multiply_add<Hidden, gates>(params.data() + ih_count, h);
+  }
+  /// Their sum, W_ih x + b_ih + W_hh h + b_hh, in one set of registers (when the cell needs
+  /// no product on its own, as LSTM).
+  template <class T>
+  [[gnu::always_inline]] static gate_sums<T> summed_products(std::span<const T, param_count> params, const T* x,
+                                                             const T* h) {
+    gate_sums<T> sums = gate_sums<T>::template load<2 * gates>(params.data() + b_ih) +
+                        gate_sums<T>::template load<gates>(params.data() + b_hh);
+    sums.template multiply_add<In, gates>(params.data(), x);
+    sums.template multiply_add<Hidden, gates>(params.data() + ih_count, h);
+    return sums;
   }
 
   /// The two products on the dynamic tape (tape/network.hpp): {W_ih x + b_ih, W_hh h + b_hh}.

@@ -112,8 +112,10 @@ struct GRU : detail::gated_cell<In, Hidden, 3> {
     typename cell::template gate_sums<T> gi, gh;
     cell::template products<T>(params, x, h, gi, gh);
     const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
-    const P r = zip(sigmoid, gi[0] + gh[0]), z = zip(sigmoid, gi[1] + gh[1]);
-    const P n = zip([](const auto& v) { return Tanh::value(v); }, fma(r, gh[2], gi[2]));
+    const auto sums = gi + gh;  // r's and z's (n's is left unused)
+    const P r = zip(sigmoid, sums.template part<0>()), z = zip(sigmoid, sums.template part<1>());
+    const P hn = gh.template part<2>();
+    const P n = zip([](const auto& v) { return Tanh::value(v); }, fma(r, hn, gi.template part<2>()));
     const P h_next = fma(z, P::template load<Hidden>(h) - n, n);
     h_next.store(next);
     h_next.store(y);
@@ -121,7 +123,7 @@ struct GRU : detail::gated_cell<In, Hidden, 3> {
       r.store(cache);
       z.store(cache + Hidden);
       n.store(cache + 2 * Hidden);
-      gh[2].store(cache + 3 * Hidden);
+      hn.store(cache + 3 * Hidden);
     }
   }
 

@@ -111,12 +111,11 @@ struct LSTM : detail::gated_cell<In, Hidden, 4> {
   [[gnu::always_inline]] static void run_step(std::span<const T, param_count> params, const T* state, const T* x,
                                               T* next, T* y, T* cache) {
     using P = detail::simd::Packed<T, Hidden>;
-    typename cell::template gate_sums<T> gi, gh;
-    cell::template products<T>(params, x, state, gi, gh);
+    const auto sums = cell::template summed_products<T>(params, x, state);
     const auto sigmoid = [](const auto& v) { return Sigmoid::value(v); };
     const auto tanh = [](const auto& v) { return Tanh::value(v); };
-    const P i = zip(sigmoid, gi[0] + gh[0]), f = zip(sigmoid, gi[1] + gh[1]);
-    const P g = zip(tanh, gi[2] + gh[2]), o = zip(sigmoid, gi[3] + gh[3]);
+    const P i = zip(sigmoid, sums.template part<0>()), f = zip(sigmoid, sums.template part<1>());
+    const P g = zip(tanh, sums.template part<2>()), o = zip(sigmoid, sums.template part<3>());
     const P c_next = fma(f, P::template load<Hidden>(state + Hidden), i * g);
     const P tanh_c = zip(tanh, c_next);
     const P h_next = o * tanh_c;
