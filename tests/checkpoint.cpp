@@ -1,9 +1,11 @@
 // Checkpoint<L>: the network keeps no cache for L, the backward pass recomputes L's
 // forward; the gradients are bit for bit those of the same network without checkpoints,
-// for one sample, blocks of samples, a batch split across threads and a sequence, and the
-// tape (which records L as usual) agrees.
+// for one sample, blocks of samples, a batch split across threads, a sequence and with
+// Dropout inside, and the tape (which records L as usual) agrees.
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <ratio>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -73,6 +75,48 @@ TEST_CASE("checkpoint: input_grad and the tape agree with the plain network") {
   CHECK(taped.loss == doctest::Approx(generated.loss).epsilon(1e-12));
   for (std::size_t i = 0; i < sg::param_count<Checkpointed>; ++i)
     CHECK(taped.grads.flat()[i] == doctest::Approx(generated.grads.flat()[i]).epsilon(1e-12));
+}
+
+// Dropout inside and after a checkpoint: the recomputed forward pass draws the masks the
+// first one drew, so the gradients are those of the network without the checkpoint, bit for
+// bit, and the masks of the Dropout after it are not moved.
+using DropoutBlock =
+    sg::Sequential<sg::Dense<6, 8, sg::Tanh>, sg::Dropout<8, std::ratio<1, 4>>, sg::Dense<8, 8, sg::Tanh>>;
+using DropoutAfter = sg::Dropout<8, std::ratio<1, 3>>;
+using PlainDropout = sg::Sequential<DropoutBlock, DropoutAfter, sg::Dense<8, 3>>;
+using CheckpointedDropout = sg::Sequential<sg::Checkpoint<DropoutBlock>, DropoutAfter, sg::Dense<8, 3>>;
+static_assert(sg::Checkpoint<DropoutBlock>::cache_size == 4 && sg::Checkpoint<Segment1>::cache_size == 0);
+
+TEST_CASE_TEMPLATE("checkpoint: with Dropout inside, the same masks again: gradients bit for bit those without it",
+                   T, float, double) {
+  const sg::Model<PlainDropout, T> plain{8};
+  const sg::Model<CheckpointedDropout, T> checkpointed{8};
+  for (const std::size_t count : {std::size_t{1}, std::size_t{37}, std::size_t{1000}}) {
+    CAPTURE(count);
+    const auto xs = inputs<T>(count);
+    std::vector<std::size_t> classes(count);
+    for (std::size_t s = 0; s < count; ++s) classes[s] = s % 3;
+    for (std::uint64_t step = 0; step < 3; ++step) {
+      CAPTURE(step);
+      const sg::Training training{11, step};
+      const auto a = sg::value_and_grad(plain, sg::SoftmaxCrossEntropy{}, xs, classes, training);
+      const auto b = sg::value_and_grad(checkpointed, sg::SoftmaxCrossEntropy{}, xs, classes, training);
+      CHECK(a.loss == b.loss);
+      CHECK(std::ranges::equal(a.grads.flat(), b.grads.flat()));
+      // the masks matter: another step draws others
+      const sg::Training other{11, step + 7};
+      CHECK(b.loss != sg::value_and_grad(checkpointed, sg::SoftmaxCrossEntropy{}, xs, classes, other).loss);
+    }
+  }
+  const auto x = inputs<T>(1)[0];
+  const std::array<T, 3> y{T(0.2), T(-0.4), T(1)};
+  if constexpr (std::is_same_v<T, double>) {
+    const auto generated = sg::value_and_grad(checkpointed, sg::MSE{}, x, y, sg::Training{2, 3});
+    const auto taped = sg::tape::value_and_grad(checkpointed, sg::MSE{}, x, y, sg::Training{2, 3});
+    CHECK(taped.loss == doctest::Approx(generated.loss).epsilon(1e-12));
+    for (std::size_t i = 0; i < sg::param_count<CheckpointedDropout>; ++i)
+      CHECK(taped.grads.flat()[i] == doctest::Approx(generated.grads.flat()[i]).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("checkpoint: a stateless block inside a recurrent network, through a sequence") {

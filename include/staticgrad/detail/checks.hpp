@@ -93,14 +93,11 @@ struct check_checkpoint_layer {
                 "check_checkpoint_layer<type, missing member> names (see staticgrad::Layer in core/concepts.hpp)");
 };
 
-template <bool Stateless, bool Deterministic>
+template <bool Stateless>
 struct check_checkpoint_body {
   static_assert(Stateless,
                 "staticgrad::Checkpoint<L>: L carries state from one time step to the next (GRU, LSTM, Conv1D); "
                 "checkpointing a layer with state is not supported yet: checkpoint the layers without it");
-  static_assert(Deterministic,
-                "staticgrad::Checkpoint<L>: L has Dropout, whose masks a recomputed forward pass would not "
-                "draw again; checkpointing it is not supported yet");
 };
 
 template <bool Batch = false>

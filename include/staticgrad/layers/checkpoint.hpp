@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -24,14 +25,14 @@ struct Checkpoint;
 
 namespace detail {
 
-/// The check of what Checkpoint<L> accepts (no state, no Dropout), for a valid L.
+/// The check of what Checkpoint<L> accepts (no state), for a valid L.
 template <class L, bool Valid = ValidLayer<L>>
 struct checkpoint_body {
   using check = no_problem;
 };
 template <class L>
 struct checkpoint_body<L, true> {
-  using check = check_checkpoint_body<state_size_of<L>() == 0, !is_stochastic<L>>;
+  using check = check_checkpoint_body<state_size_of<L>() == 0>;
 };
 
 /// Net with every Checkpoint<L> replaced by L: what the network keeps without them.
@@ -52,14 +53,16 @@ struct without_checkpoints<Checkpoint<L>> {
 
 }  // namespace detail
 
-/// Layer L (any layer without state or Dropout; Sequential<...> for several) whose forward
-/// pass keeps nothing for the backward pass: the backward pass runs L's forward again,
-/// from the input the network keeps anyway, into a cache on the stack that lives only while
-/// L's gradient is computed. The network's cache shrinks by L's (its cache_size is 0 here),
-/// at the price of a second forward pass through L; the gradients are bit for bit those of
-/// the same network without the checkpoint. Checkpointing the segments of a deep chain,
-/// `Sequential<Checkpoint<Sequential<...>>, Checkpoint<Sequential<...>>, ...>`, keeps one
-/// segment's cache at a time. The parameters, their names and paths are L's.
+/// Layer L (any layer without state; Sequential<...> for several) whose forward pass keeps
+/// nothing for the backward pass: the backward pass runs L's forward again, from the input
+/// the network keeps anyway, into a cache on the stack that lives only while L's gradient
+/// is computed. The network's cache shrinks by L's (its cache_size is 0 here, or 4 with
+/// Dropout in L: where the training step's random calls stood, so that the forward pass
+/// again draws the same masks), at the price of a second forward pass through L; the
+/// gradients are bit for bit those of the same network without the checkpoint.
+/// Checkpointing the segments of a deep chain, `Sequential<Checkpoint<Sequential<...>>,
+/// Checkpoint<Sequential<...>>, ...>`, keeps one segment's cache at a time. The
+/// parameters, their names and paths are L's.
 template <class L>
 struct Checkpoint : detail::wrapper_of<L> {
   // Instantiating the checks reports the problem; see detail/checks.hpp.
@@ -74,7 +77,9 @@ struct Checkpoint : detail::wrapper_of<L> {
   template <class C>
   using rebind = Checkpoint<C>;
   static constexpr auto name() { return detail::composite_name<"Checkpoint", valid, L>(); }
-  static constexpr std::size_t cache_size = 0;
+  /// With Dropout in L, the count of random calls at L's start (detail::training_state), in
+  /// four parts of 16 bits: exact in any T.
+  static constexpr std::size_t cache_size = detail::is_stochastic<L> ? 4 : 0;
   /// What the backward pass recomputes, per sample.
   static constexpr std::size_t recomputed_cache_size = detail::network_sizes<L>::cache_size;
 
@@ -93,35 +98,49 @@ struct Checkpoint : detail::wrapper_of<L> {
   // L's forward pass, as the network without the checkpoint runs it (the same outputs, bit
   // for bit), into a cache that is dropped.
   template <class T>
-  static constexpr void forward(std::span<const T, param_count> params, std::span<T, 0>,
+  static constexpr void forward(std::span<const T, param_count> params, std::span<T, cache_size> kept,
                                 std::span<const T, in_size> x, std::span<T, out_size> y) {
-    forward_block<1, T>(params, {}, x, y);
+    forward_block<1, T>(params, kept, x, y);
   }
 
   template <std::size_t Samples, class T>
-  static void forward_block(std::span<const T, param_count> params, std::span<T, 0>,
+  static void forward_block(std::span<const T, param_count> params, std::span<T, Samples * cache_size> kept,
                             std::span<const T, Samples * in_size> x, std::span<T, Samples * out_size> y) {
+    if constexpr (cache_size > 0)
+      for (std::size_t part = 0; part < 4; ++part)
+        kept[part] = static_cast<T>(detail::current_training.calls >> (16 * part) & 0xffff);
     std::array<T, Samples * recomputed_cache_size> cache;
     detail::forward_block<L, Samples, T>(params, cache, x, y);
   }
 
   template <BackwardMode Mode, class T>
-  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, 0>,
+  static constexpr void backward(std::span<const T, param_count> params, std::span<const T, cache_size> kept,
                                  std::span<const T, in_size> x, std::span<const T, out_size> y,
                                  std::span<const T, out_size> dy, std::span<T, param_count> dparams,
                                  std::span<T, in_size> dx) {
-    backward_block<Mode, 1, T>(params, {}, x, y, dy, dparams, dx);
+    backward_block<Mode, 1, T>(params, kept, x, y, dy, dparams, dx);
   }
 
   template <BackwardMode Mode, std::size_t Samples, class T>
-  static void backward_block(std::span<const T, param_count> params, std::span<const T, 0>,
+  static void backward_block(std::span<const T, param_count> params, std::span<const T, Samples * cache_size> kept,
                              std::span<const T, Samples * in_size> x, std::span<const T, Samples * out_size> y,
                              std::span<const T, Samples * out_size> dy, std::span<T, param_count> dparams,
                              std::span<T, Samples * in_size> dx) {
     if constexpr (Mode.param_grad || Mode.input_grad) {
       std::array<T, Samples * recomputed_cache_size> cache;
       std::array<T, Samples * out_size> y_again;  // equal to y; L's forward needs somewhere to write it
-      detail::forward_block<L, Samples, T>(params, cache, x, y_again);
+      if constexpr (cache_size > 0) {
+        // L's forward pass again from where the first one started: the same random calls,
+        // the same masks; then the count as the rest of the backward pass left it
+        const std::uint64_t calls = detail::current_training.calls;
+        detail::current_training.calls = 0;
+        for (std::size_t part = 0; part < 4; ++part)
+          detail::current_training.calls |= static_cast<std::uint64_t>(kept[part]) << (16 * part);
+        detail::forward_block<L, Samples, T>(params, cache, x, y_again);
+        detail::current_training.calls = calls;
+      } else {
+        detail::forward_block<L, Samples, T>(params, cache, x, y_again);
+      }
       detail::backward_block<Mode, L, Samples, T>(params, cache, x, y, dy, dparams, dx);
     }
   }
