@@ -125,6 +125,9 @@ TEST_CASE("checkpoint: a stateless block inside a recurrent network, through a s
   using CheckpointedRnn = sg::Sequential<sg::GRU<2, 5>, sg::Checkpoint<Block>, sg::Dense<5, 1>>;
   static_assert(sg::detail::sequence_workspace_bytes<CheckpointedRnn, float, 64> <
                 sg::detail::sequence_workspace_bytes<PlainRnn, float, 64>);
+  // whose peak counts the block's cache and outputs recomputed for all 64 steps
+  static_assert(sg::detail::recompute_scalars<CheckpointedRnn, 64>() == 64 * (Block::cache_size + 5));
+  static_assert(sg::detail::recompute_scalars<PlainRnn, 64>() == 0);
   const sg::Model<PlainRnn, float> plain{3};
   const sg::Model<CheckpointedRnn, float> checkpointed{3};
   sg::Sequence<float, 64, 2> xs{};

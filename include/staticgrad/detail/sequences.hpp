@@ -14,6 +14,7 @@
 #include <staticgrad/core/steps.hpp>
 #include <staticgrad/detail/checks.hpp>
 #include <staticgrad/detail/samples.hpp>
+#include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/sequence.hpp>
 #include <staticgrad/state.hpp>
 
@@ -21,10 +22,11 @@ namespace staticgrad::detail {
 
 /// The stack a sequence's value_and_grad keeps for its backward pass: the workspace of
 /// training through Len steps layer by layer (core/steps.hpp), the outputs, their gradients
-/// and room for the input gradient that is never computed.
+/// and room for the input gradient that is never computed; and at its peak, what a
+/// Checkpoint's backward pass recomputes.
 template <class Net, class T, std::size_t Len>
 inline constexpr std::size_t sequence_workspace_bytes =
-    sizeof(T) * (steps_workspace_of<Net, Len>() + Len * (2 * Net::out_size + Net::in_size));
+    sizeof(T) * (steps_workspace_of<Net, Len>() + Len * (2 * Net::out_size + Net::in_size) + recompute_scalars<Net, Len>());
 
 /// The most a sequence may keep on the stack: what an OpenMP worker thread has (LLVM's 4
 /// MiB), less room for the rest.
@@ -33,8 +35,8 @@ inline constexpr std::size_t sequence_workspace_limit = std::size_t{3} << 20;
 template <std::size_t Bytes, std::size_t Limit>
 struct check_sequence_workspace {
   static_assert(Bytes <= Limit,
-                "staticgrad::value_and_grad: the backward pass through this sequence keeps every step's "
-                "cache, more than a thread's stack holds (see check_sequence_workspace<bytes, limit>): "
+                "staticgrad::value_and_grad: the backward pass through this sequence keeps (or, in a Checkpoint, "
+                "recomputes) every step's cache, more than a thread's stack holds (see check_sequence_workspace<bytes, limit>): "
                 "take shorter sequences (windows of a long one, carrying the State between them)");
 };
 

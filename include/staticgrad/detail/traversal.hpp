@@ -10,6 +10,7 @@
 ///     });
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
@@ -44,6 +45,23 @@ constexpr bool any_layer() {
   if constexpr (Test<L>::value) return true;
   else if constexpr (CompositeLayer<L>) return any_layer_of<Test>(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
   else return false;
+}
+
+template <class L, std::size_t Len>
+constexpr std::size_t recompute_scalars();
+template <std::size_t Len, class... Ls>
+constexpr std::size_t recompute_scalars_of(boost::mp11::mp_list<Ls...>) {
+  return std::max({std::size_t{0}, recompute_scalars<Ls, Len>()...});
+}
+/// The scalars that the checkpoints inside L (staticgrad::Checkpoint) put on the stack while
+/// one of them recomputes its block over Len steps of a sequence: the most of any of them
+/// (they recompute one at a time), each with those nested in it.
+template <class L, std::size_t Len>
+constexpr std::size_t recompute_scalars() {
+  if constexpr (requires { L::template recompute_scalars<Len>; }) return L::template recompute_scalars<Len>;
+  else if constexpr (CompositeLayer<L>)
+    return recompute_scalars_of<Len>(boost::mp11::mp_rename<typename L::children, boost::mp11::mp_list>{});
+  else return 0;
 }
 
 /// Whether layer L runs inference only (staticgrad::QuantizedDense): a network holding one

@@ -82,6 +82,11 @@ struct Checkpoint : detail::wrapper_of<L> {
   static constexpr std::size_t cache_size = detail::is_stochastic<L> ? 4 : 0;
   /// What the backward pass recomputes, per sample.
   static constexpr std::size_t recomputed_cache_size = detail::network_sizes<L>::cache_size;
+  /// The stack the backward pass takes over Len steps of a sequence: L's cache and outputs
+  /// again, and what checkpoints inside L take in their turn (detail::recompute_scalars).
+  template <std::size_t Len>
+  static constexpr std::size_t recompute_scalars =
+      Len * (recomputed_cache_size + out_size) + detail::recompute_scalars<L, Len>();
 
   template <class T>
   static constexpr void infer(std::span<const T, param_count> params, std::span<const T, in_size> x,
