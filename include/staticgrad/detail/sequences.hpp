@@ -26,7 +26,8 @@ namespace staticgrad::detail {
 /// Checkpoint's backward pass recomputes.
 template <class Net, class T, std::size_t Len>
 inline constexpr std::size_t sequence_workspace_bytes =
-    sizeof(T) * (steps_workspace_of<Net, Len>() + Len * (2 * Net::out_size + Net::in_size) + recompute_scalars<Net, Len>());
+    sizeof(T) *
+    (steps_workspace_of<Net, Len>() + Len * (2 * Net::out_size + Net::in_size) + recompute_scalars<Net, Len>());
 
 /// The most a sequence may keep on the stack: what an OpenMP worker thread has (LLVM's 4
 /// MiB), less room for the rest.
