@@ -62,10 +62,10 @@ template <std::floating_point T> T fma(T x, T y, T z) { return x * y + z; }
 
 #ifndef STATICGRAD_NO_SIMD
 // … and for a register of numbers.
-/// x·y + z rounded once wherever the target has the instruction (FMA3, AVX-512). xsimd 8's
-/// fma is that instruction on FMA3 targets but x * y + z on AVX-512, which the compilers
-/// fuse only when they optimize: a g++ -O1 build would round twice, and σ's argument
-/// reduction needs the single rounding.
+/// x·y + z rounded once in an AVX-512 register, and as xsimd's fma elsewhere (the
+/// instruction in registers of an FMA3 target). xsimd 8's fma is x * y + z on AVX-512,
+/// which the compilers fuse only when they optimize: a g++ -O1 build would round twice, and
+/// σ's argument reduction needs the single rounding.
 template <class T, class A>
 inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y, const xsimd::batch<T, A>& z) {
 #if XSIMD_WITH_AVX512F
