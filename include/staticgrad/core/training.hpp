@@ -47,6 +47,21 @@ class training_scope {
   training_state saved_;
 };
 
+/// Sets the thread's count of random calls to `calls` (a recomputed forward pass then draws
+/// the masks it drew the first time: staticgrad::Checkpoint); puts the count back after.
+class replayed_random_calls {
+ public:
+  explicit replayed_random_calls(std::uint64_t calls) : saved_(current_training.calls) {
+    current_training.calls = calls;
+  }
+  ~replayed_random_calls() { current_training.calls = saved_; }
+  replayed_random_calls(const replayed_random_calls&) = delete;
+  replayed_random_calls& operator=(const replayed_random_calls&) = delete;
+
+ private:
+  std::uint64_t saved_;
+};
+
 /// A fresh stream for the next random layer call of the running value_and_grad.
 inline std::uint64_t next_training_stream() {
   return mix(current_training.key, current_training.calls++);

@@ -134,22 +134,27 @@ struct Checkpoint : detail::wrapper_of<L> {
     if constexpr (Mode.param_grad || Mode.input_grad) {
       std::array<T, Samples * recomputed_cache_size> cache;
       std::array<T, Samples * out_size> y_again;  // equal to y; L's forward needs somewhere to write it
-      if constexpr (cache_size > 0) {
+      {
         // L's forward pass again from where the first one started: the same random calls,
         // the same masks; then the count as the rest of the backward pass left it
-        const std::uint64_t calls = detail::current_training.calls;
-        detail::current_training.calls = 0;
-        for (std::size_t part = 0; part < 4; ++part)
-          detail::current_training.calls |= static_cast<std::uint64_t>(kept[part]) << (16 * part);
-        detail::forward_block<L, Samples, T>(params, cache, x, y_again);
-        detail::current_training.calls = calls;
-      } else {
+        const detail::replayed_random_calls replay(random_calls_kept(kept));
         detail::forward_block<L, Samples, T>(params, cache, x, y_again);
       }
       detail::backward_block<Mode, L, Samples, T>(params, cache, x, y, dy, dparams, dx);
     }
   }
 
+ private:
+  // The count of random calls that forward_block kept (0 without Dropout in L: nothing drawn).
+  template <class T, std::size_t Kept>
+  static std::uint64_t random_calls_kept(std::span<const T, Kept> kept) {
+    std::uint64_t calls = detail::current_training.calls;
+    if constexpr (cache_size > 0) {
+      calls = 0;
+      for (std::size_t part = 0; part < 4; ++part) calls |= static_cast<std::uint64_t>(kept[part]) << (16 * part);
+    }
+    return calls;
+  }
 };
 
 /// A checkpointed layer's parameters are named as L's.
