@@ -166,12 +166,15 @@ using NamNano = sg::Sequential<
     sg::Concat<sg::Sequential<sg::Slice<0, 4, 8>, sg::Conv1D<4, 2, 1>>, sg::Sequential<sg::Slice<4, 4, 8>, sg::Conv1D<4, 2, 1>>>,
     NamArray<2, 128, 256, 512, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512>, sg::Slice<2, 2, 4>, sg::Conv1D<2, 1, 1>>;
 
-// A GRU and a stateless block after it, the block plain and as a Checkpoint: value_and_grad
-// through one sequence of 1,024 steps, whose backward pass keeps every step's cache.
+// A GRU and a stateless block after it, plain, with the block as a Checkpoint, and with
+// both: value_and_grad through one sequence of 1,024 steps, whose backward pass keeps every
+// step's cache.
 using CheckpointBlock =
     sg::Sequential<sg::Dense<16, 64, sg::Tanh>, sg::Dense<64, 64, sg::Tanh>, sg::Dense<64, 16, sg::Tanh>>;
 using GruBlock = sg::Sequential<sg::GRU<1, 16>, CheckpointBlock, sg::Dense<16, 1>>;
 using GruCheckpointedBlock = sg::Sequential<sg::GRU<1, 16>, sg::Checkpoint<CheckpointBlock>, sg::Dense<16, 1>>;
+using GruBlockCheckpointed =
+    sg::Sequential<sg::Checkpoint<sg::GRU<1, 16>>, sg::Checkpoint<CheckpointBlock>, sg::Dense<16, 1>>;
 constexpr std::size_t checkpoint_steps = 1024;
 
 template <class Net>
@@ -187,6 +190,16 @@ void register_sequence_gradient(const std::string& name, const std::vector<float
   benchmark::RegisterBenchmark(name.c_str(), [model, grads, xs, ys](benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(sg::value_and_grad(*model, sg::MSE{}, *xs, *ys, *grads));
   });
+}
+
+// A checkpointed network's line: its time against the plain one's, the bytes its sequence
+// keeps and what a checkpoint recomputes at a time.
+template <class Net>
+void print_checkpointed(const char* what, double checkpointed, double plain) {
+  constexpr std::size_t recomputed = sg::detail::recompute_scalars<Net, checkpoint_steps>() * sizeof(float);
+  std::printf("  %s: %.1f us (%.2fx), %zu bytes kept + %zu recomputed at a time\n", what, checkpointed / 1000,
+              checkpointed / plain, sg::detail::sequence_workspace_bytes<Net, float, checkpoint_steps> - recomputed,
+              recomputed);
 }
 
 // 4,096 samples of a plucked-string-like tone and noise, at the levels a guitar signal has.
@@ -223,8 +236,10 @@ int main(int argc, char** argv) {
   cases.push_back(register_generated<NamNano>("WaveNet NAM nano", signal));
   const std::string checkpoint_plain = "checkpoint/GRU-16 + Dense 16-64-64-16 Tanh, sequence of 1024";
   const std::string checkpoint_block = checkpoint_plain + ", block as Checkpoint";
+  const std::string checkpoint_both = checkpoint_plain + ", GRU and block as Checkpoints";
   register_sequence_gradient<GruBlock>(checkpoint_plain, signal);
   register_sequence_gradient<GruCheckpointedBlock>(checkpoint_block, signal);
+  register_sequence_gradient<GruBlockCheckpointed>(checkpoint_both, signal);
   std::vector<std::string> columns{"generated", "tape"};
 #ifdef STATICGRAD_BENCH_RTNEURAL_EIGEN
   register_rtneural_eigen(cases);
@@ -279,17 +294,14 @@ int main(int argc, char** argv) {
                   std::min(torch, torch_two) / generated);
     std::printf("\n");
   }
-  constexpr std::size_t recomputed_bytes =
-      sg::detail::recompute_scalars<GruCheckpointedBlock, checkpoint_steps>() * sizeof(float);
-  if (const double plain = reporter.median(checkpoint_plain), checkpointed = reporter.median(checkpoint_block);
-      plain > 0 && checkpointed > 0)
+  if (const double plain = reporter.median(checkpoint_plain); plain > 0) {
     std::printf("\nCheckpoint: GRU-16 + Dense 16-64-64-16 Tanh, value_and_grad over %zu steps: %.1f us, %zu bytes of "
-                "workspace; the block as a Checkpoint %.1f us (%.2fx), %zu bytes kept + %zu recomputed for the block's "
-                "backward pass\n",
-                checkpoint_steps, plain / 1000, sg::detail::sequence_workspace_bytes<GruBlock, float, checkpoint_steps>,
-                checkpointed / 1000, checkpointed / plain,
-                sg::detail::sequence_workspace_bytes<GruCheckpointedBlock, float, checkpoint_steps> - recomputed_bytes,
-                recomputed_bytes);
+                "workspace\n",
+                checkpoint_steps, plain / 1000, sg::detail::sequence_workspace_bytes<GruBlock, float, checkpoint_steps>);
+    print_checkpointed<GruCheckpointedBlock>("the block as a Checkpoint", reporter.median(checkpoint_block), plain);
+    print_checkpointed<GruBlockCheckpointed>("the GRU and the block as Checkpoints", reporter.median(checkpoint_both),
+                                             plain);
+  }
   benchmark::Shutdown();
   return 0;
 }

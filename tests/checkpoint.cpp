@@ -142,6 +142,58 @@ TEST_CASE("checkpoint: a stateless block inside a recurrent network, through a s
   CHECK(std::ranges::equal(a.grads.flat(), b.grads.flat()));
 }
 
+// A layer with state checkpointed: a GRU, which runs step by step, keeps its state before
+// each step and runs each step again; a Sequential, which runs layer by layer, keeps the
+// state before the first step and runs all of them again. Bit for bit the plain network,
+// from zeros and from given States, on threads.
+template <class Plain, class Checkpointed>
+void check_same_through_time() {
+  const sg::Model<Plain, double> plain{4};
+  const sg::Model<Checkpointed, double> checkpointed{4};
+  REQUIRE(std::ranges::equal(plain.flat(), checkpointed.flat()));
+  std::vector<sg::Sequence<double, 40, 2>> xs(6);
+  std::vector<sg::Sequence<double, 40, 1>> ys(6);
+  for (std::size_t s = 0; s < xs.size(); ++s)
+    for (std::size_t t = 0; t < 40; ++t) {
+      xs[s][t] = {static_cast<double>((t + s) % 7) * 0.2 - 0.6, static_cast<double>((t * s) % 5) * 0.3 - 0.5};
+      ys[s][t] = {static_cast<double>((t + 2 * s) % 3) * 0.5 - 0.5};
+    }
+  const auto a = sg::value_and_grad(plain, sg::MSE{}, xs[0], ys[0]);
+  const auto b = sg::value_and_grad(checkpointed, sg::MSE{}, xs[0], ys[0]);
+  CHECK(a.loss == b.loss);
+  CHECK(std::ranges::equal(a.grads.flat(), b.grads.flat()));
+  std::vector<sg::State<Plain, double>> plain_states(6);
+  std::vector<sg::State<Checkpointed, double>> checkpointed_states(6);
+  for (std::size_t s = 0; s < 6; ++s) {
+    plain(xs[s][0], plain_states[s]);
+    checkpointed(xs[s][0], checkpointed_states[s]);
+  }
+  const auto c = sg::value_and_grad(plain, sg::MSE{}, xs, ys, plain_states);
+  const auto d = sg::value_and_grad(checkpointed, sg::MSE{}, xs, ys, checkpointed_states);
+  CHECK(c.loss == d.loss);
+  CHECK(std::ranges::equal(c.grads.flat(), d.grads.flat()));
+  for (std::size_t s = 0; s < 6; ++s) CHECK(std::ranges::equal(plain_states[s].flat(), checkpointed_states[s].flat()));
+}
+
+TEST_CASE("checkpoint: a layer with state, step by step or layer by layer") {
+  using Gru = sg::GRU<2, 5>;
+  using Head = sg::Sequential<sg::Dense<5, 5, sg::Tanh>, sg::Dense<5, 1>>;
+  SUBCASE("a GRU keeps its state before each step, not its gates") {
+    check_same_through_time<sg::Sequential<Gru, Head>, sg::Sequential<sg::Checkpoint<Gru>, Head>>();
+    static_assert(sg::detail::steps_workspace_of<sg::Checkpoint<Gru>, 64>() == 64 * 5);
+    static_assert(sg::detail::steps_workspace_of<Gru, 64>() == 64 * (5 + Gru::cache_size));
+  }
+  SUBCASE("two segments with state, each recomputed whole in its turn") {
+    using First = sg::Sequential<sg::LSTM<2, 5>, sg::Dense<5, 5, sg::Tanh>>;
+    using Second = sg::Sequential<sg::Conv1D<5, 5, 3, 2, sg::Tanh>, sg::GRU<5, 5>>;
+    using Plain = sg::Sequential<First, Second, sg::Dense<5, 1>>;
+    using Checkpointed = sg::Sequential<sg::Checkpoint<First>, sg::Checkpoint<Second>, sg::Dense<5, 1>>;
+    check_same_through_time<Plain, Checkpointed>();
+    static_assert(sg::detail::sequence_workspace_bytes<Checkpointed, float, 256> <
+                  sg::detail::sequence_workspace_bytes<Plain, float, 256>);
+  }
+}
+
 TEST_CASE("checkpoint: paths, names and summary") {
   sg::Model<Checkpointed, float> model{1};
   CHECK(model.layer<0>().layer<0>().weight(0, 0) == model.flat()[0]);  // looks through Checkpoint

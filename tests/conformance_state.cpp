@@ -90,9 +90,10 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer with state meets the laws of the
 }
 
 // Every layer kind with state, and the composites around one: GRU, LSTM, Conv1D (dilated,
-// grouped, in a gate, in a WaveNet layer).
+// grouped, in a gate, in a WaveNet layer), checkpointed (step by step and layer by layer).
 TEST_CASE_TEMPLATE_APPLY(stateful_layers,
-                         std::tuple<sg::GRU<4, 5>, sg::LSTM<4, 5>, sg::Frozen<sg::GRU<4, 5>>,
+                         std::tuple<sg::GRU<4, 5>, sg::LSTM<4, 5>, sg::Frozen<sg::GRU<4, 5>>, sg::Checkpoint<sg::GRU<4, 5>>,
+                                    sg::Checkpoint<sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::LSTM<4, 3>>>,
                                     sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>, sg::Residual<sg::LSTM<4, 4>>,
                                     sg::Concat<sg::GRU<4, 3>, sg::Dense<4, 2, sg::Tanh>>,
                                     sg::Sum<sg::LSTM<4, 3>, sg::Sequential<sg::Dense<4, 4>, sg::GRU<4, 3>>>,

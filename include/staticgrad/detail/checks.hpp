@@ -93,12 +93,6 @@ struct check_checkpoint_layer {
                 "check_checkpoint_layer<type, missing member> names (see staticgrad::Layer in core/concepts.hpp)");
 };
 
-template <bool Stateless>
-struct check_checkpoint_body {
-  static_assert(Stateless,
-                "staticgrad::Checkpoint<L>: L carries state from one time step to the next (GRU, LSTM, Conv1D); "
-                "checkpointing a layer with state is not supported yet: checkpoint the layers without it");
-};
 
 template <bool Batch = false>
 struct check_batch_norm_sample {
