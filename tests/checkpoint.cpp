@@ -186,11 +186,11 @@ TEST_CASE("checkpoint: a layer with state, step by step or layer by layer") {
   SUBCASE("two segments with state, each recomputed whole in its turn") {
     using First = sg::Sequential<sg::LSTM<2, 5>, sg::Dense<5, 5, sg::Tanh>>;
     using Second = sg::Sequential<sg::Conv1D<5, 5, 3, 2, sg::Tanh>, sg::GRU<5, 5>>;
-    using Plain = sg::Sequential<First, Second, sg::Dense<5, 1>>;
-    using Checkpointed = sg::Sequential<sg::Checkpoint<First>, sg::Checkpoint<Second>, sg::Dense<5, 1>>;
-    check_same_through_time<Plain, Checkpointed>();
-    static_assert(sg::detail::sequence_workspace_bytes<Checkpointed, float, 256> <
-                  sg::detail::sequence_workspace_bytes<Plain, float, 256>);
+    using PlainSegments = sg::Sequential<First, Second, sg::Dense<5, 1>>;
+    using CheckpointedSegments = sg::Sequential<sg::Checkpoint<First>, sg::Checkpoint<Second>, sg::Dense<5, 1>>;
+    check_same_through_time<PlainSegments, CheckpointedSegments>();
+    static_assert(sg::detail::sequence_workspace_bytes<CheckpointedSegments, float, 256> <
+                  sg::detail::sequence_workspace_bytes<PlainSegments, float, 256>);
   }
 }
 
