@@ -189,6 +189,8 @@ TEST_CASE("checkpoint: a layer with state, step by step or layer by layer") {
     using PlainSegments = sg::Sequential<First, Second, sg::Dense<5, 1>>;
     using CheckpointedSegments = sg::Sequential<sg::Checkpoint<First>, sg::Checkpoint<Second>, sg::Dense<5, 1>>;
     check_same_through_time<PlainSegments, CheckpointedSegments>();
+    // Each segment keeps one state, whichever compiler checks the constraint
+    static_assert(sg::detail::steps_workspace_of<sg::Checkpoint<First>, 256>() == sg::detail::state_size_of<First>());
     static_assert(sg::detail::sequence_workspace_bytes<CheckpointedSegments, float, 256> <
                   sg::detail::sequence_workspace_bytes<PlainSegments, float, 256>);
   }

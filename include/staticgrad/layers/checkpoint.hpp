@@ -78,13 +78,12 @@ struct Checkpoint : detail::wrapper_of<L> {
   /// What the backward pass recomputes, per sample or step.
   static constexpr std::size_t recomputed_cache_size = detail::network_sizes<L>::cache_size;
 
- private:
-  // Whether L runs a sequence layer by layer (its own forward_steps), which the checkpoint
-  // then recomputes whole.
+  /// Whether L runs a sequence layer by layer (its own forward_steps), which the checkpoint
+  /// then recomputes whole. Public: clang checks the access of a constraint from the
+  /// caller's side, and would take the private one as unsatisfied.
   template <std::size_t Steps>
   static constexpr bool layer_by_layer = detail::has_state<L> && requires { L::template steps_workspace<Steps>; };
 
- public:
   /// The stack the backward pass takes while it recomputes Len steps of a sequence (L's
   /// cache and outputs, for a step or for all of them), with what checkpoints inside L take
   /// in their turn (detail::recompute_scalars).
