@@ -128,6 +128,23 @@ TEST_CASE("no heap: optimizer steps, fused training steps and clipping allocate 
   CHECK(allocations == before);
 }
 
+TEST_CASE("no heap: mixed-precision passes and steps allocate nothing") {
+  using Mixed = sg::Bf16Training<sg::Sequential<sg::Dense<8, 32, sg::ReLU>, sg::Dense<32, 3>>>;
+  const auto model = std::make_unique<sg::Model<Mixed, float>>(1);
+  const auto grads = std::make_unique<sg::Gradients<Mixed, float>>();
+  const auto adam = std::make_unique<sg::MixedPrecision<sg::Adam<Mixed, float>>>(*model);
+  const std::vector<std::array<float, 8>> xs(16, {1, 2, 3, 4, 5, 6, 7, 8});
+  const std::vector<std::size_t> labels(16, 1);
+
+  const std::size_t before = allocations;
+  float sink = (*model)(xs[0])[0];
+  sink += sg::value_and_grad(*model, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  adam->step(*model, *grads);
+  sink += sg::train_step(*model, *adam, sg::SoftmaxCrossEntropy{}, xs, labels, *grads);
+  CHECK(allocations == before);
+  CHECK(sink == sink);
+}
+
 TEST_CASE("no heap: a fit step allocates nothing (only fit's set-up does)") {
   using Net = sg::Sequential<sg::Dense<2, 16, sg::Tanh>, sg::Dense<16, 2>>;
   const std::vector<std::array<double, 2>> xs(50, {0.5, -1});

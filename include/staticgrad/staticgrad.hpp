@@ -30,6 +30,7 @@
 #include <staticgrad/layers/prelu.hpp>
 #include <staticgrad/layers/quantized_dense.hpp>
 #include <staticgrad/layers/residual.hpp>
+#include <staticgrad/layers/rounded_to_bf16.hpp>
 #include <staticgrad/layers/sequential.hpp>
 #include <staticgrad/layers/slice.hpp>
 #include <staticgrad/layers/softmax.hpp>
@@ -39,6 +40,7 @@
 #include <staticgrad/value_and_grad.hpp>
 #include <staticgrad/optim/adam.hpp>
 #include <staticgrad/optim/clip.hpp>
+#include <staticgrad/optim/mixed_precision.hpp>
 #include <staticgrad/optim/schedules.hpp>
 #include <staticgrad/optim/sgd.hpp>
 #include <staticgrad/quantize.hpp>

@@ -62,6 +62,12 @@ inline std::uint16_t to_bf16(float x) {
 }
 inline float from_bf16(std::uint32_t bits) { return std::bit_cast<float>(bits << 16); }
 
+/// Each value of v replaced by the nearest bfloat16 (as to_bf16 rounds it), in v's type.
+template <class T, std::size_t N>
+void round_to_bf16(std::span<T, N> v) {
+  for (T& x : v) x = static_cast<T>(from_bf16(to_bf16(static_cast<float>(x))));
+}
+
 /// bfloat16 weights, two inputs to a word, then the bias in float (staticgrad::bf16).
 struct bf16_words {
   static constexpr std::size_t per_word = 2;
