@@ -67,7 +67,7 @@ run_example() {
   local name=$1; shift
   local plotted="" targets=$name packages=""
   case "$name" in
-    depth|vanishing) plotted=1 ;;
+    depth|vanishing|mixed_precision) plotted=1 ;;
     amp|wavenet_amp) plotted=1; packages=libsndfile1-dev ;;
     mpi_classifier) packages="libopenmpi-dev openmpi-bin" ;;
     embed) targets="embed_train embed_deploy" ;;

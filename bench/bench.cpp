@@ -214,6 +214,10 @@ struct TrainingStep {
   std::array<std::array<float, 64>, B> xs{};
   std::array<std::size_t, B> labels{};
   std::array<std::array<float, 10>, B> outputs{};
+  // Mixed precision: bfloat16 passes, float master weights and Adam state (same start)
+  sg::Model<sg::Bf16Training<N4>, float> mixed_model{7};
+  sg::Gradients<sg::Bf16Training<N4>, float> mixed_grads;
+  sg::MixedPrecision<sg::Adam<sg::Bf16Training<N4>, float>> mixed_adam{mixed_model};
 
   TrainingStep() {
     std::memcpy(&hand, model.flat().data(), sizeof(HandN4));
@@ -234,6 +238,7 @@ struct TrainingStep {
     sgd.step(model, grads);
   }
   void sgd_fused() { sg::train_step(model, sgd, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
+  void mixed_fused() { sg::train_step(mixed_model, mixed_adam, sg::SoftmaxCrossEntropy{}, xs, labels, mixed_grads); }
   void gradient_only() { sg::value_and_grad(model, sg::SoftmaxCrossEntropy{}, xs, labels, grads); }
   void inference_only() { model.infer_batch(xs, outputs); }
   void taped() {
@@ -286,7 +291,8 @@ struct TrainingStep {
     const std::pair<const char*, void (TrainingStep::*)()> fusion[] = {
         {"/fused Adam", &TrainingStep::fused},
         {"/unfused SGD", &TrainingStep::sgd_unfused},
-        {"/fused SGD", &TrainingStep::sgd_fused}};
+        {"/fused SGD", &TrainingStep::sgd_fused},
+        {"/fused Adam, mixed precision", &TrainingStep::mixed_fused}};
     for (const auto& [suffix, step] : fusion)
       benchmark::RegisterBenchmark((name + suffix).c_str(), [this, &start, step = step](benchmark::State& state) {
         run(state, *this, start, step);
@@ -729,6 +735,11 @@ int main(int argc, char** argv) {
       std::printf("train_step (fused) batch %d, ns per sample: Adam %.1f -> %.1f (%.2fx), SGD %.1f -> %.1f (%.2fx)\n",
                   batch, ns("/generated"), ns("/fused Adam"), ns("/generated") / ns("/fused Adam"), ns("/unfused SGD"),
                   ns("/fused SGD"), ns("/unfused SGD") / ns("/fused SGD"));
+    if (ns("/fused Adam") > 0 && ns("/fused Adam, mixed precision") > 0)
+      std::printf("train_step (fused Adam) batch %d, ns per sample: float %.1f, bfloat16 passes with float master "
+                  "weights %.1f (%.2fx)\n",
+                  batch, ns("/fused Adam"), ns("/fused Adam, mixed precision"),
+                  ns("/fused Adam, mixed precision") / ns("/fused Adam"));
   }
   for (const char* mode : {"/value_and_grad", "/train step (Adam)"}) {
     const auto one = reporter.median_ns.find(batch256 + std::string(mode) + "/threads 1");

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Plots what examples/depth, examples/vanishing, examples/amp and examples/wavenet_amp write (Debian:
+"""Plots what examples/depth, vanishing, amp, wavenet_amp and mixed_precision write (Debian:
 python3-matplotlib).
 
     /usr/bin/python3 examples/plot.py depth out/depth
     /usr/bin/python3 examples/plot.py vanishing out/vanishing
     /usr/bin/python3 examples/plot.py amp out/amp
     /usr/bin/python3 examples/plot.py wavenet_amp out/wavenet_amp
+    /usr/bin/python3 examples/plot.py mixed_precision out/mixed_precision
 """
 import csv
 import pathlib
@@ -102,7 +103,23 @@ def plot_wavenet_amp(folder):
     fig.savefig(folder / "waveforms.png", dpi=110)
 
 
+def plot_mixed_precision(folder):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    jobs = [("classifier_loss.csv", "epoch", "Two spirals, 2-64-64-2 ReLU, Adam"),
+            ("depth_loss.csv", "step", "Seed-003 regression, 1-10x5-1 tanh, gradient descent")]
+    for ax, (name, unit, title) in zip(axes, jobs):
+        header, columns = read(folder / name)
+        for label, values in zip(header[1:], columns[1:]):
+            ax.plot(columns[0], values, label=label, linewidth=1)
+        ax.set(xlabel=unit, ylabel="training loss", yscale="log", title=title)
+        ax.legend()
+    fig.suptitle("float against bfloat16 passes with float master weights")
+    fig.tight_layout()
+    fig.savefig(folder / "loss.png", dpi=110)
+
+
 if __name__ == "__main__":
     kind, folder = sys.argv[1], pathlib.Path(sys.argv[2])
-    {"depth": plot_depth, "vanishing": plot_vanishing, "amp": plot_amp, "wavenet_amp": plot_wavenet_amp}[kind](folder)
+    {"depth": plot_depth, "vanishing": plot_vanishing, "amp": plot_amp, "wavenet_amp": plot_wavenet_amp,
+     "mixed_precision": plot_mixed_precision}[kind](folder)
     print(f"wrote the plots into {folder}")
