@@ -1,25 +1,23 @@
 /* Compiled against emit_standalone's output alone (no staticgrad, no Boost: only the
-   standard library), as C99 (this file) and as C++17 (standalone_check.cpp): reads
-   inputs and the model's outputs from the file given, and checks that the standalone
-   code computes them within 1e-6, relative to the output's size (at least 1).
+   standard library), as C99 (this file) and as C++17 (standalone_check.cpp), once for
+   each header the writer wrote (STANDALONE_HEADER): reads inputs and the model's outputs
+   from the file given, and checks that the standalone code computes them within 1e-6,
+   relative to the output's size (at least 1).
      standalone_check <expected outputs> */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include STANDALONE_HEADER /* a string literal: the build says which */
 #ifdef __cplusplus
-#ifdef STANDALONE_DOUBLE
-#include "standalone_model_double.hpp"
-#else
-#include "standalone_model.hpp"
-#endif
 #define IN_SIZE model::in_size
 #define OUT_SIZE model::out_size
 #define INFER model::infer
-typedef std::remove_cv_t<std::remove_reference_t<decltype(model::parameters[0])>> scalar;
+template <class T>
+T scalar_of(void (*)(const T*, T*));
+typedef decltype(scalar_of(model::infer)) scalar;
 #define LANGUAGE "C++17"
 #else
-#include "standalone_model.h"
 #define IN_SIZE MODEL_IN_SIZE
 #define OUT_SIZE MODEL_OUT_SIZE
 #define INFER model_infer

@@ -68,6 +68,13 @@ void round_to_bf16(std::span<T, N> v) {
   for (T& x : v) x = static_cast<T>(from_bf16(to_bf16(static_cast<float>(x))));
 }
 
+/// The word of a packed In → Out matrix that holds the weight from input k to output o.
+template <std::size_t In, std::size_t Out, std::size_t PerWord>
+std::uint32_t packed_word(const float* params, std::size_t k, std::size_t o) {
+  using shape = packed_shape<In, Out, PerWord>;
+  return word_at(params + ((o / lanes) * shape::groups + k / PerWord) * lanes + o % lanes);
+}
+
 /// bfloat16 weights, two inputs to a word, then the bias in float (staticgrad::bf16).
 struct bf16_words {
   static constexpr std::size_t per_word = 2;
@@ -76,6 +83,16 @@ struct bf16_words {
   static void pack(const T* w, const T* b, float* to);
   template <std::size_t In, std::size_t Out>
   static void affine(const float* __restrict params, const float* __restrict x, float* __restrict y);
+
+  /// What pack stored: the bits of the weight from input k to output o, and o's bias.
+  template <std::size_t In, std::size_t Out>
+  static std::uint16_t weight_bits(const float* params, std::size_t k, std::size_t o) {
+    return static_cast<std::uint16_t>(packed_word<In, Out, per_word>(params, k, o) >> (16 * (k % 2)));
+  }
+  template <std::size_t In, std::size_t Out>
+  static float bias(const float* params, std::size_t o) {
+    return params[packed_shape<In, Out, per_word>::words + o];
+  }
 };
 
 /// The per-output vectors that follow an int8 matrix's words, each padded to whole blocks.
@@ -90,6 +107,18 @@ struct int8_words {
   static void pack(const T* w, const T* b, float* to);
   template <std::size_t In, std::size_t Out>
   static void affine(const float* __restrict params, const float* __restrict x, float* __restrict y);
+
+  /// What pack stored: the weight from input k to output o in steps of o's scale, and
+  /// o's scale, bias.
+  template <std::size_t In, std::size_t Out>
+  static std::int8_t weight_steps(const float* params, std::size_t k, std::size_t o) {
+    return static_cast<std::int8_t>(packed_word<In, Out, per_word>(params, k, o) >> (8 * (k % 4)));
+  }
+  template <std::size_t In, std::size_t Out>
+  static float vector(const float* params, int8_vector which, std::size_t o) {
+    using shape = packed_shape<In, Out, per_word>;
+    return params[shape::words + which * shape::padded_out + o];
+  }
 };
 
 /// `to` = the words of weights w (input-major, [In][Out], as Dense stores them, float or

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <ios>
 #include <ostream>
 #include <span>
@@ -21,6 +22,7 @@
 #include <staticgrad/detail/spec_name.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/io/header.hpp>
+#include <staticgrad/layers/quantized_dense.hpp>
 #include <staticgrad/model.hpp>
 
 namespace staticgrad {
@@ -34,7 +36,11 @@ namespace detail {
 /// record(r, x) calls them (the protocol the tape uses: tape/network.hpp).
 class standalone_writer {
  public:
-  standalone_writer(bool is_float, StandaloneLanguage language) : float_(is_float), cpp_(language == StandaloneLanguage::cpp17) {
+  /// `name` prefixes the C99 helpers; `packed` are the [offset, offset + size) ranges of the
+  /// flat parameters that quantized layers hold, which go into arrays of their own format.
+  standalone_writer(bool is_float, StandaloneLanguage language, std::string name,
+                    std::vector<std::pair<std::size_t, std::size_t>> packed)
+      : float_(is_float), cpp_(language == StandaloneLanguage::cpp17), name_(std::move(name)), packed_(std::move(packed)) {
     body_ << std::hexfloat;
   }
 
@@ -72,6 +78,20 @@ class standalone_writer {
   }
   void line(const std::string& text) { body_ << "  " << text << "\n"; }
 
+  /// Where flat parameter `offset` sits in the float array, which leaves out the packed ranges.
+  std::size_t float_offset(std::size_t offset) const {
+    std::size_t packed_before = 0;
+    for (const auto& [first, size] : packed_)
+      if (first < offset) packed_before += size;
+    return offset - packed_before;
+  }
+  /// Whether flat parameter i lies in a packed range.
+  bool packed(std::size_t i) const {
+    for (const auto& [first, size] : packed_)
+      if (i >= first && i < first + size) return true;
+    return false;
+  }
+
   value constants(std::span<const double> values) {
     value v{this, "c" + std::to_string(count_++), values.size()};
     body_ << "  static const " << scalar() << " " << v.name << "[" << values.size() << "] = {";
@@ -86,6 +106,85 @@ class standalone_writer {
     loop(a.size, z.name + "[i] = " + a.name + "[i] " + op + " " + b.name + "[i];");
     return z;
   }
+
+  /// A QuantizedDense's y = W x + b from its packed parameters, computed as its kernels
+  /// compute it: bfloat16 weights [Out][In] and the input rounded to bfloat16, sums in
+  /// float; or int8 weights [Out][In] with a scale per output, the input quantized to
+  /// 8 bits with one scale, exact integer sums scaled back to float.
+  template <class Layer>
+  value quantized_affine(const float* params, const value& x) {
+    constexpr std::size_t In = Layer::in_size, Out = Layer::out_size;
+    using Format = typename Layer::format;
+    const std::string in = std::to_string(In), out = std::to_string(Out), s = scalar();
+    std::vector<double> bias(Out);
+    const value z = fresh(Out);
+    if constexpr (std::is_same_v<Format, bf16>) {
+      std::vector<long> bits(In * Out);
+      for (std::size_t o = 0; o < Out; ++o) {
+        bias[o] = Format::template bias<In, Out>(params, o);
+        for (std::size_t k = 0; k < In; ++k) bits[o * In + k] = Format::template weight_bits<In, Out>(params, k, o);
+      }
+      uses_bf16_ = true;
+      const value w = integer_constants(cpp_ ? "std::uint16_t" : "uint16_t", bits, true), b = constants(bias);
+      // Products by pairs of inputs, as the kernels add them (each product exact in float)
+      const auto product = [&](const std::string& k) {
+        return helper("bf16_value") + "(" + w.name + "[i * " + in + " + " + k + "]) * rounded[" + k + "]";
+      };
+      line("{");
+      line("  " + s + " rounded[" + in + "];");
+      line("  for (int k = 0; k < " + in + "; ++k) rounded[k] = " + helper("bf16_rounded") + "(" + x.name + "[k]);");
+      line("  for (int i = 0; i < " + out + "; ++i) {");
+      line("    " + s + " sum = " + b.name + "[i];");
+      line("    for (int k = 0; k + 1 < " + in + "; k += 2) sum += " + product("k") + " + " + product("k + 1") + ";");
+      if (In % 2 == 1) line("    sum += " + product(std::to_string(In - 1)) + ";");
+      line("    " + z.name + "[i] = sum;");
+      line("  }");
+      line("}");
+    } else {
+      std::vector<long> steps(In * Out);
+      std::vector<double> scale(Out);
+      for (std::size_t o = 0; o < Out; ++o) {
+        bias[o] = Format::template vector<In, Out>(params, low_precision::int8_bias, o);
+        scale[o] = Format::template vector<In, Out>(params, low_precision::int8_scale, o);
+        for (std::size_t k = 0; k < In; ++k) steps[o * In + k] = Format::template weight_steps<In, Out>(params, k, o);
+      }
+      const value w = integer_constants(cpp_ ? "std::int8_t" : "int8_t", steps, false), c = constants(scale),
+                  b = constants(bias);
+      const std::string magnitude = math("fabs") + "(" + x.name + "[k])";
+      line("{");
+      line("  " + s + " largest = 0;");
+      line("  for (int k = 0; k < " + in + "; ++k) if (largest < " + magnitude + ") largest = " + magnitude + ";");
+      line("  const " + s + " to_steps = largest > 0 ? 127 / largest : 0, step = largest / 127;");
+      line("  int quantized[" + in + "];");
+      line("  for (int k = 0; k < " + in + "; ++k) quantized[k] = " +
+           cast("int", math("nearbyint") + "(" + x.name + "[k] * to_steps)") + ";");
+      line("  for (int i = 0; i < " + out + "; ++i) {");
+      line("    " + std::string(cpp_ ? "std::int32_t" : "int32_t") + " sum = 0;");
+      line("    for (int k = 0; k < " + in + "; ++k) sum += quantized[k] * " + w.name + "[i * " + in + " + k];");
+      line("    " + z.name + "[i] = " + cast(s, "sum") + " * (" + c.name + "[i] * step) + " + b.name + "[i];");
+      line("  }");
+      line("}");
+    }
+    return z;
+  }
+
+  /// The bfloat16 helpers quantized_affine's code calls, when it called them.
+  std::string helpers() const {
+    if (!uses_bf16_) return {};
+    const std::string u32 = cpp_ ? "std::uint32_t" : "uint32_t", copy = cpp_ ? "std::memcpy" : "memcpy",
+                      inline_ = cpp_ ? "inline " : "static ";
+    return (cpp_ ? "/// The float value of bfloat16 bits.\n" : "/* The float value of bfloat16 bits. */\n") + inline_ +
+           "float " + helper("bf16_value") + "(" + (cpp_ ? "std::uint16_t" : "uint16_t") + " bits) {\n  const " + u32 +
+           " word = " + cast(u32, "bits") + " << 16;\n  float value;\n  " + copy +
+           "(&value, &word, sizeof value);\n  return value;\n}\n" +
+           (cpp_ ? "/// x rounded to the nearest bfloat16, ties to even (a NaN stays a NaN).\n"
+                 : "/* x rounded to the nearest bfloat16, ties to even (a NaN stays a NaN). */\n") +
+           inline_ + "float " + helper("bf16_rounded") + "(float x) {\n  " + u32 + " word;\n  if (x != x) return x;\n  " +
+           copy + "(&word, &x, sizeof word);\n  word = (word + 0x7fffu + ((word >> 16) & 1u)) & 0xffff0000u;\n  " + copy +
+           "(&x, &word, sizeof x);\n  return x;\n}\n\n";
+  }
+  /// Whether the code needs <stdint.h> and <string.h> (or <cstdint>, <cstring>).
+  bool uses_integers() const { return !packed_.empty(); }
 
   value affine(const value& w, const value& b, const value& x) {
     const value z = fresh(b.size);
@@ -166,6 +265,24 @@ class standalone_writer {
   }
 
  private:
+  // A static array of integers, hexadecimal or decimal.
+  value integer_constants(const std::string& type, const std::vector<long>& values, bool hex) {
+    value v{this, "c" + std::to_string(count_++), values.size()};
+    body_ << "  static const " << type << " " << v.name << "[" << values.size() << "] = {";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      body_ << (i ? "," : "") << (i % 16 == 0 ? "\n    " : " ");
+      if (hex) body_ << "0x" << std::hex << values[i] << std::dec;
+      else body_ << values[i];
+    }
+    body_ << "};\n";
+    return v;
+  }
+  std::string cast(const std::string& type, const std::string& expression) const {
+    return cpp_ ? "static_cast<" + type + ">(" + expression + ")" : "(" + type + ")(" + expression + ")";
+  }
+  // A helper function's name: in C99, prefixed with the model's name (C++17 has its namespace).
+  std::string helper(const std::string& base) const { return cpp_ ? base : name_ + "_" + base; }
+
   // φ(u) for the built-in activations, with PyTorch's definitions.
   template <class Act>
   std::string activation_of(const std::string& u) const {
@@ -193,6 +310,9 @@ class standalone_writer {
 
   bool float_;
   bool cpp_;
+  std::string name_;
+  std::vector<std::pair<std::size_t, std::size_t>> packed_;
+  bool uses_bf16_ = false;
   std::ostringstream body_;
   std::size_t count_ = 0;
 };
@@ -205,10 +325,10 @@ class standalone_recording {
   using value = standalone_writer::value;
   using scalar = T;
 
-  explicit standalone_recording(standalone_writer& writer) : writer_(writer) {}
+  standalone_recording(standalone_writer& writer, std::span<const T> params) : writer_(writer), params_(params) {}
 
   value parameter(std::size_t offset, std::size_t rows, std::size_t cols = 1) const {
-    return writer_.named("(p + " + std::to_string(Node::param_offset + offset) + ")", rows * cols);
+    return writer_.named("(p + " + std::to_string(writer_.float_offset(Node::param_offset + offset)) + ")", rows * cols);
   }
   value frozen_parameter(std::size_t offset, std::size_t rows, std::size_t cols = 1) const {
     return parameter(offset, rows, cols);
@@ -222,8 +342,15 @@ class standalone_recording {
   template <std::size_t I>
   value child(const value& x) const {
     using Child = child_node<Node, I>;
-    standalone_recording<T, Child> r(writer_);
+    standalone_recording<T, Child> r(writer_, params_);
     return Child::layer::record(r, x);
+  }
+
+  /// This node's QuantizedDense (Layer).
+  template <class Layer>
+  value quantized_affine(const value& x) const {
+    static_assert(std::is_same_v<T, float>);  // a quantized model is a Model<…, float>
+    return writer_.template quantized_affine<Layer>(params_.data() + Node::param_offset, x);
   }
 
   value affine(const value& w, const value& b, const value& x) const { return writer_.affine(w, b, x); }
@@ -247,65 +374,18 @@ class standalone_recording {
 
  private:
   standalone_writer& writer_;
+  std::span<const T> params_;
 };
-
-template <class Net>
-struct check_standalone_weights {
-  static_assert(!any_layer<inference_only, Net>(), "staticgrad::emit_standalone writes float and double weights; a quantized network (bf16, "
-                       "int8) bakes into a header with emit_header");
-};
-
-/// emit_standalone's work, for a network of float or double weights.
-template <class Net, class T>
-void write_standalone(const Model<Net, T>& model, const std::string& name, std::ostream& os,
-                      StandaloneLanguage language) {
-  static_assert(!detail::has_state<Net>,
-                "staticgrad::emit_standalone: this network carries state from one time step to the next; "
-                "emit_standalone writes networks without state");
-  if (!detail::namespace_name(name))
-    throw std::invalid_argument("staticgrad::emit_standalone: '" + name + "' cannot name the code (a C++ identifier "
-                                "that is not a keyword)");
-  const bool cpp = language == StandaloneLanguage::cpp17;
-  detail::standalone_writer writer(std::is_same_v<T, float>, language);
-  using Root = detail::root_node<Net>;
-  detail::standalone_recording<T, Root> recording(writer);
-  const auto y = Net::record(recording, writer.named("x", Net::in_size));
-  writer.loop(Net::out_size, "y[i] = " + y.name + "[i];");
-
-  std::string upper = name;
-  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  const std::string s = writer.scalar();
-  os << (cpp ? "// " : "/* ") << "Written by staticgrad::emit_standalone: the inference of\n"
-     << (cpp ? "// " : "   ") << detail::spec_name<Net>() << ",\n"
-     << (cpp ? "// " : "   ") << "needing nothing but the standard library." << (cpp ? "\n" : " */\n");
-  if (cpp) {
-    os << "#pragma once\n\n#include <cmath>\n#include <cstddef>\n\nnamespace " << name
-       << " {\n\ninline constexpr std::size_t in_size = " << Net::in_size << ", out_size = " << Net::out_size
-       << ";\n\ninline constexpr " << s << " parameters[" << std::max<std::size_t>(param_count<Net>, 1) << "] = {\n";
-  } else {
-    os << "#ifndef " << upper << "_H\n#define " << upper << "_H\n\n#include <math.h>\n\n#define " << upper
-       << "_IN_SIZE " << Net::in_size << "\n#define " << upper << "_OUT_SIZE " << Net::out_size << "\n\nstatic const "
-       << s << " " << name << "_parameters[" << std::max<std::size_t>(param_count<Net>, 1) << "] = {\n";
-  }
-  detail::write_parameter_literals<T>(model.flat(), std::is_same_v<T, float> ? "f" : "", "staticgrad::emit_standalone", os);
-  if (cpp) {
-    os << "};\n\n/// The outputs y[0 … out_size) for the input x[0 … in_size).\ninline void infer(const " << s << "* x, " << s
-       << "* y) {\n  const " << s << "* p = parameters;\n"
-       << writer.body() << "}\n\n}  // namespace " << name << "\n";
-  } else {
-    os << "};\n\n/* The outputs y[0 .. " << upper << "_OUT_SIZE) for the input x[0 .. " << upper
-       << "_IN_SIZE). */\nstatic inline void " << name << "_infer(const " << s << "* x, " << s << "* y) {\n  const " << s
-       << "* p = " << name << "_parameters;\n"
-       << writer.body() << "}\n\n#endif\n";
-  }
-}
 
 }  // namespace detail
 
 /// Writes `model`'s inference as source that includes nothing but the standard library:
-/// the parameters as a static array of exact hexadecimal literals, and a function that
+/// the parameters as a static array of exact hexadecimal literals (none without any), and a function that
 /// computes the outputs for one input, one loop per operation, with the standard library's
-/// tanh, exp and erf (the outputs equal the model's to rounding). C++17: `namespace name`
+/// tanh, exp and erf (the outputs equal the model's to rounding). A quantized model's
+/// layers (staticgrad::quantize) keep their format: bfloat16 weights as 16-bit and int8
+/// weights as 8-bit integer arrays beside their float scales and biases, computed as the
+/// library computes them (flash holds half or a quarter of float's bytes). C++17: `namespace name`
 /// with `in_size`, `out_size`, `parameters` and `void infer(const float* x, float* y)`.
 /// C99: `name_parameters`, `NAME_IN_SIZE`, `NAME_OUT_SIZE` and
 /// `void name_infer(const float* x, float* y)`, static, for one translation unit (link
@@ -315,9 +395,59 @@ void write_standalone(const Model<Net, T>& model, const std::string& name, std::
 template <class Net, class T>
 void emit_standalone(const Model<Net, T>& model, const std::string& name, std::ostream& os,
                      StandaloneLanguage language = StandaloneLanguage::cpp17) {
-  if constexpr (detail::any_layer<detail::inference_only, Net>())
-    static_assert(sizeof(detail::check_standalone_weights<Net>) > 0);
-  else detail::write_standalone(model, name, os, language);
+  static_assert(!detail::has_state<Net>,
+                "staticgrad::emit_standalone: this network carries state from one time step to the next; "
+                "emit_standalone writes networks without state");
+  if (!detail::namespace_name(name))
+    throw std::invalid_argument("staticgrad::emit_standalone: '" + name + "' cannot name the code (a C++ identifier "
+                                "that is not a keyword)");
+  const bool cpp = language == StandaloneLanguage::cpp17;
+  std::vector<std::pair<std::size_t, std::size_t>> packed;  // each quantized layer's parameters
+  detail::visit_leaves<Net>([&](auto node) {
+    using N = decltype(node);
+    if constexpr (detail::inference_only<typename N::layer>::value) packed.emplace_back(N::param_offset, N::layer::param_count);
+  });
+  detail::standalone_writer writer(std::is_same_v<T, float>, language, name, packed);
+  using Root = detail::root_node<Net>;
+  detail::standalone_recording<T, Root> recording(writer, model.flat());
+  const auto y = Net::record(recording, writer.named("x", Net::in_size));
+  writer.loop(Net::out_size, "y[i] = " + y.name + "[i];");
+
+  std::vector<T> floats;  // the parameters that quantized layers do not hold
+  for (std::size_t i = 0; i < param_count<Net>; ++i)
+    if (!writer.packed(i)) floats.push_back(model.flat()[i]);
+
+  std::string upper = name;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const std::string s = writer.scalar(), parameters = cpp ? "parameters" : name + "_parameters";
+  os << (cpp ? "// " : "/* ") << "Written by staticgrad::emit_standalone: the inference of\n"
+     << (cpp ? "// " : "   ") << detail::spec_name<Net>() << ",\n"
+     << (cpp ? "// " : "   ") << "needing nothing but the standard library." << (cpp ? "\n" : " */\n");
+  if (cpp) {
+    os << "#pragma once\n\n#include <cmath>\n#include <cstddef>\n"
+       << (writer.uses_integers() ? "#include <cstdint>\n#include <cstring>\n" : "") << "\nnamespace " << name
+       << " {\n\ninline constexpr std::size_t in_size = " << Net::in_size << ", out_size = " << Net::out_size << ";\n\n"
+       << writer.helpers();
+  } else {
+    os << "#ifndef " << upper << "_H\n#define " << upper << "_H\n\n#include <math.h>\n"
+       << (writer.uses_integers() ? "#include <stdint.h>\n#include <string.h>\n" : "") << "\n#define " << upper
+       << "_IN_SIZE " << Net::in_size << "\n#define " << upper << "_OUT_SIZE " << Net::out_size << "\n\n"
+       << writer.helpers();
+  }
+  if (!floats.empty()) {  // (a network of quantized layers alone has none)
+    os << (cpp ? "inline constexpr " : "static const ") << s << " " << parameters << "[" << floats.size() << "] = {\n";
+    detail::write_parameter_literals<T>(floats, std::is_same_v<T, float> ? "f" : "", "staticgrad::emit_standalone", os);
+    os << "};\n\n";
+  }
+  const std::string pointer = floats.empty() ? "" : "  const " + s + "* p = " + parameters + ";\n";
+  if (cpp) {
+    os << "/// The outputs y[0 … out_size) for the input x[0 … in_size).\ninline void infer(const " << s << "* x, " << s
+       << "* y) {\n" << pointer << writer.body() << "}\n\n}  // namespace " << name << "\n";
+  } else {
+    os << "/* The outputs y[0 .. " << upper << "_OUT_SIZE) for the input x[0 .. " << upper
+       << "_IN_SIZE). */\nstatic inline void " << name << "_infer(const " << s << "* x, " << s << "* y) {\n" << pointer
+       << writer.body() << "}\n\n#endif\n";
+  }
 }
 
 }  // namespace staticgrad

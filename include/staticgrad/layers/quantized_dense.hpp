@@ -81,6 +81,14 @@ struct QuantizedDense {
     detail::apply_activation<activation>(y);
   }
 
+  /// In emit_standalone (io/standalone.hpp): the same map, the weights kept in Format.
+  template <class Recording>
+  static auto record(Recording& r, typename Recording::value x) {
+    const auto z = r.template quantized_affine<QuantizedDense>(x);
+    if constexpr (std::is_same_v<Act, Identity>) return z;
+    else return r.template activation<activation>(z);
+  }
+
   // The Layer contract's training members, declared so that a quantized network is a
   // layer, and a compile error when a training function reaches them.
   template <class T>
