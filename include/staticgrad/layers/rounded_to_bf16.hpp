@@ -7,10 +7,13 @@
 #include <span>
 #include <string_view>
 
+#include <staticgrad/core/blocks.hpp>
 #include <staticgrad/core/concepts.hpp>
 #include <staticgrad/core/layer_name.hpp>
 #include <staticgrad/core/layer_view.hpp>
 #include <staticgrad/core/low_precision.hpp>
+#include <staticgrad/core/steps.hpp>
+#include <staticgrad/core/training.hpp>
 #include <staticgrad/detail/traversal.hpp>
 #include <staticgrad/detail/wrapper.hpp>
 
