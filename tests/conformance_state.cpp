@@ -97,7 +97,7 @@ TEST_CASE_TEMPLATE_APPLY(stateful_layers,
                                     sg::Sequential<sg::GRU<4, 3>, sg::Dense<3, 5>>, sg::Residual<sg::LSTM<4, 4>>,
                                     sg::Concat<sg::GRU<4, 3>, sg::Dense<4, 2, sg::Tanh>>,
                                     sg::Sum<sg::LSTM<4, 3>, sg::Sequential<sg::Dense<4, 4>, sg::GRU<4, 3>>>,
-                                    sg::Conv1D<4, 5, 3, 2, sg::Tanh>, sg::Conv1D<4, 6, 2, 1, sg::GELU, 2>,
+                                    sg::Conv1D<4, 5, 3, 2, sg::Tanh>, sg::Conv1D<4, 6, 3, 8, sg::GELU, 2>,
                                     sg::Product<sg::Conv1D<4, 3, 2, 1, sg::Tanh>, sg::Conv1D<4, 3, 3, 1, sg::Sigmoid>>,
                                     sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::GRU<4, 3>>,
                                     sgtest::WaveNetLayer<3, 1, 2, 2>>);

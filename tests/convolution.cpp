@@ -47,12 +47,19 @@ TEST_CASE("convolution: receptive field and state size follow from kernel and di
   static_assert(sg::State<sg::Sequential<C, sg::Dense<8, 1>>, float>::size == 8 * 3 + 1);
   static_assert(sg::State<sg::Sequential<sg::Conv1D<3, 8, 1>, sg::Dense<8, 1>>, float>::size == 0);  // 1×1: no past
   static_assert(sg::Conv1D<4, 6, 3, 1, sg::Identity, 2>::param_count == 3 * 2 * 6 + 6);
+  // Training over a sequence keeps each step's window (all channels at every tap), its
+  // derivative and room for ∂L/∂z, grouped or not: never each step's ring, which grows with
+  // the dilation
+  using Grouped = sg::Conv1D<4, 6, 3, 64, sg::GELU, 2>;
+  static_assert(sg::detail::steps_workspace_of<Grouped, 32>() == 32 * (3 * 4 + 6 + 6));
+  static_assert(sg::detail::steps_workspace_of<sg::Conv1D<4, 6, 3, 64, sg::GELU>, 32>() ==
+                sg::detail::steps_workspace_of<Grouped, 32>());
 }
 
 TEST_CASE_TEMPLATE("convolution: a long sequence in chunks of steps gives streaming's outputs and end state", T, float,
                    double) {
   // 150 steps: two chunks of 64 and one of 22 (detail::inference_chunk), a past of 80 steps
-  // (longer than a chunk) and of 2, a 1×1 convolution, a grouped one (step by step), a GRU.
+  // (longer than a chunk) and of 2, a 1×1 convolution, a grouped one (window by window), a GRU.
   using Net = sg::Sequential<sg::Conv1D<2, 4, 3, 40, sg::Tanh>, sg::Conv1D<4, 6, 2, 2, sg::GELU>, sg::Conv1D<6, 4, 1>,
                              sg::Conv1D<4, 4, 2, 1, sg::Identity, 2>, sg::GRU<4, 3>, sg::Dense<3, 2>>;
   constexpr std::size_t steps = 150;

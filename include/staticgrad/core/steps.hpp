@@ -145,6 +145,8 @@ void forward_steps(std::span<const T, L::param_count> params, std::span<T, state
   } else if constexpr (!has_state<L>) {
     forward_block<L, Steps, T>(params, work, x, y);
   } else {
+    static_assert(!requires { L::template steps_workspace<Steps>; },
+                  "a layer's steps_workspace sizes its own forward_steps and backward_steps: declare them with it");
     for (std::size_t t = 0; t < Steps; ++t) {
       const auto before = sample_row<S>(work, t);
       std::copy(state.begin(), state.end(), before.begin());

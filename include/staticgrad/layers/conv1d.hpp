@@ -63,6 +63,8 @@ struct Conv1D {
   static constexpr std::size_t group_in = valid ? InCh / Groups : 1, group_out = valid ? OutCh / Groups : 1;
   /// The inputs one output sees: Kernel taps of its group's channels.
   static constexpr std::size_t window = Kernel * group_in;
+  /// A step's inputs at every tap, every channel: what the ring gives each step.
+  static constexpr std::size_t step_taps = Kernel * InCh;
   static constexpr std::size_t weight_count = window * OutCh;
   static constexpr std::size_t param_count = weight_count + OutCh;
   static constexpr std::size_t cache_size = activation::derivative_from_output ? 0 : OutCh;  // φ'(z)
@@ -118,7 +120,7 @@ struct Conv1D {
     requires(history > 0)
   static void step(std::span<const T, param_count> params, std::span<T, state_size> state,
                    std::span<const T, InCh> x, std::span<T, OutCh> y) {
-    std::array<T, Kernel * InCh> taps;
+    std::array<T, step_taps> taps;
     gather_windows<1, T>(state.data(), x.data(), taps.data());
     convolve<T>(params, taps.data(), y.data());
     detail::apply_activation<activation>(y);
@@ -129,20 +131,20 @@ struct Conv1D {
   static void forward_step(std::span<const T, param_count> params, std::span<const T, state_size> state,
                            std::span<T, state_size> next, std::span<T, cache_size> cache,
                            std::span<const T, InCh> x, std::span<T, OutCh> y) {
-    std::array<T, Kernel * InCh> taps;
+    std::array<T, step_taps> taps;
     gather_windows<1, T>(state.data(), x.data(), taps.data());
     output<T>(params, cache, taps.data(), y);
     std::copy(state.begin(), state.end(), next.begin());
     remember<1, T>(next.data(), x.data());
   }
   /// Steps time steps of one stream at once (core/steps.hpp): every step's window of inputs
-  /// side by side, [Steps][Kernel · InCh], times the weights as one matrix product; then the
-  /// ring takes the last inputs, as Steps calls of `step` leave it.
+  /// side by side, [Steps][Kernel · InCh], times the weights as one matrix product (grouped:
+  /// step by step, each from its window); then the ring takes the last inputs, as Steps
+  /// calls of `step` leave it.
   template <std::size_t Steps, class T>
-    requires(Groups == 1)
   static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
                           std::span<const T, Steps * InCh> x, std::span<T, Steps * OutCh> y) {
-    std::array<T, Steps * window> windows;
+    std::array<T, Steps * step_taps> windows;
     gather_windows<Steps, T>(state.data(), x.data(), windows.data());
     convolve_steps<Steps, T>(params, windows.data(), y.data());
     detail::apply_activation<activation>(y);
@@ -152,23 +154,22 @@ struct Conv1D {
   /// Training over Steps steps (core/steps.hpp): as infer_steps, keeping the windows, φ'
   /// where it is kept, and room for ∂L/∂z.
   template <std::size_t Steps>
-  static constexpr std::size_t steps_workspace = Steps * (window + cache_size + OutCh);
+  static constexpr std::size_t steps_workspace = Steps * (step_taps + cache_size + OutCh);
 
   template <std::size_t Steps, class T>
-    requires(Groups == 1)
   static void forward_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
                             std::span<T, steps_workspace<Steps>> work, std::span<const T, Steps * InCh> x,
                             std::span<T, Steps * OutCh> y) {
     gather_windows<Steps, T>(state.data(), x.data(), work.data());
     convolve_steps<Steps, T>(params, work.data(), y.data());
-    detail::activation_forward<activation>(y, work.data() + Steps * window);
+    detail::activation_forward<activation>(y, work.data() + Steps * step_taps);
     remember<Steps, T>(state.data(), x.data());
   }
 
-  /// The windows' gradient as one matrix product, then each window's part added to the step
-  /// it came from (those from before the first step belong to the state: dropped).
+  /// The windows' gradient as one matrix product (grouped: step by step), then each
+  /// window's part added to the step it came from (those from before the first step belong
+  /// to the state: dropped).
   template <BackwardMode Mode, std::size_t Steps, class T>
-    requires(Groups == 1)
   static void backward_steps(std::span<const T, param_count> params, std::span<T, steps_workspace<Steps>> work,
                              std::span<const T, Steps * InCh>, std::span<const T, Steps * OutCh> y,
                              std::span<const T, Steps * OutCh> dy, std::span<T, param_count> dparams,
@@ -177,21 +178,21 @@ struct Conv1D {
       T* windows = work.data();
       const T* dz = dy.data();
       if constexpr (!std::is_same_v<Act, Identity>) {
-        T* kept = work.data() + Steps * (window + cache_size);
-        detail::activation_backward_kept<activation, T, Steps * OutCh>(y.data(), work.data() + Steps * window, dy.data(),
-                                                                       kept);
+        T* kept = work.data() + Steps * (step_taps + cache_size);
+        detail::activation_backward_kept<activation, T, Steps * OutCh>(y.data(), work.data() + Steps * step_taps,
+                                                                       dy.data(), kept);
         dz = kept;
       }
       const T* w = params.data();
       T* dw = dparams.data();
       if constexpr (Mode.param_grad) {
-        if constexpr (detail::gemm::fits<T, window, OutCh>) {
+        if constexpr (as_matrices<T>) {
           detail::gemm::param_grad<Mode.accumulate, T, Steps, window, OutCh>(windows, dz, dw, dw + weight_count);
         } else {
           for (std::size_t t = 0; t < Steps; ++t) {
             const auto add = [&]<bool Accumulate>() {
-              detail::affine_param_grad<Accumulate, T, window, OutCh>(windows + t * window, dz + t * OutCh, dw,
-                                                                      dw + weight_count);
+              taps_backward<BackwardMode{.accumulate = Accumulate, .input_grad = false}, T>(
+                  params, windows + t * step_taps, dz + t * OutCh, dparams, nullptr);
             };
             if (t == 0 && !Mode.accumulate) add.template operator()<false>();
             else add.template operator()<true>();
@@ -200,11 +201,12 @@ struct Conv1D {
       }
       if constexpr (Mode.input_grad) {
         T* d_windows = windows;  // the windows are no longer needed
-        if constexpr (detail::gemm::fits<T, window, OutCh>) {
+        if constexpr (as_matrices<T>) {
           detail::gemm::input_grad<T, Steps, window, OutCh>(w, dz, d_windows);
         } else {
           for (std::size_t t = 0; t < Steps; ++t)
-            detail::affine_input_grad<T, window, OutCh>(w, dz + t * OutCh, d_windows + t * window);
+            taps_backward<BackwardMode{.input_grad = true, .param_grad = false}, T>(params, nullptr, dz + t * OutCh,
+                                                                                   dparams, d_windows + t * step_taps);
         }
         std::fill(dx.begin(), dx.end(), T{0});
         for (std::size_t t = 0; t < Steps; ++t)
@@ -228,7 +230,7 @@ struct Conv1D {
                             std::span<const T, OutCh> y, std::span<const T, OutCh> dy,
                             std::span<const T, state_size> d_next, std::span<T, state_size> d_state,
                             std::span<T, param_count> dparams, std::span<T, InCh> dx) {
-    std::array<T, Kernel * InCh> taps, d_taps;
+    std::array<T, step_taps> taps, d_taps;
     gather_windows<1, T>(state.data(), x.data(), taps.data());
     output_backward<BackwardMode{.accumulate = Mode.accumulate, .input_grad = true, .param_grad = Mode.param_grad}, T>(
         params, cache, taps.data(), y, dy, dparams, d_taps.data());
@@ -325,14 +327,19 @@ struct Conv1D {
       for (std::size_t k = 0; k < Kernel; ++k) std::copy_n(input(t + k * Dilation), InCh, windows + (t * Kernel + k) * InCh);
   }
 
-  // The windows times the weights, plus the biases: one matrix product.
+  // Whether Steps steps go through the weights as matrix products: one group (each window
+  // is then one row of a matrix), wide enough for the batched kernels.
+  template <class T>
+  static constexpr bool as_matrices = Groups == 1 && detail::gemm::fits<T, window, OutCh>;
+
+  // The windows times the weights, plus the biases.
   template <std::size_t Steps, class T>
   static void convolve_steps(std::span<const T, param_count> params, const T* windows, T* z) {
     const T* w = params.data();
-    if constexpr (detail::gemm::fits<T, window, OutCh>) {
+    if constexpr (as_matrices<T>) {
       detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
     } else {
-      for (std::size_t t = 0; t < Steps; ++t) convolve<T>(params, windows + t * window, z + t * OutCh);
+      for (std::size_t t = 0; t < Steps; ++t) convolve<T>(params, windows + t * step_taps, z + t * OutCh);
     }
   }
 
@@ -395,6 +402,14 @@ struct Conv1D {
       detail::activation_backward_kept<activation, T, OutCh>(y.data(), cache.data(), dy.data(), dz_kept.data());
       dz = dz_kept.data();
     }
+    taps_backward<Mode, T>(params, taps, dz, dparams, d_taps);
+  }
+
+  // Back through z = b + W taps, given dz: ∂L/∂params (Mode.param_grad: written, or added
+  // with Mode.accumulate; reads the taps) and ∂L/∂taps (Mode.input_grad).
+  template <BackwardMode Mode, class T>
+  static void taps_backward(std::span<const T, param_count> params, const T* taps, const T* dz,
+                            std::span<T, param_count> dparams, T* d_taps) {
     T* dw = dparams.data();
     T* db = dw + weight_count;
     if constexpr (Groups == 1) {
