@@ -54,18 +54,25 @@ inline std::uint32_t word_at(const float* p) {
   return word;
 }
 
-/// x rounded to the nearest bfloat16, ties to even, as its 16 bits (a NaN stays a NaN).
+/// x rounded to the nearest bfloat16, ties to even, as its 16 bits (a NaN stays a NaN, made
+/// quiet). Both results are computed and one is selected, so that a loop of it vectorizes.
 inline std::uint16_t to_bf16(float x) {
   const auto bits = std::bit_cast<std::uint32_t>(x);
-  if (std::isnan(x)) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
-  return static_cast<std::uint16_t>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+  const auto quiet_nan = static_cast<std::uint16_t>((bits >> 16) | 0x40);
+  const auto rounded = static_cast<std::uint16_t>((bits + 0x7fff + ((bits >> 16) & 1)) >> 16);
+  return x != x ? quiet_nan : rounded;
 }
 inline float from_bf16(std::uint32_t bits) { return std::bit_cast<float>(bits << 16); }
+/// x as the nearest bfloat16 holds it, in x's type (float or double).
+template <class T>
+T rounded_to_bf16(T x) {
+  return static_cast<T>(from_bf16(to_bf16(static_cast<float>(x))));
+}
 
-/// Each value of v replaced by the nearest bfloat16 (as to_bf16 rounds it), in v's type.
+/// Each value of v replaced by the nearest bfloat16, in v's type.
 template <class T, std::size_t N>
 void round_to_bf16(std::span<T, N> v) {
-  for (T& x : v) x = static_cast<T>(from_bf16(to_bf16(static_cast<float>(x))));
+  for (T& x : v) x = rounded_to_bf16(x);
 }
 
 /// The word of a packed In → Out matrix that holds the weight from input k to output o.

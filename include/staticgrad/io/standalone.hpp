@@ -125,7 +125,7 @@ class standalone_writer {
         for (std::size_t k = 0; k < In; ++k) bits[o * In + k] = Format::template weight_bits<In, Out>(params, k, o);
       }
       uses_bf16_ = true;
-      const value w = integer_constants(cpp_ ? "std::uint16_t" : "uint16_t", bits, true), b = constants(bias);
+      const value w = integer_constants(standard("uint16_t"), bits, true), b = constants(bias);
       // Products by pairs of inputs, as the kernels add them (each product exact in float)
       const auto product = [&](const std::string& k) {
         return helper("bf16_value") + "(" + w.name + "[i * " + in + " + " + k + "]) * rounded[" + k + "]";
@@ -148,7 +148,7 @@ class standalone_writer {
         scale[o] = Format::template vector<In, Out>(params, low_precision::int8_scale, o);
         for (std::size_t k = 0; k < In; ++k) steps[o * In + k] = Format::template weight_steps<In, Out>(params, k, o);
       }
-      const value w = integer_constants(cpp_ ? "std::int8_t" : "int8_t", steps, false), c = constants(scale),
+      const value w = integer_constants(standard("int8_t"), steps, false), c = constants(scale),
                   b = constants(bias);
       const std::string magnitude = math("fabs") + "(" + x.name + "[k])";
       line("{");
@@ -159,7 +159,7 @@ class standalone_writer {
       line("  for (int k = 0; k < " + in + "; ++k) quantized[k] = " +
            cast("int", math("nearbyint") + "(" + x.name + "[k] * to_steps)") + ";");
       line("  for (int i = 0; i < " + out + "; ++i) {");
-      line("    " + std::string(cpp_ ? "std::int32_t" : "int32_t") + " sum = 0;");
+      line("    " + standard("int32_t") + " sum = 0;");
       line("    for (int k = 0; k < " + in + "; ++k) sum += quantized[k] * " + w.name + "[i * " + in + " + k];");
       line("    " + z.name + "[i] = " + cast(s, "sum") + " * (" + c.name + "[i] * step) + " + b.name + "[i];");
       line("  }");
@@ -171,10 +171,10 @@ class standalone_writer {
   /// The bfloat16 helpers quantized_affine's code calls, when it called them.
   std::string helpers() const {
     if (!uses_bf16_) return {};
-    const std::string u32 = cpp_ ? "std::uint32_t" : "uint32_t", copy = cpp_ ? "std::memcpy" : "memcpy",
+    const std::string u32 = standard("uint32_t"), copy = standard("memcpy"),
                       inline_ = cpp_ ? "inline " : "static ";
     return (cpp_ ? "/// The float value of bfloat16 bits.\n" : "/* The float value of bfloat16 bits. */\n") + inline_ +
-           "float " + helper("bf16_value") + "(" + (cpp_ ? "std::uint16_t" : "uint16_t") + " bits) {\n  const " + u32 +
+           "float " + helper("bf16_value") + "(" + standard("uint16_t") + " bits) {\n  const " + u32 +
            " word = " + cast(u32, "bits") + " << 16;\n  float value;\n  " + copy +
            "(&value, &word, sizeof value);\n  return value;\n}\n" +
            (cpp_ ? "/// x rounded to the nearest bfloat16, ties to even (a NaN stays a NaN).\n"
@@ -280,6 +280,8 @@ class standalone_writer {
   std::string cast(const std::string& type, const std::string& expression) const {
     return cpp_ ? "static_cast<" + type + ">(" + expression + ")" : "(" + type + ")(" + expression + ")";
   }
+  // A name of the C standard library (uint16_t, memcpy, …) as the language spells it.
+  std::string standard(const std::string& name) const { return cpp_ ? "std::" + name : name; }
   // A helper function's name: in C99, prefixed with the model's name (C++17 has its namespace).
   std::string helper(const std::string& base) const { return cpp_ ? base : name_ + "_" + base; }
 

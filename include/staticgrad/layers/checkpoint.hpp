@@ -225,7 +225,8 @@ struct Checkpoint : detail::wrapper_of<L> {
       for (std::size_t part = 0; part < 4; ++part)
         kept[part] = static_cast<typename Kept::value_type>(detail::current_training.calls >> (16 * part) & 0xffff);
   }
-  // The count of random calls that forward_block or forward_step kept (0 without Dropout in L: nothing drawn).
+  // The count of random calls that forward_block or forward_step kept; without Dropout in L
+  // nothing was kept or is drawn, and the current count stands.
   template <class T, std::size_t Kept>
   static std::uint64_t random_calls_kept(std::span<const T, Kept> kept) {
     std::uint64_t calls = detail::current_training.calls;

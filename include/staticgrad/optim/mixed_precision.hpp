@@ -75,11 +75,10 @@ class MixedPrecision<Optimizer<Net, T>> : public Optimizer<Net, T> {
   }
 
  private:
+  // One pass over the range: the master weights read, their bfloat16 values written.
   void round_into(Model<Net, T>& model, std::size_t offset, std::size_t size) const {
-    const auto from = master_.flat().subspan(offset, size);
-    const auto to = model.flat().subspan(offset, size);
-    std::ranges::copy(from, to.begin());
-    detail::low_precision::round_to_bf16(to);
+    std::ranges::transform(master_.flat().subspan(offset, size), model.flat().begin() + static_cast<std::ptrdiff_t>(offset),
+                           detail::low_precision::rounded_to_bf16<T>);
   }
 
   Model<Net, T> master_;
