@@ -266,10 +266,33 @@ TEST_CASE_TEMPLATE("Model::infer_batch: the outputs of one sample at a time", T,
     CHECK_THROWS_WITH_AS(model.infer_batch(xs, too_few), "staticgrad::Model::infer_batch: 37 inputs but 3 outputs",
                          std::invalid_argument);
   };
+  // Layers narrower than half a register: a register of samples' dot products at a time
+  // (gemm::affine_reduced), or one sample at a time for the smallest.
+  using Narrow = sg::Sequential<sg::Dense<24, 3, sg::Tanh>, sg::Dense<3, 12>>;
   static_assert(sg::detail::block_samples<Wide, T> > 1);
   check(sg::Model<Wide, T>{3});
   check(sg::Model<Mixed, T>{4});
   check(sg::Model<WithDropout, T>{5});
+  check(sg::Model<Narrow, T>{6});
+}
+
+TEST_CASE_TEMPLATE("Model: a sequence through narrow layers gives what streaming gives", T, float, double) {
+  // Convolutions into twelve and into three channels, Dense layers into twelve and one: the
+  // sequence takes the windows of all the steps, and the narrow layers' dot products a
+  // register of steps at a time (150 steps: whole chunks and a rest). Three narrow layers:
+  // two would undo each other's steps in the wrong lanes.
+  using Net = sg::Sequential<sg::Conv1D<1, 12, 5, 2, sg::Tanh>, sg::Conv1D<12, 3, 2, 4, sg::Tanh>,
+                             sg::Dense<3, 12, sg::Tanh>, sg::Dense<12, 1>, sg::Dense<1, 12, sg::Tanh>, sg::Dense<12, 1>>;
+  const sg::Model<Net, T> model{11};
+  sg::init::Rng rng(12);
+  sg::Sequence<T, 150, 1> xs;
+  for (std::size_t t = 0; t < xs.size(); ++t) xs[t][0] = static_cast<T>(rng.normal());
+  sg::State<Net, T> whole, streamed;
+  const auto ys = model(xs, whole);
+  for (std::size_t t = 0; t < xs.size(); ++t) {
+    CAPTURE(t);
+    CHECK(sgtest::relative_error(ys[t][0], model(xs[t], streamed)[0], 1.0) <= 64 * std::numeric_limits<T>::epsilon());
+  }
 }
 
 TEST_CASE_TEMPLATE("Model::infer_batch: in place (the outputs over the inputs) gives the same outputs", T, float, double) {

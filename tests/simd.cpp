@@ -516,3 +516,58 @@ TEST_CASE_TEMPLATE("gemm: transpose between padded rows", T, float, double) {
   check_transpose<T, 35, 37, 40, 36>();
   check_transpose<T, 16, 128, 128, 16>();
 }
+
+TEST_CASE_TEMPLATE("simd: dot sums a register's lanes and a tail of products", T, float, double) {
+  const auto check = [&]<std::size_t cols>() {
+    CAPTURE(cols);
+    std::array<T, cols> a, b;
+    T expected = 0;
+    for (std::size_t o = 0; o < cols; ++o) {
+      a[o] = static_cast<T>(o % 7) - 3;  // small integers: exact sums in any order
+      b[o] = static_cast<T>(o % 5) - 2;
+      expected += a[o] * b[o];
+    }
+    CHECK(sg::detail::simd::dot<T, cols>(a.data(), b.data()) == expected);
+  };
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check.template operator()<lanes>();
+  check.template operator()<3 * lanes + 5>();
+  check.template operator()<12>();
+}
+
+// gemm::affine_reduced against the plain sums, with small integers (exact in any order):
+// whole registers of samples and a rest, inputs a register and less and more, each output
+// in its own place, nothing written past the block.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void check_affine_reduced() {
+  namespace gemm = sg::detail::gemm;
+  if constexpr (gemm::reduced_fits<T, Samples, In, Out>) {
+    CAPTURE(Samples);
+    CAPTURE(In);
+    CAPTURE(Out);
+    std::array<T, In * Out + Out> params;  // W [In][Out], then b
+    std::array<T, Samples * In> x;
+    for (std::size_t k = 0; k < params.size(); ++k) params[k] = static_cast<T>(k % 7) - 3;
+    for (std::size_t k = 0; k < x.size(); ++k) x[k] = static_cast<T>(k % 5) - 2;
+    constexpr T sentinel = 99;
+    std::array<T, Samples * Out + 1> z;
+    z.fill(sentinel);
+    gemm::affine_reduced<T, Samples, In, Out>(params.data(), params.data() + In * Out, x.data(), z.data());
+    for (std::size_t s = 0; s < Samples; ++s)
+      for (std::size_t o = 0; o < Out; ++o) {
+        T expected = params[In * Out + o];
+        for (std::size_t i = 0; i < In; ++i) expected += x[s * In + i] * params[i * Out + o];
+        CHECK(z[s * Out + o] == expected);
+      }
+    CHECK(z.back() == sentinel);
+  }
+}
+
+TEST_CASE_TEMPLATE("gemm: affine_reduced, a register of samples' dot products at a time", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  check_affine_reduced<T, 64, 12, 1>();
+  check_affine_reduced<T, 2 * lanes + 5, 2 * lanes + 3, 3>();
+  check_affine_reduced<T, lanes, lanes, 1>();
+  check_affine_reduced<T, 37, 40, 2>();
+  static_assert(!sg::detail::gemm::reduced_fits<T, lanes - 1, 40, 1>, "a block of fewer samples goes one at a time");
+}

@@ -199,6 +199,56 @@ void affine_quad(const T* __restrict w, const T* __restrict b, const T* __restri
   sum.store_unaligned(z);
 }
 
+/// Whether a block of Samples samples through a layer too narrow for the tiles (fewer
+/// outputs than half a register) takes affine_reduced: a register of samples at least, a
+/// sample's inputs loaded in masked registers (AVX, AVX-512), and enough products per
+/// sample (measured: fewer go faster one sample at a time, bench/README.md).
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+inline constexpr bool reduced_fits = !fits<T, In, Out> && Samples >= lanes<T> && sizeof(reg<T>) >= 32 &&
+                                     (In * Out >= 64 || (Out == 1 && In > 8));
+
+/// z[s] = Wᵀx[s] + b for a block of samples of a layer with few outputs. The tiles would
+/// fill a register's lanes with outputs that do not exist, and one sample at a time is a
+/// chain of In dependent multiply-adds per output; here each output's dot products with a
+/// register of samples (each sample's inputs times W's column, lane by lane) are added up
+/// across their lanes together (simd::sums_of_lanes: one tree of shuffles for all of them). The
+/// lanes are summed in another order than the one-sample kernels': equal to rounding.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine_reduced(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
+  static_assert(reduced_fits<T, Samples, In, Out>);
+  constexpr std::size_t registers = (In + lanes<T> - 1) / lanes<T>;
+  // W's columns as rows of whole registers, zeros past In.
+  std::array<T, Out * registers * lanes<T>> columns{};
+  for (std::size_t i = 0; i < In; ++i)
+    for (std::size_t o = 0; o < Out; ++o) columns[o * registers * lanes<T> + i] = w[i * Out + o];
+  // Samples [s0, s0 + Count): the sums of the missing ones stay zero, and are not stored.
+  const auto samples = [&]<std::size_t Count>(std::size_t s0) {
+    for (std::size_t o = 0; o < Out; ++o) {
+      const T* column = columns.data() + o * registers * lanes<T>;
+      std::array<reg<T>, lanes<T>> products;
+      if constexpr (Count < lanes<T>) products.fill(reg<T>(T{0}));
+      unrolled<Count>([&](auto s) {
+        const T* row = x + (s0 + s) * In;
+        unrolled<registers>([&](auto r) {
+          const reg<T> part = load_register<T, In, 0>(row, r) * reg<T>::load_unaligned(column + r * lanes<T>);
+          products[s] = r == 0 ? part : products[s] + part;
+        });
+      });
+      const reg<T> sums = simd::sums_of_lanes(products.data()) + reg<T>(b[o]);
+      if constexpr (Out == 1) {
+        simd::store_lanes(sums, z + s0, Count);
+      } else {
+        alignas(sizeof(reg<T>)) std::array<T, lanes<T>> values;
+        sums.store_aligned(values.data());
+        for (std::size_t s = 0; s < Count; ++s) z[(s0 + s) * Out + o] = values[s];
+      }
+    }
+  };
+  constexpr std::size_t whole = Samples / lanes<T> * lanes<T>;
+  for (std::size_t s0 = 0; s0 < whole; s0 += lanes<T>) samples.template operator()<lanes<T>>(s0);
+  if constexpr (whole < Samples) samples.template operator()<Samples - whole>(whole);
+}
+
 /// dW (+)= Σ_s x[s] ⊗ dz[s] and db (+)= Σ_s dz[s], samples in order (affine_param_grad's
 /// order, one sample after the other). dW and db are two parts of one gradient slice:
 /// no __restrict on them (see outer_product).
@@ -327,6 +377,10 @@ void input_grad(const T* w, const T* dz, T* dx) {
 template <class T, std::size_t In, std::size_t Out>
 inline constexpr bool fits = false;
 // Declared for Dense's constrained members, never called: nothing fits without SIMD.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+inline constexpr bool reduced_fits = false;
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine_reduced(const T*, const T*, const T*, T*);
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void affine(const T*, const T*, const T*, T*);
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>

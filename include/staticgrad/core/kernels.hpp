@@ -42,7 +42,14 @@ template <class T, std::size_t In, std::size_t Out>
 constexpr void affine(const T* __restrict w, const T* __restrict b, const T* __restrict x,
                       T* __restrict z) {
 #ifndef STATICGRAD_NO_SIMD
-  if constexpr (gemm::one_fits<T, In, Out>) {
+  if constexpr (Out == 1 && In > 8 && !std::is_void_v<simd::dot_register<T, In>>) {
+    // One output: one dot product in a register's lanes, not a chain of In multiply-adds
+    // (nor affine_one's register of one lane).
+    if (!std::is_constant_evaluated()) {
+      z[0] = b[0] + simd::dot<T, In>(w, x);
+      return;
+    }
+  } else if constexpr (gemm::one_fits<T, In, Out>) {
     if (!std::is_constant_evaluated()) return gemm::affine_one<T, In, Out>(w, b, x, z);
   } else if constexpr (gemm::quad_fits<T, In, Out>) {
     if (!std::is_constant_evaluated()) return gemm::affine_quad<T, In, Out>(w, b, x, z);

@@ -469,6 +469,22 @@ void dot_rows(const T* __restrict m, const T* __restrict v, T* __restrict out) {
   for (std::size_t i = blocked; i != 0; i -= block) dot_block.template operator()<block>(i - block);
 }
 
+/// Σ_o a[o]·b[o] for o < Cols: the products summed in the lanes of a register, then
+/// across them, then the last Cols mod lanes products; one chain of Cols / lanes
+/// multiply-adds instead of Cols. Needs a dot_register for Cols.
+template <class T, std::size_t Cols>
+T dot(const T* __restrict a, const T* __restrict b) {
+  using B = dot_register<T, Cols>;
+  static_assert(!std::is_void_v<B>);
+  constexpr std::size_t whole = Cols / B::size * B::size;
+  B sum = B::load_unaligned(a) * B::load_unaligned(b);
+  for (std::size_t o = B::size; o < whole; o += B::size)
+    sum = simd::fma(B::load_unaligned(a + o), B::load_unaligned(b + o), sum);
+  T total = xsimd::hadd(sum);
+  for (std::size_t o = whole; o < Cols; ++o) total += a[o] * b[o];
+  return total;
+}
+
 template <class T, std::size_t Cols, std::size_t Lanes = xsimd::batch<T>::size>
 consteval auto row_register_type() {
   if constexpr (Lanes >= 8 && Cols % Lanes == 0 && !std::is_void_v<exact_register<T, Lanes>>)

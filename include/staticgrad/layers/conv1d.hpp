@@ -338,6 +338,8 @@ struct Conv1D {
     const T* w = params.data();
     if constexpr (as_matrices<T>) {
       detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
+    } else if constexpr (Groups == 1 && detail::gemm::reduced_fits<T, Steps, window, OutCh>) {
+      detail::gemm::affine_reduced<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
     } else {
       for (std::size_t t = 0; t < Steps; ++t) convolve<T>(params, windows + t * step_taps, z + t * OutCh);
     }

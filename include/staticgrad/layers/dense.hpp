@@ -94,12 +94,15 @@ struct Dense {
 
   /// infer and forward over a block of samples (core/blocks.hpp), as small matrix-matrix
   /// products; only for layers at least half a SIMD register wide (others go one sample at
-  /// a time).
+  /// a time, or in inference, dot products of a register of samples at a time).
   template <std::size_t Samples, class T>
-    requires detail::gemm::fits<T, In, Out>
+    requires(detail::gemm::fits<T, In, Out> || detail::gemm::reduced_fits<T, Samples, In, Out>)
   static void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * In> x,
                           std::span<T, Samples * Out> y) {
-    detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+    if constexpr (detail::gemm::fits<T, In, Out>)
+      detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+    else
+      detail::gemm::affine_reduced<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
     detail::apply_activation<activation>(y);
   }
   template <std::size_t Samples, class T>
