@@ -35,26 +35,46 @@ struct Activation {
   static constexpr auto name() { return layer_name<"Activation", detail::hana_string<activation::name>(), N>(); }
 
   template <class T>
-  static constexpr void infer(std::span<const T, 0>, std::span<const T, N> x, std::span<T, N> y) {
-    for (std::size_t i = 0; i < N; ++i) y[i] = x[i];
-    detail::apply_activation<activation>(y);
+  static constexpr void infer(std::span<const T, 0> params, std::span<const T, N> x, std::span<T, N> y) {
+    infer_block<1, T>(params, x, y);
   }
 
   template <class T>
   static constexpr void forward(std::span<const T, 0> params, std::span<T, 0>,
                                 std::span<const T, N> x, std::span<T, N> y) {
-    infer<T>(params, x, y);
+    infer_block<1, T>(params, x, y);
   }
 
   template <BackwardMode Mode, class T>
-  static constexpr void backward(std::span<const T, 0>, std::span<const T, 0>,
+  static constexpr void backward(std::span<const T, 0> params, std::span<const T, 0> cache,
                                  std::span<const T, N> x, std::span<const T, N> y,
-                                 std::span<const T, N> dy, std::span<T, 0>, std::span<T, N> dx) {
+                                 std::span<const T, N> dy, std::span<T, 0> dparams, std::span<T, N> dx) {
+    backward_block<Mode, 1, T>(params, cache, x, y, dy, dparams, dx);
+  }
+
+  /// A block of samples (core/blocks.hpp) is one run of Samples · N values: element-wise, the
+  /// samples need not be told apart, and the vectorized activation fills its registers.
+  template <std::size_t Samples, class T>
+  static constexpr void infer_block(std::span<const T, 0>, std::span<const T, Samples * N> x,
+                                    std::span<T, Samples * N> y) {
+    for (std::size_t i = 0; i < Samples * N; ++i) y[i] = x[i];
+    detail::apply_activation<activation>(y);
+  }
+  template <std::size_t Samples, class T>
+  static constexpr void forward_block(std::span<const T, 0> params, std::span<T, 0>,
+                                      std::span<const T, Samples * N> x, std::span<T, Samples * N> y) {
+    infer_block<Samples, T>(params, x, y);
+  }
+  template <BackwardMode Mode, std::size_t Samples, class T>
+  static constexpr void backward_block(std::span<const T, 0>, std::span<const T, 0>,
+                                       std::span<const T, Samples * N> x, std::span<const T, Samples * N> y,
+                                       std::span<const T, Samples * N> dy, std::span<T, 0>,
+                                       std::span<T, Samples * N> dx) {
     if constexpr (Mode.input_grad) {
       if constexpr (activation::derivative_from_output)
-        detail::activation_backward<activation, T, N>(y.data(), dy.data(), dx.data());
+        detail::activation_backward<activation, T, Samples * N>(y.data(), dy.data(), dx.data());
       else
-        detail::activation_backward<activation, T, N>(x.data(), dy.data(), dx.data());
+        detail::activation_backward<activation, T, Samples * N>(x.data(), dy.data(), dx.data());
     }
   }
 
