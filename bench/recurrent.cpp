@@ -26,6 +26,7 @@
 #include <staticgrad/io/safetensors.hpp>
 #include <staticgrad/staticgrad.hpp>
 
+#include "../tests/support/wavenet.hpp"
 #include "medians.hpp"
 #include "recurrent_peers.hpp"
 
@@ -149,22 +150,24 @@ struct dilated_stack<std::index_sequence<K...>> {
 };
 using DilatedStack = dilated_stack<std::make_index_sequence<9>>::type;
 
-// Neural Amp Modeler's smallest standard WaveNet ("nano") as a type: two arrays of layers,
-// 4 channels with dilations 1 … 64, then 2 channels with 128, 256, 512, 1 … 512, between
-// them 1×1 convolutions of x and of the skips' sum down to 2 channels, the head a 1×1
-// convolution of the skips. A layer: a = tanh(conv(x)), then x + 1×1(a) and skip + a. NAM
-// also adds a 1×1 convolution of the input audio into every layer's conv (its
-// "input_mixin", 4 or 2 multiply-adds a layer), which is left out here, and has no bias
-// where these 1×1 convolutions between arrays have one.
+// Neural Amp Modeler's smallest standard WaveNet ("nano") as a type, as NAM writes it: two
+// arrays of layers, 4 channels with dilations 1 … 64, then 2 channels with 128, 256, 512,
+// 1 … 512; the network carries [x, the head's sum, the input audio] from layer to layer. A
+// layer: a = tanh(conv(x) + mixer(audio)) (NAM's "input mixer", a 1×1 convolution of the
+// audio), then x + 1×1(a), head + a, the audio passed on. Between the arrays 1×1
+// convolutions of x and of the head's sum down to 2 channels, the head a 1×1 convolution of
+// the head's sum. NAM's mixers and its 1×1 convolutions between the arrays have no bias,
+// these have (no work for the bench to speak of: one addition each).
 template <std::size_t C, std::size_t Dilation>
-using NamLayer = sg::Residual<sg::Slice<0, C, 2 * C>, sg::Conv1D<C, C, 3, Dilation, sg::Tanh>,
-                              sg::Concat<sg::Conv1D<C, C, 1>, sg::Activation<sg::Identity, C>>>;
+using NamLayer = sgtest::NamLayer<C, 3, Dilation>;  // as the tests check it against NAM's formulas
 template <std::size_t C, std::size_t... Dilations>
 using NamArray = sg::Sequential<NamLayer<C, Dilations>...>;
 using NamNano = sg::Sequential<
-    sg::Concat<sg::Conv1D<1, 4, 1>, sg::Conv1D<1, 4, 1>>, NamArray<4, 1, 2, 4, 8, 16, 32, 64>,
-    sg::Concat<sg::Sequential<sg::Slice<0, 4, 8>, sg::Conv1D<4, 2, 1>>, sg::Sequential<sg::Slice<4, 4, 8>, sg::Conv1D<4, 2, 1>>>,
-    NamArray<2, 128, 256, 512, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512>, sg::Slice<2, 2, 4>, sg::Conv1D<2, 1, 1>>;
+    sg::Concat<sg::Conv1D<1, 4, 1>, sg::Conv1D<1, 4, 1>, sg::Activation<sg::Identity, 1>>,
+    NamArray<4, 1, 2, 4, 8, 16, 32, 64>,
+    sg::Concat<sg::Sequential<sg::Slice<0, 4, 9>, sg::Conv1D<4, 2, 1>>, sg::Sequential<sg::Slice<4, 4, 9>, sg::Conv1D<4, 2, 1>>,
+               sg::Slice<8, 1, 9>>,
+    NamArray<2, 128, 256, 512, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512>, sg::Slice<2, 2, 5>, sg::Conv1D<2, 1, 1>>;
 
 // A GRU and a stateless block after it, plain, with the block as a Checkpoint, and with
 // both: value_and_grad through one sequence of 1,024 steps, whose backward pass keeps every

@@ -129,16 +129,21 @@ void load_pointwise(Dense<In, Out>& dense, const nlohmann::json& state_dict, con
 template <int C, int Dilation>
 struct NamLayer {
   Conv<C, C, 3, Dilation> conv;
+  Dense<1, C> mixer;
   Tanh<C> tanh;
   Dense<C, C> mix;
-  // Tensor names as staticgrad's Residual<Slice, Conv1D + Tanh, Concat<Conv1D, …>> has them.
+  // Tensor names as staticgrad's Concat<Sum<Slice, Sequential<Sum<…conv…, …mixer…>, Tanh,
+  // Concat<Conv1D, …>>>, Slice> has them.
   void load(const nlohmann::json& state_dict, const std::string& prefix) {
-    rt::torch_helpers::loadConv1D<float>(state_dict, prefix + "1.", conv);
-    load_pointwise(mix, state_dict, prefix + "3.0.0.");
+    rt::torch_helpers::loadConv1D<float>(state_dict, prefix + "0.0.1.0.0.1.", conv);
+    load_pointwise(mixer, state_dict, prefix + "0.0.1.0.1.1.");
+    load_pointwise(mix, state_dict, prefix + "0.0.1.2.0.0.");
   }
-  void forward(Vector<C>& x, Vector<C>& skip) {
+  void forward(Vector<C>& x, Vector<C>& skip, const Vector<1>& audio) {
     conv.forward(x);
-    tanh.forward(conv.outs);
+    mixer.forward(audio);
+    const Vector<C> z = conv.outs + mixer.outs;
+    tanh.forward(z);
     mix.forward(tanh.outs);
     x += mix.outs;
     skip += tanh.outs;
@@ -155,8 +160,8 @@ struct NamArray {
   void reset() {
     std::apply([](auto&... layer) { (layer.conv.reset(), ...); }, layers);
   }
-  void forward(Vector<C>& x, Vector<C>& skip) {
-    std::apply([&](auto&... layer) { (layer.forward(x, skip), ...); }, layers);
+  void forward(Vector<C>& x, Vector<C>& skip, const Vector<1>& audio) {
+    std::apply([&](auto&... layer) { (layer.forward(x, skip, audio), ...); }, layers);
   }
 };
 
@@ -189,12 +194,12 @@ struct NamNano {
     input_skip.forward(in);
     x4 = input_x.outs;
     skip4 = input_skip.outs;
-    first.forward(x4, skip4);
+    first.forward(x4, skip4, in);
     x_down.forward(x4);
     skip_down.forward(skip4);
     x2 = x_down.outs;
     skip2 = skip_down.outs;
-    second.forward(x2, skip2);
+    second.forward(x2, skip2, in);
     head.forward(skip2);
     return head.outs(0);
   }

@@ -90,7 +90,7 @@ TEST_CASE_TEMPLATE_DEFINE("conformance: a layer with state meets the laws of the
 }
 
 // Every layer kind with state, and the composites around one: GRU, LSTM, Conv1D (dilated,
-// grouped, in a gate, in a WaveNet layer), checkpointed (step by step and layer by layer).
+// grouped, in a gate, in a WaveNet layer, in NAM's), checkpointed (step by step and layer by layer).
 TEST_CASE_TEMPLATE_APPLY(stateful_layers,
                          std::tuple<sg::GRU<4, 5>, sg::LSTM<4, 5>, sg::Frozen<sg::GRU<4, 5>>, sg::Checkpoint<sg::GRU<4, 5>>,
                                     sg::Checkpoint<sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::LSTM<4, 3>>>,
@@ -100,4 +100,4 @@ TEST_CASE_TEMPLATE_APPLY(stateful_layers,
                                     sg::Conv1D<4, 5, 3, 2, sg::Tanh>, sg::Conv1D<4, 6, 3, 8, sg::GELU, 2>,
                                     sg::Product<sg::Conv1D<4, 3, 2, 1, sg::Tanh>, sg::Conv1D<4, 3, 3, 1, sg::Sigmoid>>,
                                     sg::Sequential<sg::Conv1D<4, 4, 2, 1>, sg::GRU<4, 3>>,
-                                    sgtest::WaveNetLayer<3, 1, 2, 2>>);
+                                    sgtest::WaveNetLayer<3, 1, 2, 2>, sgtest::NamLayer<2, 3, 2>>);

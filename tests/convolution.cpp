@@ -39,6 +39,9 @@ TEST_CASE("convolution: outputs, loss, gradient through time and end state match
   SUBCASE("a gated block, tanh(a) * sigmoid(b), from a given state") {
     sgtest::check_sequence_case_in_double_and_float<Gated, 8>(cases, "gated_conv");
   }
+  SUBCASE("Neural Amp Modeler's WaveNet layers, the audio mixed into each, from a given state") {
+    sgtest::check_sequence_case_in_double_and_float<sgtest::NamWaveNet<3>, 12>(cases, "nam_wavenet");
+  }
 }
 
 TEST_CASE("convolution: receptive field and state size follow from kernel and dilation") {
@@ -84,6 +87,7 @@ TEST_CASE_TEMPLATE("convolution: a long sequence in chunks of steps gives stream
 TEST_CASE("convolution: a WaveNet is a type, its receptive field a constant") {
   using Net = sgtest::WaveNet<4, 3>;
   static_assert(sg::receptive_field<Net> == 1 + 2 * (1 + 2 + 4));
+  static_assert(sg::receptive_field<sgtest::NamWaveNet<3>> == 1 + 2 * (1 + 2));
   static_assert(sg::receptive_field<sg::Sequential<sg::Dense<2, 3>, sg::Conv1D<3, 3, 5, 2>>> == 9);
   static_assert(sg::receptive_field<sg::Concat<sg::Conv1D<3, 3, 2, 8>, sg::Conv1D<3, 3, 5, 2>>> == 9);  // the longest
   static_assert(sg::receptive_field<sg::Sequential<sg::Conv1D<3, 3, 2>, sg::GRU<3, 3>>> ==

@@ -168,6 +168,26 @@ class StatefulLSTM(nn.Module):
         self.hc = (flat[:hidden].reshape(1, 1, -1), flat[hidden:].reshape(1, 1, -1))
 
 
+class NamLayer(nn.Module):
+    """A layer of Neural Amp Modeler's WaveNet as NAM writes it, over [x, head, audio]: the
+    dilated convolution of x plus the input mixer's 1×1 convolution of the audio, tanh, then
+    x + 1×1(a), head + a, the audio passed on. (NAM's mixer has no bias; this one has, as
+    staticgrad's Conv1D<1, C, 1> does: with NAM's weights it is zero.)"""
+
+    def __init__(self, channels, kernel, dilation):
+        super().__init__()
+        self.channels = channels
+        self.conv = StatefulConv(channels, channels, kernel, dilation, "Identity", 1)
+        self.mixer = nn.Linear(1, channels)
+        self.pointwise = nn.Linear(channels, channels)
+
+    def forward(self, v):
+        c = self.channels
+        x, head, audio = v[:c], v[c:2 * c], v[2 * c:]
+        a = torch.tanh(self.conv(x) + self.mixer(audio))
+        return torch.cat([x + self.pointwise(a), head + a, audio])
+
+
 class Residual(nn.Module):
     def __init__(self, body):
         super().__init__()
@@ -197,6 +217,10 @@ def build(spec):
     if kind == "conv":
         layer = StatefulConv(*spec[1:])
         return layer, [("conv", layer.conv.weight), ("", layer.conv.bias)]
+    if kind == "nam":
+        layer = NamLayer(*spec[1:])
+        return layer, [("conv", layer.conv.conv.weight), ("", layer.conv.conv.bias), ("T", layer.mixer.weight),
+                       ("", layer.mixer.bias), ("T", layer.pointwise.weight), ("", layer.pointwise.bias)]
     if kind == "slice":
         return Slice(spec[1], spec[2]), []
     if kind == "batchnorm":
@@ -538,6 +562,14 @@ def main():
                                "MSE", 4, 3, 2, "vector", generator))
     cases.append(make_case("softmax", ("seq", [dense(4, 5, "Tanh"), dense(5, 3), ("softmax", 3)]),
                            "MSE", 4, 3, 3, "vector", generator))
+    # Drawn after everything above, so that it keeps its values: two layers of NAM's WaveNet
+    # carrying [x, head, audio] (a 1×1 convolution of the audio into x, one into the head,
+    # which NAM starts at zero, and the audio), a 1×1 head on the head's sum.
+    sequences += [
+        sequence_case("nam_wavenet", ("seq", [("concat", [dense(1, 3), dense(1, 3), ("act", "Identity")]),
+                                              ("nam", 3, 3, 1), ("nam", 3, 3, 2), ("slice", 3, 3), dense(3, 1)]),
+                      1, 1, 12, True, generator),
+    ]
     write("golden.txt", cases)
     write("sequences.txt", sequences)
     write("optimizers.txt", optimizer_cases)

@@ -27,4 +27,26 @@ using WaveNet = sg::Sequential<sg::Concat<sg::Conv1D<1, C, 1>, sg::Conv1D<1, S, 
                                WaveNetLayer<C, S, 3, 2>, WaveNetLayer<C, S, 3, 4>,
                                sg::Slice<C, S, C + S>, sg::Conv1D<S, 1, 1>>;
 
+// A layer of Neural Amp Modeler's WaveNet as NAM writes it, which carries the input audio
+// from layer to layer too, [x (C channels), the head's sum (C), the audio (1)]: a =
+// tanh(conv(x) + mixer(audio)), its "input mixer" a 1×1 convolution of the audio; then
+// x + 1×1(a), head + a, the audio passed on. a is computed once: the Sum's second branch
+// computes it and writes both of its projections, the first adds x and the head, the
+// Concat's last branch passes the audio on. (NAM's mixer has no bias: zero it for NAM's
+// weights.)
+template <std::size_t C, std::size_t Kernel, std::size_t Dilation>
+using NamLayer = sg::Concat<
+    sg::Sum<sg::Slice<0, 2 * C, 2 * C + 1>,
+            sg::Sequential<sg::Sum<sg::Sequential<sg::Slice<0, C, 2 * C + 1>, sg::Conv1D<C, C, Kernel, Dilation>>,
+                                   sg::Sequential<sg::Slice<2 * C, 1, 2 * C + 1>, sg::Conv1D<1, C, 1>>>,
+                           sg::Activation<sg::Tanh, C>, sg::Concat<sg::Conv1D<C, C, 1>, sg::Activation<sg::Identity, C>>>>,
+    sg::Slice<2 * C, 1, 2 * C + 1>>;
+
+// The audio into [x, head, audio] (a 1×1 convolution into x, one into the head, where NAM
+// starts from zeros: zero its weights for NAM's network), NAM's layers of dilations 1 and
+// 2, a 1×1 convolution of the head's sum: tests/data/sequences.txt's "nam_wavenet".
+template <std::size_t C>
+using NamWaveNet = sg::Sequential<sg::Concat<sg::Conv1D<1, C, 1>, sg::Conv1D<1, C, 1>, sg::Activation<sg::Identity, 1>>,
+                                  NamLayer<C, 3, 1>, NamLayer<C, 3, 2>, sg::Slice<C, C, 2 * C + 1>, sg::Conv1D<C, 1, 1>>;
+
 }  // namespace sgtest
