@@ -295,6 +295,31 @@ TEST_CASE_TEMPLATE("Model: a sequence through narrow layers gives what streaming
   }
 }
 
+TEST_CASE_TEMPLATE("Model: convolutions over a sequence read their windows where the inputs are", T, float, double) {
+  // Wide enough for the matrix products: a past of 6 steps, which the chunks of 64 steps
+  // leave wrapped round the ring, read in place; a dilation longer than a chunk, whose
+  // windows are set side by side; a 1×1 convolution reading its input itself. From a state
+  // that some steps have filled, over 150 steps (whole chunks and a rest).
+  using Net = sg::Sequential<sg::Conv1D<3, 16, 3, 3, sg::Tanh>, sg::Conv1D<16, 16, 2, 70>, sg::Conv1D<16, 8, 1, 1, sg::Tanh>,
+                             sg::Dense<8, 1>>;
+  static_assert(150 % sg::detail::inference_chunk != 0 && sg::detail::inference_chunk % 6 != 0);
+  const auto model = std::make_unique<sg::Model<Net, T>>(13);
+  sg::init::Rng rng(14);
+  sg::State<Net, T> whole, streamed;
+  for (std::size_t t = 0; t < 75; ++t) (*model)(sgtest::random_vector<T, 3>(rng), streamed);
+  whole = streamed;
+  const auto xs = std::make_unique<sg::Sequence<T, 150, 3>>();
+  for (auto& x : *xs) x = sgtest::random_vector<T, 3>(rng);
+  const auto ys = (*model)(*xs, whole);
+  const double rounding = 64 * std::numeric_limits<T>::epsilon();
+  for (std::size_t t = 0; t < xs->size(); ++t) {
+    CAPTURE(t);
+    CHECK(sgtest::relative_error(ys[t][0], (*model)((*xs)[t], streamed)[0], 1.0) <= rounding);
+  }
+  for (std::size_t i = 0; i < streamed.flat().size(); ++i)
+    CHECK(sgtest::relative_error(whole.flat()[i], streamed.flat()[i], 1.0) <= rounding);
+}
+
 TEST_CASE_TEMPLATE("Model::infer_batch: in place (the outputs over the inputs) gives the same outputs", T, float, double) {
   // Layers that write their output while they still read their input (a wide Dense, a
   // Residual, a Sum), in blocks of samples and one at a time.

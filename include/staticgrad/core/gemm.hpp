@@ -26,6 +26,19 @@
 
 namespace staticgrad::detail::gemm {
 
+/// A block's input rows as runs: row s is Runs runs of RunLength inputs, run k's part of
+/// row s at starts[k] + s · Stride. A matrix [Samples][In] is one run (`matrix_rows`); a
+/// causal convolution's windows are its taps' runs of inputs over time, read where the
+/// inputs are (overlapping from one row to the next) instead of copied side by side.
+template <class T, std::size_t Stride, std::size_t Runs, std::size_t RunLength>
+struct row_runs {
+  std::array<const T*, Runs> starts;
+};
+template <std::size_t In, class T>
+row_runs<T, In, 1, In> matrix_rows(const T* x) {
+  return {{x}};
+}
+
 #ifndef STATICGRAD_NO_SIMD
 template <class T>
 using reg = xsimd::batch<T>;
@@ -100,28 +113,34 @@ inline void for_each_tile(Tile&& tile) {
   });
 }
 
-/// z[s] = Wᵀx[s] + b for Samples samples (x [Samples][In], z [Samples][Out], W [In][Out]):
-/// z starts at b and adds x[s][i]·W[i] for i = 0, 1, … (affine's order).
-template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
-void affine_tiles(const T* __restrict w, const T* __restrict b, const T* __restrict x, T* __restrict z) {
+/// z[s] = Wᵀx[s] + b for Samples samples (x's rows [Samples][In], z [Samples][Out], W
+/// [In][Out]): z starts at b and adds x[s][i]·W[i] for i = 0, 1, … (affine's order).
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine_tiles(const T* __restrict w, const T* __restrict b, const row_runs<T, Stride, Runs, RunLength>& x,
+                  T* __restrict z) {
+  static_assert(Runs * RunLength == In);
   for_each_tile<T, Samples, Out>([&]<std::size_t Rows, std::size_t Registers, std::size_t First>(std::size_t s0) {
     std::array<std::array<reg<T>, Registers>, Rows> acc;
     unrolled<Registers>([&](auto r) {
       const reg<T> bias = load_register<T, Out, First>(b, r);
       unrolled<Rows>([&](auto s) { acc[s][r] = bias; });
     });
-    for (std::size_t i = 0; i < In; ++i) {
-      // Reading past a row's last column stays inside the layer's parameters when Out ≥
-      // lanes: the next row, or for the last row the biases.
-      std::array<reg<T>, Registers> weights;
-      unrolled<Registers>([&](auto r) {
-        weights[r] = load_register<T, Out, First>(w + i * Out, r, Out >= lanes<T>);
-      });
-      unrolled<Rows>([&](auto s) {
-        const reg<T> input(x[(s0 + s) * In + i]);
-        unrolled<Registers>([&](auto r) { acc[s][r] = simd::fma(input, weights[r], acc[s][r]); });
-      });
-    }
+    for (std::size_t run = 0; run < Runs; ++run)
+      for (std::size_t j = 0; j < RunLength; ++j) {
+        const std::size_t i = run * RunLength + j;
+        // Reading past a row's last column stays inside the layer's parameters when Out ≥
+        // lanes: the next row, or for the last row the biases.
+        std::array<reg<T>, Registers> weights;
+        unrolled<Registers>([&](auto r) {
+          weights[r] = load_register<T, Out, First>(w + i * Out, r, Out >= lanes<T>);
+        });
+        const T* inputs = x.starts[run] + s0 * Stride + j;
+        unrolled<Rows>([&](auto s) {
+          const reg<T> input(inputs[s * Stride]);
+          unrolled<Registers>([&](auto r) { acc[s][r] = simd::fma(input, weights[r], acc[s][r]); });
+        });
+      }
     unrolled<Rows>([&](auto s) {
       unrolled<Registers>([&](auto r) { store_register<T, Out, First>(acc[s][r], z + (s0 + s) * Out, r); });
     });
@@ -337,13 +356,15 @@ void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restri
   transpose<T, Samples, Out, Out, columns>(dz, dz_t.data());
   const std::array<T, columns> zeros{};
   std::array<T, In * columns> dx_t;  // [In][columns]
-  affine_tiles<T, In, Out, columns>(dz_t.data(), zeros.data(), w, dx_t.data());
+  affine_tiles<T, In, Out, columns>(dz_t.data(), zeros.data(), matrix_rows<Out>(w), dx_t.data());
   transpose<T, In, Samples, columns, In>(dx_t.data(), dx);
 }
 
-// The kernels for a layer that fits: narrow ones on zero-padded copies.
-template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
-void affine(const T* w, const T* b, const T* x, T* z) {
+// The kernels for a layer that fits: narrow ones on zero-padded copies. x is the rows'
+// runs, or a matrix [Samples][In].
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
   static_assert(fits<T, In, Out>);
   if constexpr (padded<T, Out>) {
     std::array<T, Samples * lanes<T>> padded_z;
@@ -353,6 +374,10 @@ void affine(const T* w, const T* b, const T* x, T* z) {
   } else {
     affine_tiles<T, Samples, In, Out>(w, b, x, z);
   }
+}
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
+void affine(const T* w, const T* b, const T* x, T* z) {
+  affine<T, Samples, In, Out>(w, b, matrix_rows<In>(x), z);
 }
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void param_grad(const T* x, const T* dz, T* dw, T* db) {
@@ -381,6 +406,9 @@ template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 inline constexpr bool reduced_fits = false;
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void affine_reduced(const T*, const T*, const T*, T*);
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine(const T*, const T*, const row_runs<T, Stride, Runs, RunLength>&, T*);
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void affine(const T*, const T*, const T*, T*);
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>

@@ -138,15 +138,23 @@ struct Conv1D {
     remember<1, T>(next.data(), x.data());
   }
   /// Steps time steps of one stream at once (core/steps.hpp): every step's window of inputs
-  /// side by side, [Steps][Kernel · InCh], times the weights as one matrix product (grouped:
-  /// step by step, each from its window); then the ring takes the last inputs, as Steps
-  /// calls of `step` leave it.
+  /// times the weights as one matrix product (grouped: step by step, each from its window);
+  /// then the ring takes the last inputs, as Steps calls of `step` leave it. The product
+  /// reads each tap's inputs over the steps where they are, in the ring or in x, when they
+  /// lie there in order.
   template <std::size_t Steps, class T>
   static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
                           std::span<const T, Steps * InCh> x, std::span<T, Steps * OutCh> y) {
-    std::array<T, Steps * step_taps> windows;
-    gather_windows<Steps, T>(state.data(), x.data(), windows.data());
-    convolve_steps<Steps, T>(params, windows.data(), y.data());
+    if constexpr (as_matrices<T>) {
+      std::array<T, Steps * step_taps> copies;
+      const T* w = params.data();
+      detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count,
+                                                    tap_runs<Steps, T>(state.data(), x.data(), copies.data()), y.data());
+    } else {
+      std::array<T, Steps * step_taps> windows;
+      gather_windows<Steps, T>(state.data(), x.data(), windows.data());
+      convolve_steps<Steps, T>(params, windows.data(), y.data());
+    }
     detail::apply_activation<activation>(y);
     remember<Steps, T>(state.data(), x.data());
   }
@@ -331,6 +339,33 @@ struct Conv1D {
   // is then one row of a matrix), wide enough for the batched kernels.
   template <class T>
   static constexpr bool as_matrices = Groups == 1 && detail::gemm::fits<T, window, OutCh>;
+  // Each tap's inputs over Steps steps, [Steps][InCh], as runs of the windows' rows: where
+  // they lie in order (in the ring, or in x), else copied into `copies` (a run from the
+  // ring into x, or round the ring's end).
+  template <std::size_t Steps, class T>
+  static detail::gemm::row_runs<T, InCh, Kernel, InCh> tap_runs(const T* state, const T* x, T* copies) {
+    const std::size_t oldest = history == 0 ? 0 : oldest_slot(state);
+    detail::gemm::row_runs<T, InCh, Kernel, InCh> runs;
+    for (std::size_t k = 0; k < Kernel; ++k) {
+      const std::size_t first = k * Dilation;  // the stream's input of step 0, as gather_windows counts
+      if (first >= history) {
+        runs.starts[k] = x + (first - history) * InCh;
+      } else if constexpr (history > 0) {
+        const std::size_t slot = wrapped(oldest + first), from_ring = std::min(Steps, history - first);
+        if (from_ring == Steps && slot + Steps <= history) {
+          runs.starts[k] = state + slot * InCh;
+        } else {
+          const std::size_t before_end = std::min(from_ring, history - slot);
+          T* copy = copies + k * Steps * InCh;
+          T* next = std::copy_n(state + slot * InCh, before_end * InCh, copy);
+          next = std::copy_n(state, (from_ring - before_end) * InCh, next);
+          std::copy_n(x, (Steps - from_ring) * InCh, next);
+          runs.starts[k] = copy;
+        }
+      }
+    }
+    return runs;
+  }
 
   // The windows times the weights, plus the biases.
   template <std::size_t Steps, class T>
