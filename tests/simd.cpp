@@ -212,6 +212,41 @@ TEST_CASE("simd: equal inputs give equal outputs wherever they sit, tails includ
   CHECK(std::all_of(values.begin(), values.end(), [&](float v) { return v == values[0]; }));
 }
 
+// Fewer values than a register holds go through the narrowest register that holds them
+// (simd::small_register), in place and not: exactly what whole registers give for the same
+// values, so that a neuron's value does not depend on its layer's width.
+template <class Act, class T, std::size_t N>
+void check_few_values() {
+  INFO(Act::name << ", " << N << " values");
+  std::array<T, N> x, in_place, out_of_place;
+  for (std::size_t i = 0; i < N; ++i) x[i] = static_cast<T>(-3.1 + 0.97 * static_cast<double>(i));
+  std::vector<T> whole(64, T{0.5});
+  std::copy(x.begin(), x.end(), whole.begin());
+  sg::detail::activation_values<Act>(whole.size(), whole.data(), whole.data());
+  in_place = x;
+  sg::detail::apply_activation<Act>(std::span<T, N>(in_place));
+  sg::detail::apply_activation<Act>(std::span<const T, N>(x), std::span<T, N>(out_of_place));
+  for (std::size_t i = 0; i < N; ++i) {
+    CHECK(in_place[i] == whole[i]);
+    CHECK(out_of_place[i] == whole[i]);
+  }
+}
+
+TEST_CASE_TEMPLATE("simd: activations of fewer values than a register give what whole registers give", T, float,
+                   double) {
+  using Activations =
+      boost::mp11::mp_list<sg::Sigmoid, sg::Tanh, sg::GELU, sg::GELUTanh, sg::SiLU, sg::Softplus, sg::ELU, sg::Mish>;
+  boost::mp11::mp_for_each<Activations>([]<class Act>(Act) {
+    check_few_values<Act, T, 1>();
+    check_few_values<Act, T, 2>();
+    check_few_values<Act, T, 3>();
+    check_few_values<Act, T, 4>();
+    check_few_values<Act, T, 5>();
+    check_few_values<Act, T, 8>();
+    check_few_values<Act, T, 12>();
+  });
+}
+
 // ReLU over a span of exactly one register's lanes (2, 4, 8, 16: through that register where
 // the target has one) and of 5 (a plain loop): exactly the scalar formula, NaN stays NaN,
 // −0 stays −0, the infinities pass.

@@ -6,6 +6,7 @@
 /// keeps nothing for the backward pass; otherwise it keeps φ'(z), computed with φ(z).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <numbers>
@@ -94,8 +95,9 @@ struct Sigmoid {
   static constexpr bool derivative_from_output = true;
   static constexpr bool vectorized = true;
   using default_init = init::XavierUniform;
+  // Always inlined, as the formula it calls: a recurrent step's gates wait for it.
   template <class X>
-  static X value(X z) {
+  [[gnu::always_inline]] static X value(X z) {
     return detail::simd::sigmoid(z);
   }
   template <class T>
@@ -128,8 +130,9 @@ struct Tanh {
   static constexpr bool derivative_from_output = true;
   static constexpr bool vectorized = true;
   using default_init = init::XavierUniform;
+  // Always inlined, as Sigmoid's.
   template <class X>
-  static X value(X z) {
+  [[gnu::always_inline]] static X value(X z) {
     return detail::simd::fast_tanh(z);
   }
   template <class T>
@@ -253,6 +256,19 @@ void activation_values(std::size_t n, const T* in, T* out) {
   else for (std::size_t i = 0; i < n; ++i) out[i] = Act::value(in[i]);
 }
 
+/// out = φ(in) over N values (in may be out): fewer than a register's in the narrowest
+/// register that holds them (simd::small_register), as the values a layer has just
+/// written are read fastest. Always inlined: for a few values a call costs what φ does.
+template <ActivationFunction Act, class T, std::size_t N>
+[[gnu::always_inline]] inline void activation_values(const T* in, T* out) {
+#ifndef STATICGRAD_NO_SIMD
+  if constexpr (VectorizedActivation<Act> && !std::is_void_v<simd::small_register<T, N>>) {
+    return simd::store_small<N>(Act::value(simd::load_small<simd::small_register<T, N>, N>(in)), out);
+  }
+#endif
+  activation_values<Act>(N, in, out);
+}
+
 /// dz (+)= dy ⊙ φ'(u) over n values, u being φ's output or input as
 /// `Act::derivative_from_output` says.
 template <bool Accumulate, ActivationFunction Act, class T>
@@ -277,7 +293,7 @@ concept RegisterValue = requires { requires Act::register_value; };
 template <ActivationFunction Act, class T, std::size_t N>
 constexpr void apply_activation(std::span<T, N> v) {
   if constexpr (VectorizedActivation<Act>) {
-    if (!std::is_constant_evaluated()) return activation_values<Act>(N, v.data(), v.data());
+    if (!std::is_constant_evaluated()) return activation_values<Act, T, N>(v.data(), v.data());
   }
 #ifndef STATICGRAD_NO_SIMD
   if constexpr (RegisterValue<Act> && !std::is_void_v<simd::exact_register<T, N>>) {
@@ -286,6 +302,16 @@ constexpr void apply_activation(std::span<T, N> v) {
   }
 #endif
   for (std::size_t i = 0; i < N; ++i) v[i] = Act::value(v[i]);
+}
+
+/// y = φ(x), element-wise, x read where it is (x may be y).
+template <ActivationFunction Act, class T, std::size_t N>
+constexpr void apply_activation(std::span<const T, N> x, std::span<T, N> y) {
+  if constexpr (VectorizedActivation<Act>) {
+    if (!std::is_constant_evaluated()) return activation_values<Act, T, N>(x.data(), y.data());
+  }
+  std::copy(x.begin(), x.end(), y.begin());
+  apply_activation<Act>(y);
 }
 
 /// dz = dy ⊙ φ'(u), where u is φ's output or input as `Act::derivative_from_output` says.

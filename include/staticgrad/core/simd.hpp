@@ -11,12 +11,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #ifndef STATICGRAD_NO_SIMD
 #include <xsimd/xsimd.hpp>
@@ -74,6 +76,14 @@ inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x, const xsimd::batch<T,
     else return _mm512_fmadd_pd(x, y, z);
   }
 #endif
+#if defined(__FMA__) && XSIMD_WITH_SSE2
+  // SSE's registers on an FMA3 target (xsimd's SSE fma rounds twice): the narrow registers
+  // of small_register compute what the wide ones do.
+  if constexpr (sizeof(x) == 16) {
+    if constexpr (std::is_same_v<T, float>) return _mm_fmadd_ps(x, y, z);
+    else return _mm_fmadd_pd(x, y, z);
+  }
+#endif
   return xsimd::fma(x, y, z);
 }
 template <class T, class A> xsimd::batch<T, A> exp(const xsimd::batch<T, A>& x) { return xsimd::exp(x); }
@@ -106,8 +116,10 @@ xsimd::batch<double, A> tanh(const xsimd::batch<double, A>& x) {
 // magnify these last-place errors near ±1.
 template <class T, class A> xsimd::batch<T, A> fast_tanh(const xsimd::batch<T, A>& x) { return simd::tanh(x); }
 #ifndef STATICGRAD_ACCURATE_TANH
+// Always inlined, as sigmoid: a recurrent step calls both for its gates, and g++ stopped
+// inlining them once the narrow registers' copies were instantiated too.
 template <class A>
-xsimd::batch<float, A> fast_tanh(const xsimd::batch<float, A>& z) {
+[[gnu::always_inline]] inline xsimd::batch<float, A> fast_tanh(const xsimd::batch<float, A>& z) {
   using B = xsimd::batch<float, A>;
   const B x = xsimd::abs(z);
   const B y = x * x, y2 = y * y, y4 = y2 * y2;
@@ -168,8 +180,8 @@ X sigmoid(X z) {
 }
 #ifndef STATICGRAD_NO_SIMD
 #if XSIMD_WITH_AVX512F || XSIMD_WITH_FMA3_AVX2
-// For a register of floats where there is a fused multiply-add (an exact match, so chosen
-// over the template), the same formula with an exp of our own: a recurrent step waits for
+// For registers of floats where there is a fused multiply-add (more specialized, so chosen
+// over the template above), the same formula with an exp of our own: a recurrent step waits for
 // its gates' σ, and xsimd's exp (a Horner polynomial, the exponent put in through integer
 // instructions) and a second division made most of that wait. Here e^−|z| = 2^k·e^r with
 // r = −|z| − k·ln 2 reduced by one fused multiply-add (float(ln 2)'s error, k·1.9e-9,
@@ -177,8 +189,9 @@ X sigmoid(X z) {
 // Estrin's scheme, 2^k by AVX-512's vscalefps where there is one, and e/(1 + e) as e times
 // 1/(1 + e). Within 3.7 ulp of the exact value over every float (tools/float_ulps.cpp),
 // against 2.6 through xsimd's exp.
-inline xsimd::batch<float> sigmoid(const xsimd::batch<float>& z) {
-  using B = xsimd::batch<float>;
+template <class A>
+[[gnu::always_inline]] inline xsimd::batch<float, A> sigmoid(const xsimd::batch<float, A>& z) {
+  using B = xsimd::batch<float, A>;
   // −|z|, clipped where σ's tail rounds to 0 in float; NaN passes (x86's max returns its second operand)
   const B a = xsimd::max(B(-104.0f), z | B(-0.0f));
   const B k = xsimd::nearbyint(a * B(0x1.715476p+0f));  // a / ln 2, rounded
@@ -188,14 +201,20 @@ inline xsimd::batch<float> sigmoid(const xsimd::batch<float>& z) {
   const B low = simd::fma(r2, simd::fma(r, B(0x1.55534ap-3f), B(0x1p-1f)), constant_term + r);
   const B high = simd::fma(r2, B(0x1.6ef19ep-10f), simd::fma(r, B(0x1.131b16p-7f), B(0x1.5552aep-5f)));
   const B e_r = simd::fma(r4, high, low);
-#if XSIMD_WITH_AVX512F
-  const B e = B(_mm512_scalef_ps(e_r, k));
-#else
   // 2^k for k down to −150 as two normal factors, so that the tail's results are subnormal
-  using I = xsimd::batch<std::int32_t>;
-  const I k_int = xsimd::batch_cast<std::int32_t>(k), half = k_int >> 1;
-  const auto power_of_two = [](const I& exponent) { return xsimd::bitwise_cast<B>((exponent + I(127)) << 23); };
-  const B e = e_r * power_of_two(half) * power_of_two(k_int - half);
+  // (rounded once, as by vscalefps)
+  const auto scaled = [&] {
+    using I = xsimd::batch<std::int32_t, A>;
+    const I k_int = xsimd::batch_cast<std::int32_t>(k), half = k_int >> 1;
+    const auto power_of_two = [](const I& exponent) { return xsimd::bitwise_cast<B>((exponent + I(127)) << 23); };
+    return e_r * power_of_two(half) * power_of_two(k_int - half);
+  };
+#if XSIMD_WITH_AVX512F
+  B e;
+  if constexpr (sizeof(B) == 64) e = B(_mm512_scalef_ps(e_r, k));
+  else e = scaled();
+#else
+  const B e = scaled();
 #endif
   const B reciprocal = B(1.0f) / (B(1.0f) + e);
   return xsimd::select(z >= B(0.0f), reciprocal, e * reciprocal);
@@ -267,6 +286,39 @@ void store_lanes(const B& values, T* out, std::size_t count) {
 /// when the target has none.
 template <class T, std::size_t N>
 using exact_register = xsimd::make_sized_batch_t<T, N>;
+
+/// The narrowest register of at least N lanes when it is narrower than a whole one, else
+/// void: SSE's four floats for one to four values, AVX's eight for five to eight on
+/// AVX-512. A few values just stored go through it instead of a masked whole register:
+/// store forwarding serves no masked load, which waits for the stores to reach the cache.
+template <class T, std::size_t N>
+using small_register = std::conditional_t<(std::bit_ceil(N) < xsimd::batch<T>::size),
+                                          exact_register<T, std::max(std::bit_ceil(N), 16 / sizeof(T))>, void>;
+
+/// N values into a register R of at least N lanes, zeros after them: one load when they
+/// fill it, else lane by lane (a whole load past them would wait as a masked one does).
+template <class R, std::size_t N, class T>
+R load_small(const T* x) {
+  static_assert(N <= R::size);
+  if constexpr (N == R::size) {
+    return R::load_unaligned(x);
+  } else {
+    return [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return R{(I < N ? x[I] : T{0})...};
+    }(std::make_index_sequence<R::size>{});
+  }
+}
+/// The first N lanes of v to out.
+template <std::size_t N, class R, class T>
+void store_small(const R& v, T* out) {
+  if constexpr (N == R::size) {
+    v.store_unaligned(out);
+  } else {
+    alignas(sizeof(R)) std::array<T, R::size> lanes;
+    v.store_aligned(lanes.data());
+    std::copy_n(lanes.begin(), N, out);
+  }
+}
 #endif
 
 /// out[i] = f(in[i]...) for i < n, f a generic callable over the functions above; `in` may

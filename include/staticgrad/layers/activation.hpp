@@ -57,8 +57,7 @@ struct Activation {
   template <std::size_t Samples, class T>
   static constexpr void infer_block(std::span<const T, 0>, std::span<const T, Samples * N> x,
                                     std::span<T, Samples * N> y) {
-    for (std::size_t i = 0; i < Samples * N; ++i) y[i] = x[i];
-    detail::apply_activation<activation>(y);
+    detail::apply_activation<activation>(x, y);
   }
   template <std::size_t Samples, class T>
   static constexpr void forward_block(std::span<const T, 0> params, std::span<T, 0>,
