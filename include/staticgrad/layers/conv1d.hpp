@@ -351,13 +351,13 @@ struct Conv1D {
       if (first >= history) {
         runs.starts[k] = x + (first - history) * InCh;
       } else if constexpr (history > 0) {
-        const std::size_t slot = wrapped(oldest + first), from_ring = std::min(Steps, history - first);
-        if (from_ring == Steps && slot + Steps <= history) {
-          runs.starts[k] = state + slot * InCh;
+        const std::size_t at = slot(oldest, history - first), from_ring = std::min(Steps, history - first);
+        if (from_ring == Steps && at + Steps <= history) {
+          runs.starts[k] = state + at * InCh;
         } else {
-          const std::size_t before_end = std::min(from_ring, history - slot);
+          const std::size_t before_end = std::min(from_ring, history - at);
           T* copy = copies + k * Steps * InCh;
-          T* next = std::copy_n(state + slot * InCh, before_end * InCh, copy);
+          T* next = std::copy_n(state + at * InCh, before_end * InCh, copy);
           next = std::copy_n(state, (from_ring - before_end) * InCh, next);
           std::copy_n(x, (Steps - from_ring) * InCh, next);
           runs.starts[k] = copy;
