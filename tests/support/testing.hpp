@@ -1,5 +1,6 @@
 // Helpers shared by the tests: random parameters and inputs, targets of each kind,
-// the loss alone (an evaluation independent of value_and_grad), fingerprints, relative errors.
+// the loss alone (an evaluation independent of value_and_grad), fingerprints, relative errors,
+// a sequence checked against streaming it.
 #pragma once
 
 #include <algorithm>
@@ -9,8 +10,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <memory>
 #include <type_traits>
 #include <span>
+
+#include <doctest/doctest.h>
 
 #include <staticgrad/staticgrad.hpp>
 
@@ -86,6 +91,23 @@ void randomize(sg::Model<Net, T>& model, sg::init::Rng& rng, double scale = 0.7)
       }
     }
   });
+}
+
+/// A sequence through `model` from `state` against the same steps streamed one at a time
+/// from a copy of it: every output and the end state equal to rounding (doctest CHECKs).
+template <class Net, class T, std::size_t Len>
+void check_sequence_as_streamed(const sg::Model<Net, T>& model, const sg::Sequence<T, Len, Net::in_size>& xs,
+                                const sg::State<Net, T>& state) {
+  const double rounding = 64 * std::numeric_limits<T>::epsilon();
+  auto whole = std::make_unique<sg::State<Net, T>>(state), streamed = std::make_unique<sg::State<Net, T>>(state);
+  const auto ys = std::make_unique<sg::Sequence<T, Len, Net::out_size>>(model(xs, *whole));
+  for (std::size_t t = 0; t < Len; ++t) {
+    CAPTURE(t);
+    const auto y = model(xs[t], *streamed);
+    for (std::size_t o = 0; o < Net::out_size; ++o) CHECK(relative_error(y[o], (*ys)[t][o], 1.0) <= rounding);
+  }
+  for (std::size_t i = 0; i < streamed->flat().size(); ++i)
+    CHECK(relative_error(whole->flat()[i], streamed->flat()[i], 1.0) <= rounding);
 }
 
 /// The loss of one sample, without gradients: the reference for finite differences.
