@@ -300,16 +300,23 @@ TEST_CASE_TEMPLATE("Model: convolutions over a sequence read their windows where
   // leave wrapped round the ring, read in place; a dilation longer than a chunk, whose
   // windows are set side by side; a 1×1 convolution reading its input itself. From a state
   // that some steps have filled, over 150 steps (whole chunks and a rest).
-  using Net = sg::Sequential<sg::Conv1D<3, 16, 3, 3, sg::Tanh>, sg::Conv1D<16, 16, 2, 70>, sg::Conv1D<16, 8, 1, 1, sg::Tanh>,
-                             sg::Dense<8, 1>>;
   static_assert(150 % sg::detail::inference_chunk != 0 && sg::detail::inference_chunk % 6 != 0);
-  const auto model = std::make_unique<sg::Model<Net, T>>(13);
-  sg::init::Rng rng(14);
-  sg::State<Net, T> state;
-  for (std::size_t t = 0; t < 75; ++t) (*model)(sgtest::random_vector<T, 3>(rng), state);
-  const auto xs = std::make_unique<sg::Sequence<T, 150, 3>>();
-  for (auto& x : *xs) x = sgtest::random_vector<T, 3>(rng);
-  sgtest::check_sequence_as_streamed(*model, *xs, state);
+  const auto check = [&]<class Net>() {
+    const auto model = std::make_unique<sg::Model<Net, T>>(13);
+    sg::init::Rng rng(14);
+    sg::State<Net, T> state;
+    for (std::size_t t = 0; t < 75; ++t) (*model)(sgtest::random_vector<T, Net::in_size>(rng), state);
+    const auto xs = std::make_unique<sg::Sequence<T, 150, Net::in_size>>();
+    for (auto& x : *xs) x = sgtest::random_vector<T, Net::in_size>(rng);
+    sgtest::check_sequence_as_streamed(*model, *xs, state);
+  };
+  check.template operator()<sg::Sequential<sg::Conv1D<3, 16, 3, 3, sg::Tanh>, sg::Conv1D<16, 16, 2, 70>,
+                                           sg::Conv1D<16, 8, 1, 1, sg::Tanh>, sg::Dense<8, 1>>>();
+  // Eight, four and two outputs: a register's lanes hold two, four or eight inputs'
+  // products for each (gemm::affine_interleaved), in whole registers or narrower ones,
+  // depending on the target.
+  check.template operator()<sg::Sequential<sg::Conv1D<4, 8, 3, 5, sg::Tanh>, sg::Conv1D<8, 4, 2, 70>,
+                                           sg::Conv1D<4, 2, 3, 2, sg::Tanh>, sg::Conv1D<2, 2, 1>, sg::Dense<2, 1>>>();
 }
 
 TEST_CASE_TEMPLATE("Model::infer_batch: in place (the outputs over the inputs) gives the same outputs", T, float, double) {

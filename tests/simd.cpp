@@ -570,6 +570,63 @@ TEST_CASE_TEMPLATE("simd: dot sums a register's lanes and a tail of products", T
   check.template operator()<12>();
 }
 
+// gemm::affine over the runs of a causal convolution's windows (Kernel taps Dilation steps
+// apart in a signal of Channels channels: row s's run k at signal + (s + k · Dilation) ·
+// Channels) against the plain sums, with small integers (exact in any order); nothing
+// written past the block. Layers of at most half a register take the interleaved kernel
+// where the target has it.
+template <class T, std::size_t Samples, std::size_t Channels, std::size_t Kernel, std::size_t Dilation, std::size_t Out>
+void check_affine_runs() {
+  namespace gemm = sg::detail::gemm;
+  constexpr std::size_t in = Kernel * Channels, lanes = xsimd::batch<T>::size;
+  if constexpr (Out <= lanes / 2 && lanes % Out == 0 && Channels % (lanes / Out) == 0 &&
+                Samples % (lanes / Out) == 0 && sg::detail::simd::interleaves<gemm::reg<T>, lanes / Out>)
+    static_assert(std::is_same_v<gemm::interleaved_register<T, Samples, Out, Channels>, gemm::reg<T>>);
+  if constexpr (gemm::runs_fit<T, Samples, in, Out, Channels>) {  // else one sample at a time
+    CAPTURE(Samples);
+    CAPTURE(Channels);
+    CAPTURE(Out);
+    std::array<T, in * Out + Out> params;  // W [In][Out], then b
+    std::array<T, (Samples + (Kernel - 1) * Dilation) * Channels> signal;
+    for (std::size_t k = 0; k < params.size(); ++k) params[k] = static_cast<T>(k % 7) - 3;
+    for (std::size_t k = 0; k < signal.size(); ++k) signal[k] = static_cast<T>(k % 5) - 2;
+    gemm::row_runs<T, Channels, Kernel, Channels> rows;
+    for (std::size_t k = 0; k < Kernel; ++k) rows.starts[k] = signal.data() + k * Dilation * Channels;
+    constexpr T sentinel = 99;
+    std::array<T, Samples * Out + 1> z;
+    z.fill(sentinel);
+    gemm::affine<T, Samples, in, Out>(params.data(), params.data() + in * Out, rows, z.data());
+    for (std::size_t s = 0; s < Samples; ++s)
+      for (std::size_t o = 0; o < Out; ++o) {
+        T expected = params[in * Out + o];
+        for (std::size_t k = 0; k < Kernel; ++k)
+          for (std::size_t c = 0; c < Channels; ++c)
+            expected += signal[(s + k * Dilation) * Channels + c] * params[(k * Channels + c) * Out + o];
+        CHECK(z[s * Out + o] == expected);
+      }
+    CHECK(z.back() == sentinel);
+  }
+}
+
+// Where SSE2's registers interleave two floats, a layer of two outputs whose runs are two
+// inputs long takes them, whatever the widest register.
+static_assert(!sg::detail::simd::interleaves<sg::detail::simd::exact_register<float, 4>, 2> ||
+              std::is_same_v<sg::detail::gemm::interleaved_register<float, 64, 2, 2>,
+                             sg::detail::simd::exact_register<float, 4>>);
+
+TEST_CASE_TEMPLATE("gemm: affine over runs, rows of half a register and less interleaved", T, float, double) {
+  constexpr std::size_t lanes = xsimd::batch<T>::size;
+  if constexpr (lanes >= 4) {
+    check_affine_runs<T, 64, 8, 3, 5, lanes / 2>();      // two inputs a group
+    check_affine_runs<T, 38, 4, 2, 1, lanes / 2>();      // a tile of rows and a rest
+    check_affine_runs<T, 64, 4, 3, 2, lanes / 4>();      // four inputs a group (float)
+    check_affine_runs<T, 36, 8, 1, 1, lanes / 4>();
+    check_affine_runs<T, 64, 2, 3, 4, 2>();              // two outputs, two inputs: in a narrower register
+    check_affine_runs<T, 64, 3, 3, 2, lanes / 2>();      // inputs not in whole groups: the tiles
+    check_affine_runs<T, 64, 16, 2, 7, lanes>();         // whole registers: the tiles
+  }
+}
+
 // gemm::affine_reduced against the plain sums, with small integers (exact in any order):
 // whole registers of samples and a rest, inputs a register and less and more, each output
 // in its own place, nothing written past the block.

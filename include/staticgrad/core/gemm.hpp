@@ -10,7 +10,9 @@
 /// rounding.
 ///
 /// affine_one, the forward pass of one sample (layers at least a register wide, or on
-/// AVX-512 narrower ones too: one_fits), lives here too: it is a tile of one row.
+/// AVX-512 narrower ones too: one_fits), lives here too: it is a tile of one row. Layers
+/// of at most half a register's outputs (a narrow convolution over a sequence) put
+/// several inputs' products in each register instead: affine_interleaved.
 #pragma once
 
 #include <algorithm>
@@ -48,7 +50,8 @@ inline constexpr std::size_t lanes = reg<T>::size;
 /// Whether a layer takes the matrix-matrix path: its rows fill at least a register, or at
 /// least half of one. Those are loaded and stored masked on AVX-512; elsewhere the
 /// weights are copied into rows of one whole register each (`padded`), up to 16 KiB of
-/// them. Narrower layers are latency-bound, and keep the one-sample kernels.
+/// them. Narrower layers keep the one-sample kernels, but for a block of rows given as
+/// runs whose inputs can be interleaved (`runs_fit`, affine_interleaved).
 template <class T, std::size_t Out>
 inline constexpr bool padded = Out < lanes<T> && !simd::masked_lanes<reg<T>>;
 template <class T, std::size_t In, std::size_t Out>
@@ -145,6 +148,67 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const row_runs<T
       unrolled<Registers>([&](auto r) { store_register<T, Out, First>(acc[s][r], z + (s0 + s) * Out, r); });
     });
   });
+}
+
+/// The register affine_interleaved takes for a layer of Out outputs whose rows' runs are
+/// RunLength inputs long, or void: the widest (a whole one, half of one, …) whose lanes
+/// are Out outputs times P ≥ 2 inputs, P dividing the runs (a register's inputs are
+/// neighbours) and the samples (their sums are gathered P rows at a time).
+template <class T, std::size_t Samples, std::size_t Out, std::size_t RunLength, std::size_t Lanes = lanes<T>>
+consteval auto interleaved_register_type() {
+  if constexpr (Out == 0 || Lanes < 2 * Out || Lanes % Out != 0) {
+    return std::type_identity<void>{};
+  } else {
+    using R = simd::exact_register<T, Lanes>;
+    constexpr std::size_t group = Lanes / Out;
+    if constexpr (!std::is_void_v<R>) {
+      if constexpr (simd::interleaves<R, group> && RunLength % group == 0 && Samples % group == 0)
+        return std::type_identity<R>{};
+      else return interleaved_register_type<T, Samples, Out, RunLength, Lanes / 2>();
+    } else {
+      return interleaved_register_type<T, Samples, Out, RunLength, Lanes / 2>();
+    }
+  }
+}
+template <class T, std::size_t Samples, std::size_t Out, std::size_t RunLength>
+using interleaved_register = typename decltype(interleaved_register_type<T, Samples, Out, RunLength>())::type;
+
+/// z[s] = Wᵀx[s] + b for a block of samples of a layer whose rows fill at most half a
+/// register (the tiles would leave the other lanes empty): each register R
+/// (interleaved_register) holds the products of P = R's lanes / Out neighbouring inputs
+/// for every output, output o's in lanes o·P … o·P + P − 1 (the inputs one broadcast of P
+/// values, the weights W's rows interleaved likewise once per call), and the P partial
+/// sums of every output are added at the end, P samples at a time
+/// (simd::store_group_sums). The sums' order is not affine_tiles': equal to rounding.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine_interleaved(const T* __restrict w, const T* __restrict b, const row_runs<T, Stride, Runs, RunLength>& x,
+                        T* __restrict z) {
+  using R = interleaved_register<T, Samples, Out, RunLength>;
+  static_assert(!std::is_void_v<R> && Runs * RunLength == In);
+  constexpr std::size_t group = R::size / Out, groups = In / group;
+  std::array<R, groups> weights;  // group g holds W's rows g · P … g · P + P − 1, interleaved
+  for (std::size_t g = 0; g < groups; ++g) weights[g] = simd::interleave_rows<R, group>(w + g * R::size);
+  alignas(sizeof(R)) std::array<T, R::size> first_sums{};
+  for (std::size_t o = 0; o < Out; ++o) first_sums[o * group] = b[o];
+  const R bias = R::load_aligned(first_sums.data());
+  const auto tile = [&]<std::size_t Rows>(std::size_t s0) {
+    std::array<R, Rows> acc;
+    acc.fill(bias);
+    for (std::size_t run = 0; run < Runs; ++run)
+      for (std::size_t j = 0; j < RunLength; j += group) {
+        const R weight = weights[(run * RunLength + j) / group];
+        const T* inputs = x.starts[run] + s0 * Stride + j;
+        unrolled<Rows>([&](auto s) {
+          acc[s] = simd::fma(simd::broadcast_group<R, group>(inputs + s * Stride), weight, acc[s]);
+        });
+      }
+    unrolled<Rows / group>(
+        [&](auto q) { simd::store_group_sums<group>(acc.data() + q * group, z + (s0 + q * group) * Out); });
+  };
+  constexpr std::size_t rows = tile_accumulators<T>, whole_rows = Samples / rows * rows;
+  for (std::size_t s0 = 0; s0 < whole_rows; s0 += rows) tile.template operator()<rows>(s0);
+  if constexpr (Samples % rows != 0) tile.template operator()<Samples % rows>(whole_rows);
 }
 
 /// Whether one sample's forward pass through a layer takes affine_one: rows of at least a
@@ -360,13 +424,21 @@ void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restri
   transpose<T, In, Samples, columns, In>(dx_t.data(), dx);
 }
 
-// The kernels for a layer that fits: narrow ones on zero-padded copies. x is the rows'
-// runs, or a matrix [Samples][In].
+/// Whether a block of rows given as runs goes through affine: a layer that fits the
+/// tiles, or whose rows fill at most half a register with interleaved inputs (for those,
+/// faster than affine_reduced or as fast, measured: bench/README.md).
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t RunLength>
+inline constexpr bool runs_fit = fits<T, In, Out> || !std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>;
+
+// The kernels for a layer that fits: rows of at most half a register interleaved, other
+// narrow ones on zero-padded copies. x is the rows' runs, or a matrix [Samples][In].
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
           std::size_t RunLength>
 void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
-  static_assert(fits<T, In, Out>);
-  if constexpr (padded<T, Out>) {
+  static_assert(runs_fit<T, Samples, In, Out, RunLength>);
+  if constexpr (!std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>) {
+    affine_interleaved<T, Samples, In, Out>(w, b, x, z);
+  } else if constexpr (padded<T, Out>) {
     std::array<T, Samples * lanes<T>> padded_z;
     affine_tiles<T, Samples, In, lanes<T>>(pad_rows<T, In, Out>(w).data(), pad_rows<T, 1, Out>(b).data(), x,
                                            padded_z.data());
@@ -401,6 +473,8 @@ void input_grad(const T* w, const T* dz, T* dx) {
 #else
 template <class T, std::size_t In, std::size_t Out>
 inline constexpr bool fits = false;
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t RunLength>
+inline constexpr bool runs_fit = false;
 // Declared for Dense's constrained members, never called: nothing fits without SIMD.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 inline constexpr bool reduced_fits = false;

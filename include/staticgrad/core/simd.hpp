@@ -16,6 +16,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -414,6 +415,159 @@ template <class T, class A>
 #endif
   return xsimd::haddp(rows);
 }
+
+/// Registers of interleaved partial sums (gemm::affine_interleaved): Out = lanes / P
+/// outputs, output o's P partial sums in lanes o·P … o·P + P − 1, so that one register
+/// holds P inputs' products for every output. Where the target can broadcast P values and
+/// gather the sums back in a few instructions: two floats in SSE2's registers, two or four
+/// floats or two doubles in AVX2's and AVX-512's.
+#if XSIMD_WITH_SSE2
+template <class B, std::size_t P>
+inline constexpr bool interleaves = [] {
+  constexpr bool floats = std::is_same_v<typename B::value_type, float>;
+  if constexpr (sizeof(B) == 16) return floats && P == 2;
+  else if constexpr (sizeof(B) == 32) return XSIMD_WITH_AVX2 && (floats ? P == 2 || P == 4 : P == 2);
+  else return XSIMD_WITH_AVX512F && sizeof(B) == 64 && (floats ? P == 2 || P == 4 : P == 2);
+}();
+
+/// The P values at `values` in every group of P lanes: [v0 … vP−1, v0 … vP−1, …], one
+/// broadcast load.
+template <class B, std::size_t P, class T>
+[[gnu::always_inline]] inline B broadcast_group(const T* values) {
+  static_assert(interleaves<B, P>);
+  if constexpr (P * sizeof(T) == 8) {
+    double group;
+    std::memcpy(&group, values, sizeof group);
+    if constexpr (sizeof(B) == 16) return _mm_castpd_ps(_mm_set1_pd(group));
+#if XSIMD_WITH_AVX2
+    if constexpr (sizeof(B) == 32) return _mm256_castpd_ps(_mm256_set1_pd(group));
+#endif
+#if XSIMD_WITH_AVX512F
+    if constexpr (sizeof(B) == 64) return _mm512_castpd_ps(_mm512_set1_pd(group));
+#endif
+  } else {  // 16 bytes: AVX2's and AVX-512's registers only
+#if XSIMD_WITH_AVX2
+    const __m128i group = _mm_loadu_si128(reinterpret_cast<const __m128i*>(values));
+    if constexpr (sizeof(B) == 32) {
+      const __m256i all = _mm256_broadcastsi128_si256(group);
+      if constexpr (std::is_same_v<T, float>) return _mm256_castsi256_ps(all);
+      else return _mm256_castsi256_pd(all);
+    }
+#if XSIMD_WITH_AVX512F
+    if constexpr (sizeof(B) == 64) {
+      const __m512i all = _mm512_broadcast_i32x4(group);
+      if constexpr (std::is_same_v<T, float>) return _mm512_castsi512_ps(all);
+      else return _mm512_castsi512_pd(all);
+    }
+#endif
+#endif
+  }
+}
+
+/// The permutation that interleaves P rows of Out = Lanes / P values: lane o · P + p of the
+/// interleaved register takes value p · Out + o of the rows.
+template <class Index, std::size_t Lanes, std::size_t P>
+alignas(64) inline constexpr std::array<Index, Lanes> interleave_order = [] {
+  std::array<Index, Lanes> at{};
+  for (std::size_t p = 0; p < P; ++p)
+    for (std::size_t o = 0; o < Lanes / P; ++o) at[o * P + p] = static_cast<Index>(p * (Lanes / P) + o);
+  return at;
+}();
+
+/// P rows of Out = lanes / P values, one after the other at `rows`, interleaved: lane
+/// o · P + p holds rows[p · Out + o] (affine_interleaved's weights, as its inputs are).
+template <class B, std::size_t P, class T>
+B interleave_rows(const T* rows) {
+  static_assert(interleaves<B, P>);
+  const B values = B::load_unaligned(rows);
+  if constexpr (sizeof(B) == 16 || (sizeof(B) == 32 && !std::is_same_v<T, float>)) {
+    // Two rows of two: [a0, a1, b0, b1] to [a0, b0, a1, b1].
+    if constexpr (sizeof(B) == 16) return _mm_shuffle_ps(values, values, 0xD8);
+#if XSIMD_WITH_AVX2
+    else return _mm256_permute4x64_pd(values, 0xD8);
+#endif
+  }
+#if XSIMD_WITH_AVX2
+  if constexpr (sizeof(B) == 32 && std::is_same_v<T, float>)
+    return _mm256_permutevar8x32_ps(
+        values, _mm256_load_si256(reinterpret_cast<const __m256i*>(interleave_order<std::int32_t, 8, P>.data())));
+#endif
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(B) == 64 && std::is_same_v<T, float>)
+    return _mm512_permutexvar_ps(_mm512_load_si512(interleave_order<std::int32_t, 16, P>.data()), values);
+  if constexpr (sizeof(B) == 64 && !std::is_same_v<T, float>)
+    return _mm512_permutexvar_pd(_mm512_load_si512(interleave_order<std::int64_t, 8, P>.data()), values);
+#endif
+}
+
+/// Where store_group_sums's added registers hold sample s's output o (lane s · Out + o of
+/// the rows): for float, four lanes of each 128 bits hold two outputs of two samples
+/// (P = 2) or one output of four (P = 4); for double, one output of two samples.
+template <class Index, std::size_t Lanes, std::size_t P>
+alignas(64) inline constexpr std::array<Index, Lanes> group_sums_order = [] {
+  constexpr std::size_t outputs = Lanes / P;
+  std::array<Index, Lanes> at{};
+  for (std::size_t s = 0; s < P; ++s)
+    for (std::size_t o = 0; o < outputs; ++o) {
+      const std::size_t lane = sizeof(Index) == 8 ? o * 2 + s : P == 4 ? o * 4 + s : o / 2 * 4 + s * 2 + o % 2;
+      at[s * outputs + o] = static_cast<Index>(lane);
+    }
+  return at;
+}();
+
+/// The sums of P registers of interleaved partial sums (P samples' outputs), stored as
+/// the samples' rows of Out = lanes / P outputs: out[s · Out + o] = Σ_p sums[s][o · P + p].
+/// Within each 128 bits, shuffles add neighbouring lanes of two registers at a time (one
+/// level for P = 2, two for P = 4), then one permute puts the sums in the rows' order.
+template <std::size_t P, class B, class T>
+[[gnu::always_inline]] inline void store_group_sums(const B* sums, T* out) {
+  static_assert(interleaves<B, P>);
+  [[maybe_unused]] constexpr bool floats = std::is_same_v<T, float>;
+  // Lanes 4c … 4c + 3 of a and b (c counts 128 bits) to [a0 + a1, a2 + a3, b0 + b1, b2 + b3];
+  // for double, lanes 2c, 2c + 1 to [a0 + a1, b0 + b1].
+  const auto add_neighbours = [](B a, B b) -> B {
+    if constexpr (sizeof(B) == 16) return _mm_add_ps(_mm_shuffle_ps(a, b, 0x88), _mm_shuffle_ps(a, b, 0xDD));
+#if XSIMD_WITH_AVX2
+    if constexpr (sizeof(B) == 32 && floats)
+      return _mm256_add_ps(_mm256_shuffle_ps(a, b, 0x88), _mm256_shuffle_ps(a, b, 0xDD));
+    if constexpr (sizeof(B) == 32 && !floats) return _mm256_add_pd(_mm256_shuffle_pd(a, b, 0x0), _mm256_shuffle_pd(a, b, 0xF));
+#endif
+#if XSIMD_WITH_AVX512F
+    if constexpr (sizeof(B) == 64 && floats)
+      return _mm512_add_ps(_mm512_shuffle_ps(a, b, 0x88), _mm512_shuffle_ps(a, b, 0xDD));
+    if constexpr (sizeof(B) == 64 && !floats)
+      return _mm512_add_pd(_mm512_shuffle_pd(a, b, 0x00), _mm512_shuffle_pd(a, b, 0xFF));
+#endif
+  };
+  B total;
+  if constexpr (P == 2) total = add_neighbours(sums[0], sums[1]);
+  else total = add_neighbours(add_neighbours(sums[0], sums[1]), add_neighbours(sums[2], sums[3]));
+  B rows = total;  // in SSE2's registers the sums stand in order
+#if XSIMD_WITH_AVX2
+  if constexpr (sizeof(B) == 32 && floats)
+    rows = _mm256_permutevar8x32_ps(
+        total, _mm256_load_si256(reinterpret_cast<const __m256i*>(group_sums_order<std::int32_t, B::size, P>.data())));
+  if constexpr (sizeof(B) == 32 && !floats) rows = _mm256_permute4x64_pd(total, 0xD8);  // the order {0, 2, 1, 3}
+#endif
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(B) == 64 && floats)
+    rows = _mm512_permutexvar_ps(_mm512_load_si512(group_sums_order<std::int32_t, B::size, P>.data()), total);
+  if constexpr (sizeof(B) == 64 && !floats)
+    rows = _mm512_permutexvar_pd(_mm512_load_si512(group_sums_order<std::int64_t, B::size, P>.data()), total);
+#endif
+  rows.store_unaligned(out);
+}
+#else
+// Declared for gemm::affine_interleaved, never called: nothing interleaves here.
+template <class B, std::size_t P>
+inline constexpr bool interleaves = false;
+template <class B, std::size_t P, class T>
+B broadcast_group(const T* values);
+template <class B, std::size_t P, class T>
+B interleave_rows(const T* rows);
+template <std::size_t P, class B, class T>
+void store_group_sums(const B* sums, T* out);
+#endif
 
 /// The side of the square blocks transpose_block transposes in registers: 16 for float on
 /// AVX-512; 0 (none: scalar copies) elsewhere.

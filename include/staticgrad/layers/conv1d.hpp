@@ -145,7 +145,7 @@ struct Conv1D {
   template <std::size_t Steps, class T>
   static void infer_steps(std::span<const T, param_count> params, std::span<T, state_size> state,
                           std::span<const T, Steps * InCh> x, std::span<T, Steps * OutCh> y) {
-    if constexpr (as_matrices<T>) {
+    if constexpr (reads_in_place<Steps, T>) {
       std::array<T, Steps * step_taps> copies;
       const T* w = params.data();
       detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count,
@@ -339,6 +339,10 @@ struct Conv1D {
   // is then one row of a matrix), wide enough for the batched kernels.
   template <class T>
   static constexpr bool as_matrices = Groups == 1 && detail::gemm::fits<T, window, OutCh>;
+  // Whether infer_steps's product reads the taps' runs of inputs where they are: one group,
+  // a layer the tiles or the interleaved kernel take (core/gemm.hpp).
+  template <std::size_t Steps, class T>
+  static constexpr bool reads_in_place = Groups == 1 && detail::gemm::runs_fit<T, Steps, window, OutCh, InCh>;
   // Each tap's inputs over Steps steps, [Steps][InCh], as runs of the windows' rows: where
   // they lie in order (in the ring, or in x), else copied into `copies` (a run from the
   // ring into x, or round the ring's end).
