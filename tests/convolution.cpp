@@ -127,7 +127,9 @@ TEST_CASE("convolution: a WaveNet trains composite by composite through a sequen
     CAPTURE(i);
     CHECK(sgtest::relative_error(generated->flat()[i], taped->flat()[i], 1e-12) < 1e-12);
   }
-  for (std::size_t i = 0; i < generated_end.flat().size(); ++i) CHECK(generated_end.flat()[i] == taped_end.flat()[i]);
+  // The rings hold the layers' outputs, which the two engines sum in their own orders.
+  for (std::size_t i = 0; i < generated_end.flat().size(); ++i)
+    CHECK(sgtest::relative_error(generated_end.flat()[i], taped_end.flat()[i], 1e-12) < 1e-12);
 }
 
 TEST_CASE("convolution: the state holds the past inputs, read and set by how many steps back") {

@@ -371,11 +371,13 @@ struct Conv1D {
     return runs;
   }
 
-  // The windows times the weights, plus the biases.
+  // The windows times the weights, plus the biases: as one matrix product where a layer
+  // fits it (narrow ones too, their windows' inputs interleaved), else as dot products of a
+  // register of windows, else window by window.
   template <std::size_t Steps, class T>
   static void convolve_steps(std::span<const T, param_count> params, const T* windows, T* z) {
     const T* w = params.data();
-    if constexpr (as_matrices<T>) {
+    if constexpr (Groups == 1 && detail::gemm::runs_fit<T, Steps, window, OutCh, window>) {
       detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
     } else if constexpr (Groups == 1 && detail::gemm::reduced_fits<T, Steps, window, OutCh>) {
       detail::gemm::affine_reduced<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
