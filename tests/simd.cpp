@@ -619,6 +619,7 @@ TEST_CASE_TEMPLATE("gemm: affine over runs, rows of half a register and less int
   if constexpr (lanes >= 4) {
     check_affine_runs<T, 64, 8, 3, 5, lanes / 2>();      // two inputs a group
     check_affine_runs<T, 38, 4, 2, 1, lanes / 2>();      // a tile of rows and a rest
+    check_affine_runs<T, 32, 64, 2, 3, lanes / 2>();     // many inputs
     check_affine_runs<T, 64, 4, 3, 2, lanes / 4>();      // four inputs a group (float)
     check_affine_runs<T, 36, 8, 1, 1, lanes / 4>();
     check_affine_runs<T, 64, 2, 3, 4, 2>();              // two outputs, two inputs: in a narrower register

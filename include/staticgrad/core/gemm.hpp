@@ -177,7 +177,7 @@ using interleaved_register = typename decltype(interleaved_register_type<T, Samp
 /// register (the tiles would leave the other lanes empty): each register R
 /// (interleaved_register) holds the products of P = R's lanes / Out neighbouring inputs
 /// for every output, output o's in lanes o·P … o·P + P − 1 (the inputs one broadcast of P
-/// values, the weights W's rows interleaved likewise once per call), and the P partial
+/// values, W's rows interleaved likewise by one permute), and the P partial
 /// sums of every output are added at the end, P samples at a time
 /// (simd::store_group_sums). The sums' order is not affine_tiles': equal to rounding.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
@@ -186,9 +186,7 @@ void affine_interleaved(const T* __restrict w, const T* __restrict b, const row_
                         T* __restrict z) {
   using R = interleaved_register<T, Samples, Out, RunLength>;
   static_assert(!std::is_void_v<R> && Runs * RunLength == In);
-  constexpr std::size_t group = R::size / Out, groups = In / group;
-  std::array<R, groups> weights;  // group g holds W's rows g · P … g · P + P − 1, interleaved
-  for (std::size_t g = 0; g < groups; ++g) weights[g] = simd::interleave_rows<R, group>(w + g * R::size);
+  constexpr std::size_t group = R::size / Out;
   alignas(sizeof(R)) std::array<T, R::size> first_sums{};
   for (std::size_t o = 0; o < Out; ++o) first_sums[o * group] = b[o];
   const R bias = R::load_aligned(first_sums.data());
@@ -197,7 +195,10 @@ void affine_interleaved(const T* __restrict w, const T* __restrict b, const row_
     acc.fill(bias);
     for (std::size_t run = 0; run < Runs; ++run)
       for (std::size_t j = 0; j < RunLength; j += group) {
-        const R weight = weights[(run * RunLength + j) / group];
+        // W's rows i … i + P − 1 interleaved, once per tile (a copy of W would take the
+        // stack a layer of many inputs needs).
+        const std::size_t i = run * RunLength + j;
+        const R weight = simd::interleave_rows<R, group>(w + i * Out);
         const T* inputs = x.starts[run] + s0 * Stride + j;
         unrolled<Rows>([&](auto s) {
           acc[s] = simd::fma(simd::broadcast_group<R, group>(inputs + s * Stride), weight, acc[s]);

@@ -477,7 +477,7 @@ alignas(64) inline constexpr std::array<Index, Lanes> interleave_order = [] {
 /// P rows of Out = lanes / P values, one after the other at `rows`, interleaved: lane
 /// o · P + p holds rows[p · Out + o] (affine_interleaved's weights, as its inputs are).
 template <class B, std::size_t P, class T>
-B interleave_rows(const T* rows) {
+[[gnu::always_inline]] inline B interleave_rows(const T* rows) {
   static_assert(interleaves<B, P>);
   const B values = B::load_unaligned(rows);
   if constexpr (sizeof(B) == 16 || (sizeof(B) == 32 && !std::is_same_v<T, float>)) {
