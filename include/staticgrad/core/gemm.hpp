@@ -431,15 +431,12 @@ void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restri
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t RunLength>
 inline constexpr bool runs_fit = fits<T, In, Out> || !std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>;
 
-// The kernels for a layer that fits: rows of at most half a register interleaved, other
-// narrow ones on zero-padded copies. x is the rows' runs, or a matrix [Samples][In].
+// The tiles for a layer that fits: narrow ones on zero-padded copies.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
           std::size_t RunLength>
-void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
-  static_assert(runs_fit<T, Samples, In, Out, RunLength>);
-  if constexpr (!std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>) {
-    affine_interleaved<T, Samples, In, Out>(w, b, x, z);
-  } else if constexpr (padded<T, Out>) {
+void affine_fitted(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
+  static_assert(fits<T, In, Out>);
+  if constexpr (padded<T, Out>) {
     std::array<T, Samples * lanes<T>> padded_z;
     affine_tiles<T, Samples, In, lanes<T>>(pad_rows<T, In, Out>(w).data(), pad_rows<T, 1, Out>(b).data(), x,
                                            padded_z.data());
@@ -448,9 +445,23 @@ void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& 
     affine_tiles<T, Samples, In, Out>(w, b, x, z);
   }
 }
+/// A block's rows as runs (a convolution's windows): rows of at most half a register
+/// interleaved, others through the tiles.
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
+  static_assert(runs_fit<T, Samples, In, Out, RunLength>);
+  if constexpr (!std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>)
+    affine_interleaved<T, Samples, In, Out>(w, b, x, z);
+  else
+    affine_fitted<T, Samples, In, Out>(w, b, x, z);
+}
+/// A matrix [Samples][In] (Dense's blocks): the tiles only. Dense's results are pinned bit
+/// for bit across compilers and files (fit's fingerprint, emitted headers), and the
+/// interleaved product is measured on convolutions, not on Dense.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void affine(const T* w, const T* b, const T* x, T* z) {
-  affine<T, Samples, In, Out>(w, b, matrix_rows<In>(x), z);
+  affine_fitted<T, Samples, In, Out>(w, b, matrix_rows<In>(x), z);
 }
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void param_grad(const T* x, const T* dz, T* dw, T* db) {

@@ -378,7 +378,7 @@ struct Conv1D {
   static void convolve_steps(std::span<const T, param_count> params, const T* windows, T* z) {
     const T* w = params.data();
     if constexpr (Groups == 1 && detail::gemm::runs_fit<T, Steps, window, OutCh, window>) {
-      detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
+      detail::gemm::affine<T, Steps, window, OutCh>(w, w + weight_count, detail::gemm::matrix_rows<window>(windows), z);
     } else if constexpr (Groups == 1 && detail::gemm::reduced_fits<T, Steps, window, OutCh>) {
       detail::gemm::affine_reduced<T, Steps, window, OutCh>(w, w + weight_count, windows, z);
     } else {
