@@ -156,19 +156,12 @@ void affine_tiles(const T* __restrict w, const T* __restrict b, const row_runs<T
 /// neighbours) and the samples (their sums are gathered P rows at a time).
 template <class T, std::size_t Samples, std::size_t Out, std::size_t RunLength, std::size_t Lanes = lanes<T>>
 consteval auto interleaved_register_type() {
-  if constexpr (Out == 0 || Lanes < 2 * Out || Lanes % Out != 0) {
-    return std::type_identity<void>{};
-  } else {
-    using R = simd::exact_register<T, Lanes>;
-    constexpr std::size_t group = Lanes / Out;
-    if constexpr (!std::is_void_v<R>) {
-      if constexpr (simd::interleaves<R, group> && RunLength % group == 0 && Samples % group == 0)
-        return std::type_identity<R>{};
-      else return interleaved_register_type<T, Samples, Out, RunLength, Lanes / 2>();
-    } else {
-      return interleaved_register_type<T, Samples, Out, RunLength, Lanes / 2>();
-    }
-  }
+  using R = simd::exact_register<T, Lanes>;
+  constexpr std::size_t group = Out == 0 ? 0 : Lanes / Out;
+  if constexpr (Out == 0 || Lanes < 2 * Out || Lanes % Out != 0) return std::type_identity<void>{};
+  else if constexpr (simd::interleaves<R, group> && RunLength % group == 0 && Samples % group == 0)
+    return std::type_identity<R>{};
+  else return interleaved_register_type<T, Samples, Out, RunLength, Lanes / 2>();
 }
 template <class T, std::size_t Samples, std::size_t Out, std::size_t RunLength>
 using interleaved_register = typename decltype(interleaved_register_type<T, Samples, Out, RunLength>())::type;
@@ -431,10 +424,13 @@ void input_grad_tiles(const T* __restrict w, const T* __restrict dz, T* __restri
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t RunLength>
 inline constexpr bool runs_fit = fits<T, In, Out> || !std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>;
 
-// The tiles for a layer that fits: narrow ones on zero-padded copies.
+/// z = Wᵀx + b for a block of a layer that fits, through the tiles (narrow ones on
+/// zero-padded copies). Dense's blocks take it directly: their results are pinned bit for
+/// bit across compilers and files (fit's fingerprint, emitted headers), and the
+/// interleaved product is measured on convolutions only.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
           std::size_t RunLength>
-void affine_fitted(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
+void affine_tiled(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
   static_assert(fits<T, In, Out>);
   if constexpr (padded<T, Out>) {
     std::array<T, Samples * lanes<T>> padded_z;
@@ -445,8 +441,8 @@ void affine_fitted(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLe
     affine_tiles<T, Samples, In, Out>(w, b, x, z);
   }
 }
-/// A block's rows as runs (a convolution's windows): rows of at most half a register
-/// interleaved, others through the tiles.
+/// z = Wᵀx + b for a block's rows as runs (a convolution's windows, in place or gathered):
+/// rows of at most half a register interleaved, others through the tiles.
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
           std::size_t RunLength>
 void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& x, T* z) {
@@ -454,14 +450,7 @@ void affine(const T* w, const T* b, const row_runs<T, Stride, Runs, RunLength>& 
   if constexpr (!std::is_void_v<interleaved_register<T, Samples, Out, RunLength>>)
     affine_interleaved<T, Samples, In, Out>(w, b, x, z);
   else
-    affine_fitted<T, Samples, In, Out>(w, b, x, z);
-}
-/// A matrix [Samples][In] (Dense's blocks): the tiles only. Dense's results are pinned bit
-/// for bit across compilers and files (fit's fingerprint, emitted headers), and the
-/// interleaved product is measured on convolutions, not on Dense.
-template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
-void affine(const T* w, const T* b, const T* x, T* z) {
-  affine_fitted<T, Samples, In, Out>(w, b, matrix_rows<In>(x), z);
+    affine_tiled<T, Samples, In, Out>(w, b, x, z);
 }
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void param_grad(const T* x, const T* dz, T* dw, T* db) {
@@ -495,8 +484,9 @@ void affine_reduced(const T*, const T*, const T*, T*);
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
           std::size_t RunLength>
 void affine(const T*, const T*, const row_runs<T, Stride, Runs, RunLength>&, T*);
-template <class T, std::size_t Samples, std::size_t In, std::size_t Out>
-void affine(const T*, const T*, const T*, T*);
+template <class T, std::size_t Samples, std::size_t In, std::size_t Out, std::size_t Stride, std::size_t Runs,
+          std::size_t RunLength>
+void affine_tiled(const T*, const T*, const row_runs<T, Stride, Runs, RunLength>&, T*);
 template <bool Accumulate, class T, std::size_t Samples, std::size_t In, std::size_t Out>
 void param_grad(const T*, const T*, T*, T*);
 template <class T, std::size_t Samples, std::size_t In, std::size_t Out>

@@ -429,6 +429,8 @@ inline constexpr bool interleaves = [] {
   else if constexpr (sizeof(B) == 32) return XSIMD_WITH_AVX2 && (floats ? P == 2 || P == 4 : P == 2);
   else return XSIMD_WITH_AVX512F && sizeof(B) == 64 && (floats ? P == 2 || P == 4 : P == 2);
 }();
+template <std::size_t P>
+inline constexpr bool interleaves<void, P> = false;  // no register of that width
 
 /// The P values at `values` in every group of P lanes: [v0 … vP−1, v0 … vP−1, …], one
 /// broadcast load.
@@ -480,14 +482,10 @@ template <class B, std::size_t P, class T>
 [[gnu::always_inline]] inline B interleave_rows(const T* rows) {
   static_assert(interleaves<B, P>);
   const B values = B::load_unaligned(rows);
-  if constexpr (sizeof(B) == 16 || (sizeof(B) == 32 && !std::is_same_v<T, float>)) {
-    // Two rows of two: [a0, a1, b0, b1] to [a0, b0, a1, b1].
-    if constexpr (sizeof(B) == 16) return _mm_shuffle_ps(values, values, 0xD8);
+  // Two rows of two: [a0, a1, b0, b1] to [a0, b0, a1, b1].
+  if constexpr (sizeof(B) == 16) return _mm_shuffle_ps(values, values, 0xD8);
 #if XSIMD_WITH_AVX2
-    else return _mm256_permute4x64_pd(values, 0xD8);
-#endif
-  }
-#if XSIMD_WITH_AVX2
+  if constexpr (sizeof(B) == 32 && !std::is_same_v<T, float>) return _mm256_permute4x64_pd(values, 0xD8);
   if constexpr (sizeof(B) == 32 && std::is_same_v<T, float>)
     return _mm256_permutevar8x32_ps(
         values, _mm256_load_si256(reinterpret_cast<const __m256i*>(interleave_order<std::int32_t, 8, P>.data())));

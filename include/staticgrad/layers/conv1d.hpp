@@ -335,8 +335,9 @@ struct Conv1D {
       for (std::size_t k = 0; k < Kernel; ++k) std::copy_n(input(t + k * Dilation), InCh, windows + (t * Kernel + k) * InCh);
   }
 
-  // Whether Steps steps go through the weights as matrix products: one group (each window
-  // is then one row of a matrix), wide enough for the batched kernels.
+  // Whether the backward pass over Steps steps takes the windows' gradients as matrix
+  // products: one group (each window is then one row of a matrix), wide enough for the
+  // batched kernels.
   template <class T>
   static constexpr bool as_matrices = Groups == 1 && detail::gemm::fits<T, window, OutCh>;
   // Whether infer_steps's product reads the taps' runs of inputs where they are: one group,

@@ -100,7 +100,8 @@ struct Dense {
   static void infer_block(std::span<const T, param_count> params, std::span<const T, Samples * In> x,
                           std::span<T, Samples * Out> y) {
     if constexpr (detail::gemm::fits<T, In, Out>)
-      detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+      detail::gemm::affine_tiled<T, Samples, In, Out>(params.data(), biases(params).data(),
+                                                     detail::gemm::matrix_rows<In>(x.data()), y.data());
     else
       detail::gemm::affine_reduced<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
     detail::apply_activation<activation>(y);
@@ -109,7 +110,8 @@ struct Dense {
     requires detail::gemm::fits<T, In, Out>
   static void forward_block(std::span<const T, param_count> params, std::span<T, Samples * cache_size> cache,
                             std::span<const T, Samples * In> x, std::span<T, Samples * Out> y) {
-    detail::gemm::affine<T, Samples, In, Out>(params.data(), biases(params).data(), x.data(), y.data());
+    detail::gemm::affine_tiled<T, Samples, In, Out>(params.data(), biases(params).data(),
+                                                     detail::gemm::matrix_rows<In>(x.data()), y.data());
     detail::activation_forward<activation>(y, cache.data());
   }
 
